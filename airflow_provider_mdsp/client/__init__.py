@@ -1,0 +1,1 @@
+"""Insights Hub REST client: transport, retries, paging and one client per service (no Airflow)."""

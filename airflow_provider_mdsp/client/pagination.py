@@ -1,0 +1,187 @@
+"""Streaming paging for every style the Insights Hub APIs use.
+
+Each ``iter_*_pages`` generator yields one page (a list of items) at a time and never keeps earlier
+pages, so a caller that writes page by page runs in flat memory. Styles (insights-hub-api.md):
+Spring pages (Asset and Event Management, §3, §6), the time-series ``Link`` header (§4), SCIM
+``startIndex``/``count`` (Identity, §8), file search ``offset``/``limit`` (IoT File, §7) and the bulk
+read's ``nextRecord`` (§8). A link to another host is refused by the transport, and a link that
+repeats the current page is an error rather than an endless loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from airflow_provider_mdsp.client.transport import Transport, parse_json
+from airflow_provider_mdsp.exceptions import MdspError, MdspResponseError
+
+#: IoT File search refuses an ``offset`` above this (DOC api-iotfile-references-filtering).
+MAX_FILE_SEARCH_OFFSET = 5000
+
+Page = list[Any]
+
+
+def iter_items(pages: Iterable[Page]) -> Iterator[Any]:
+    """Flatten pages into items, still one page in memory at a time."""
+    for page in pages:
+        yield from page
+
+
+def iter_spring_pages(
+    transport: Transport,
+    path: str,
+    embedded_key: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    size: int = 200,
+) -> Iterator[Page]:
+    """Yield the pages of a Spring-paged collection (``_embedded``/``page``/``_links``).
+
+    ``_embedded`` is absent when nothing matches (§3). A page that comes back empty while
+    ``page.totalPages`` says more follow is skipped, not taken as the end.
+
+    :param transport: the transport.
+    :param path: collection path, e.g. ``/api/assetmanagement/v3/assets``.
+    :param embedded_key: key under ``_embedded``: ``assets``, ``events``, ``aspects`` …
+    :param params: other query parameters (filter, sort …).
+    :param size: page size; Asset Management defaults to 10, its docs recommend 200.
+    """
+    number = 0
+    while True:
+        body = transport.request_json("GET", path, params={**(params or {}), "page": number, "size": size})
+        if not isinstance(body, Mapping):
+            raise MdspResponseError(f"Expected a page object from {path}, got {type(body).__name__}")
+        embedded = body.get("_embedded") or {}
+        yield list(embedded.get(embedded_key) or [])
+        page = body.get("page") or {}
+        total_pages = int(page.get("totalPages") or 0)
+        # Count pages ourselves: a server that echoes a wrong ``number`` must not loop us forever.
+        number += 1
+        has_next = bool((body.get("_links") or {}).get("next"))
+        if number >= total_pages and not (has_next and not total_pages):
+            return
+
+
+def next_link(link_header: str | None) -> str | None:
+    """Return the ``rel="next"`` URL of an HTTP ``Link`` header (RFC 8288), or ``None``.
+
+    :param link_header: the header value, e.g. ``<https://gw/api/…?from=…>; rel="next"``.
+    """
+    if not link_header:
+        return None
+    for part in link_header.split(","):
+        section = part.split(";")
+        url = section[0].strip()
+        rels = {p.strip().replace('"', "").lower() for p in section[1:]}
+        if url.startswith("<") and url.endswith(">") and ("rel=next" in rels or not rels):
+            return url[1:-1]
+    return None
+
+
+def iter_link_pages(
+    transport: Transport, path: str, *, params: Mapping[str, Any] | None = None
+) -> Iterator[Page]:
+    """Yield the pages of a time-series read, following the ``Link`` header until it is absent (§4).
+
+    :param transport: the transport.
+    :param path: ``/api/iottimeseries/v3/timeseries/{entity}/{propertySet}``.
+    :param params: ``from``, ``to``, ``limit``, ``select`` …
+    """
+    url, query = transport.url_for(path), dict(params or {})
+    seen: set[str] = set()
+    while True:
+        response = transport.request("GET", url, params=query)
+        body = parse_json(response)
+        if body is None:
+            body = []
+        if not isinstance(body, list):
+            raise MdspResponseError(
+                f"Expected a JSON array of records from {path}, got {type(body).__name__}"
+            )
+        yield body
+        link = next_link(response.headers.get("Link"))
+        if not link:
+            return
+        url, query = transport.resolve_link(response.url, link), {}
+        if url in seen:
+            raise MdspResponseError(f"The next-page link of {path} repeats an earlier page; stopping")
+        seen.add(url)
+
+
+def iter_scim_pages(
+    transport: Transport, path: str, *, params: Mapping[str, Any] | None = None, count: int = 100
+) -> Iterator[Page]:
+    """Yield the pages of a SCIM list (``startIndex`` from 1, ``count``, ``resources``; §8).
+
+    :param transport: the transport.
+    :param path: e.g. ``/api/identitymanagement/v3/Users``.
+    :param params: ``filter``, ``attributes``, ``sortBy`` …
+    :param count: items per page.
+    """
+    start = 1
+    while True:
+        body = transport.request_json(
+            "GET", path, params={**(params or {}), "startIndex": start, "count": count}
+        )
+        if not isinstance(body, Mapping):
+            raise MdspResponseError(f"Expected a SCIM list object from {path}")
+        resources = list(body.get("resources") or body.get("Resources") or [])
+        yield resources
+        total = int(body.get("totalResults") or 0)
+        start += len(resources)
+        if not resources or start > total:
+            return
+
+
+def iter_offset_pages(
+    transport: Transport, path: str, *, params: Mapping[str, Any] | None = None, limit: int = 500
+) -> Iterator[Page]:
+    """Yield the pages of an IoT File search (``offset``/``limit``, plain arrays; §7).
+
+    :param transport: the transport.
+    :param path: ``/api/iotfile/v3/files/{entityId}``.
+    :param params: ``filter``, ``order`` …
+    :param limit: items per page (the service's maximum is 500).
+    :raises MdspError: more results than the service can page to; narrow the filter.
+    """
+    offset = 0
+    while True:
+        body = transport.request_json(
+            "GET", path, params={**(params or {}), "offset": offset, "limit": limit}
+        )
+        page = list(body or [])
+        yield page
+        if len(page) < limit:
+            return
+        offset += len(page)
+        if offset > MAX_FILE_SEARCH_OFFSET:
+            raise MdspError(
+                f"The file search of {path} has more than {MAX_FILE_SEARCH_OFFSET} results, the most IoT "
+                "File can page through; narrow the 'filter' (for example by path or updated time)"
+            )
+
+
+def iter_next_record_pages(
+    transport: Transport, path: str, *, params: Mapping[str, Any] | None = None
+) -> Iterator[Page]:
+    """Yield the pages of a TS Bulk read, following ``nextRecord`` until it is absent (§8).
+
+    :param transport: the transport.
+    :param path: ``/api/iottsbulk/v3/timeseries/{entity}/{propertySet}``.
+    :param params: ``from``, ``to`` (both required by the service), ``limit``, ``select``.
+    """
+    url, query = transport.url_for(path), dict(params or {})
+    seen: set[str] = set()
+    while True:
+        body = transport.request_json("GET", url, params=query)
+        if not isinstance(body, Mapping):
+            raise MdspResponseError(f"Expected a bulk read object from {path}")
+        yield list(body.get("records") or [])
+        link = body.get("nextRecord")
+        if not link:
+            return
+        url, query = transport.resolve_link(url, str(link)), {}
+        if url in seen:
+            raise MdspResponseError(f"The nextRecord link of {path} repeats an earlier page; stopping")
+        seen.add(url)

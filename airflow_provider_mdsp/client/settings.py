@@ -1,0 +1,116 @@
+"""Settings of an Insights Hub client: gateway, timeouts, TLS, proxy and retry limits.
+
+A plain frozen value built once (by the hook, from an Airflow Connection, or by hand) and shared by
+the token endpoint and the API calls, so a proxy or CA bundle applies to both (user-asks.md ask 7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from airflow_provider_mdsp.exceptions import MdspConfigError
+
+#: Seconds to wait for a TCP/TLS connection to the gateway.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+#: Seconds to wait for response bytes. The gateway itself cuts requests at 60 s (IoT File overview:
+#: slower transfers get 502), so waiting longer only delays the inevitable.
+DEFAULT_READ_TIMEOUT = 60.0
+#: Retries after the first attempt, for retryable failures (connection errors, 429, 502/503/504).
+DEFAULT_MAX_RETRIES = 5
+#: Longest single wait between attempts, also the cap applied to a server's ``Retry-After``.
+DEFAULT_MAX_RETRY_WAIT = 60.0
+#: First backoff step in seconds; doubled per attempt, jittered.
+DEFAULT_BACKOFF_BASE = 0.5
+#: Upper bound in seconds on all attempts of one call together, waits included.
+DEFAULT_MAX_RETRY_TIME = 300.0
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How to reach Insights Hub: gateway URL, timeouts, TLS, proxy and retry limits.
+
+    :param gateway_url: the region's gateway, e.g. ``https://gateway.eu1.mindsphere.io``.
+    :param connect_timeout: seconds to establish a connection.
+    :param read_timeout: seconds to wait for response data.
+    :param verify: ``True`` to verify TLS with the system CAs, ``False`` to skip (not advised), or
+        the path of a CA bundle file.
+    :param proxy: proxy URL for HTTPS and HTTP, e.g. ``http://proxy.corp:3128``.
+    :param max_retries: retries after the first attempt for retryable failures.
+    :param max_retry_wait: cap in seconds for one wait, including a server's ``Retry-After``.
+    :param backoff_base: first backoff step in seconds.
+    :param max_retry_time: cap in seconds on one call's attempts and waits together.
+    :param user_agent: ``User-Agent`` header sent with every request.
+    """
+
+    gateway_url: str
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    verify: bool | str = True
+    proxy: str | None = None
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    max_retry_time: float = DEFAULT_MAX_RETRY_TIME
+    user_agent: str = "airflow-provider-mdsp"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gateway_url", normalize_gateway_url(self.gateway_url))
+        for name in ("connect_timeout", "read_timeout", "max_retry_wait", "max_retry_time"):
+            if getattr(self, name) <= 0:
+                raise MdspConfigError(f"{name} must be a positive number of seconds", field=name)
+        if self.max_retries < 0:
+            raise MdspConfigError("max_retries must be 0 or more", field="max_retries")
+        if self.backoff_base < 0:
+            raise MdspConfigError("backoff_base must be 0 or more", field="backoff_base")
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """The ``(connect, read)`` timeout pair passed to every request."""
+        return (self.connect_timeout, self.read_timeout)
+
+    @property
+    def gateway_host(self) -> str:
+        """Host (and port) of the gateway; paging links to any other host are refused."""
+        return urlsplit(self.gateway_url).netloc.lower()
+
+
+def normalize_gateway_url(value: str, *, field: str = "host") -> str:
+    """Return the gateway as ``scheme://host[:port][/path]`` without a trailing slash.
+
+    A bare region such as ``eu1`` expands to ``https://gateway.eu1.mindsphere.io``, as the
+    Insights Hub Node CLI does (N:utils.ts addAndStoreConfiguration); a host without a scheme gets
+    ``https://``.
+
+    :param value: what the user typed in the connection's host field.
+    :param field: the connection field named in the error message.
+    """
+    text = (value or "").strip()
+    if not text:
+        raise MdspConfigError(
+            f"The gateway URL is empty: set connection field '{field}' to your region's gateway, "
+            "e.g. https://gateway.eu1.mindsphere.io",
+            field=field,
+        )
+    if "://" not in text and "." not in text and "/" not in text and ":" not in text:
+        text = f"https://gateway.{text}.mindsphere.io"
+    elif "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    if parts.username or parts.password:
+        raise MdspConfigError(
+            f"Connection field '{field}' must not contain credentials: put the client ID in 'login' "
+            "and the client secret in 'password'",
+            field=field,
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise MdspConfigError(
+            f"Connection field '{field}' is not a gateway URL: expected something like "
+            "https://gateway.eu1.mindsphere.io (scheme, host, no query string)",
+            field=field,
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise MdspConfigError(f"Connection field '{field}' has an invalid port", field=field) from None
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"

@@ -1,0 +1,275 @@
+"""One ``requests.Session`` to the gateway: URLs, timeouts, bearer token, retries and error mapping.
+
+Every API call of the provider goes through :meth:`Transport.request`, so timeouts, TLS, proxies,
+retries, the one-time token renewal after a 401 and the mapping of error responses to the
+:mod:`~airflow_provider_mdsp.exceptions` tree exist exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from airflow_provider_mdsp.client.retry import is_idempotent, make_retrying
+from airflow_provider_mdsp.client.settings import ClientSettings
+from airflow_provider_mdsp.exceptions import (
+    MdspConnectionError,
+    MdspResponseError,
+    MdspTimeoutError,
+    MdspUnsafeLinkError,
+    api_error,
+    body_excerpt,
+)
+
+#: Connections kept open per host; enough for the bounded fan-out of mapped reads.
+POOL_SIZE = 16
+
+
+class TokenLike(Protocol):
+    """What the transport needs of a token: its value."""
+
+    @property
+    def access_token(self) -> str: ...
+
+
+class TokenSource(Protocol):
+    """Where the transport gets bearer tokens (``auth.TokenProvider`` fits)."""
+
+    def get_token(self) -> Any: ...
+
+    def invalidate(self, token: Any = None) -> None: ...
+
+
+def build_session(settings: ClientSettings) -> requests.Session:
+    """Create the session used for the token endpoint and the APIs alike: TLS, proxy, pool.
+
+    :param settings: the client settings.
+    """
+    session = requests.Session()
+    session.verify = settings.verify
+    if settings.proxy:
+        session.proxies = {"http": settings.proxy, "https": settings.proxy}
+    session.headers["User-Agent"] = settings.user_agent
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def translate_request_error(exc: requests.RequestException, url: str) -> Exception:
+    """Turn a requests exception into the provider's error, naming the host and nothing secret.
+
+    :param exc: what requests raised.
+    :param url: the request URL (only its host is shown).
+    """
+    host = urlsplit(url).netloc
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return MdspTimeoutError(f"Timed out connecting to {host}", request_sent=False)
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return MdspTimeoutError(f"Timed out waiting for {host} to answer", request_sent=True)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return MdspConnectionError(
+            f"TLS verification failed for {host}: set connection field 'ca_bundle' to your "
+            "organisation's CA bundle, or check the proxy",
+            request_sent=False,
+        )
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return MdspConnectionError(
+            f"The proxy refused or failed the connection to {host}: check connection field 'proxy'",
+            request_sent=False,
+        )
+    if isinstance(exc, requests.exceptions.ConnectionError) and _never_sent(exc):
+        return MdspConnectionError(f"Could not connect to {host}: {_reason(exc)}", request_sent=False)
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return MdspConnectionError(f"Invalid URL for host {host!r}", request_sent=False)
+    return MdspConnectionError(f"Connection to {host} failed mid-request: {_reason(exc)}", request_sent=True)
+
+
+def _never_sent(exc: requests.exceptions.ConnectionError) -> bool:
+    # urllib3 wraps refused connections and DNS failures as NewConnectionError/NameResolutionError
+    # inside MaxRetryError; "connection aborted" (RemoteDisconnected) means it may have been sent.
+    text = repr(exc.args[0]) if exc.args else ""
+    return "NewConnectionError" in text or "NameResolutionError" in text or "Failed to resolve" in text
+
+
+def _reason(exc: Exception) -> str:
+    # The class name is informative and can hold no credential; urllib3 messages may echo URLs.
+    inner = exc.args[0] if exc.args else exc
+    return type(getattr(inner, "reason", inner)).__name__
+
+
+def parse_json(response: requests.Response) -> Any:
+    """Return the JSON body of a successful response, or ``None`` when it is empty.
+
+    :param response: a response whose status was already checked.
+    :raises MdspResponseError: the body is an HTML page (a proxy or login page), truncated, or not JSON.
+    """
+    text = response.text
+    if not text.strip():
+        return None
+    ctype = response.headers.get("Content-Type", "")
+    if "html" in ctype or text.lstrip()[:1] == "<":
+        raise MdspResponseError(
+            f"Expected JSON from {_where(response)} but got an HTML page; a proxy, firewall or login "
+            "page answered instead of Insights Hub (check connection fields 'host' and 'proxy')",
+            status=response.status_code,
+            body_excerpt=body_excerpt(text),
+        )
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise MdspResponseError(
+            f"The answer from {_where(response)} is not valid JSON (truncated or corrupt body)",
+            status=response.status_code,
+            body_excerpt=body_excerpt(text),
+        ) from None
+
+
+def _where(response: requests.Response) -> str:
+    request = response.request
+    url = (request.url or "").split("?", 1)[0] if request else ""
+    return f"{request.method} {url}" if request else "the server"
+
+
+class Transport:
+    """Send requests to one gateway with a bearer token, retries and typed errors.
+
+    :param settings: gateway, timeouts, TLS, proxy and retry limits.
+    :param tokens: the token source; a 401 invalidates its token and the call is sent once more.
+    :param session: a ready session (tests, sharing); by default one is built from ``settings``.
+    :param sleep: sleep function used between attempts; tests inject a recorder.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        tokens: TokenSource,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.tokens = tokens
+        self.session = session or build_session(settings)
+        self._sleep = sleep
+
+    def url_for(self, path_or_url: str) -> str:
+        """Return the absolute URL for an API path, refusing absolute URLs to other hosts.
+
+        :param path_or_url: ``/api/...`` path, or an absolute URL from a paging link.
+        """
+        if "://" not in path_or_url:
+            return self.settings.gateway_url + "/" + path_or_url.lstrip("/")
+        host = urlsplit(path_or_url).netloc.lower()
+        if host != self.settings.gateway_host:
+            raise MdspUnsafeLinkError(
+                f"Refusing to follow a link to host {host!r}: only the gateway "
+                f"{self.settings.gateway_host!r} is trusted with the bearer token"
+            )
+        return path_or_url
+
+    def resolve_link(self, current_url: str, link: str) -> str:
+        """Resolve a (possibly relative) paging link against the page it came from, same host only.
+
+        :param current_url: URL of the page holding the link.
+        :param link: the link as the server sent it.
+        """
+        return self.url_for(urljoin(current_url, link))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        idempotent: bool | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> requests.Response:
+        """Send one API call with retries and return the successful response.
+
+        :param method: HTTP method.
+        :param path: ``/api/...`` path or same-host absolute URL.
+        :param params: query parameters (``None`` values are dropped).
+        :param json: JSON body.
+        :param data: raw body (bytes, file object or iterator).
+        :param headers: extra headers.
+        :param stream: leave the body unread, for downloads.
+        :param idempotent: whether a retry after the server may have acted is harmless; defaults by
+            method (POST is not). Set ``True`` for POSTs that only read.
+        :param timeout: ``(connect, read)`` override.
+        :raises MdspApiError: the API answered with an error status (typed by status).
+        :raises MdspConnectionError: the gateway could not be reached after the retries.
+        """
+        url = self.url_for(path)
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        if idempotent is None:
+            idempotent = is_idempotent(method)
+        if data is not None and hasattr(data, "read"):
+            # A file object is consumed by the first attempt; only its first attempt is safe.
+            idempotent = False
+        retrying = make_retrying(self.settings, idempotent=idempotent, sleep=self._sleep)
+
+        def attempt() -> requests.Response:
+            return self._send_with_token(
+                method,
+                url,
+                params=clean,
+                json=json,
+                data=data,
+                headers=headers,
+                stream=stream,
+                timeout=timeout or self.settings.timeout,
+            )
+
+        return retrying(attempt)
+
+    def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send one API call like :meth:`request` and return its parsed JSON body (``None`` if empty)."""
+        return parse_json(self.request(method, path, **kwargs))
+
+    def _send_with_token(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        token = self.tokens.get_token()
+        response = self._send(method, url, token, **kwargs)
+        if response.status_code == 401:
+            # The token was revoked or expired early: renew it once and resend (google-auth caps
+            # refresh attempts the same way); a second 401 is a real authorization failure.
+            self.tokens.invalidate(token)
+            response.close()
+            token = self.tokens.get_token()
+            response = self._send(method, url, token, **kwargs)
+        if response.status_code >= 400:
+            raise self._error(method, url, response)
+        return response
+
+    def _send(self, method: str, url: str, token: Any, **kwargs: Any) -> requests.Response:
+        headers = {"Accept": "application/json", **dict(kwargs.pop("headers") or {})}
+        headers["Authorization"] = f"Bearer {token.access_token}"
+        try:
+            return self.session.request(method, url, headers=headers, **kwargs)
+        except requests.RequestException as exc:
+            raise translate_request_error(exc, url) from None
+
+    def _error(self, method: str, url: str, response: requests.Response) -> Exception:
+        try:
+            text = response.text
+        except requests.RequestException:
+            text = ""
+        finally:
+            response.close()
+        return api_error(
+            response.status_code, text, response.headers, method=method, url=url, reason=response.reason or ""
+        )
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()

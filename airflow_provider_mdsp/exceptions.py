@@ -1,0 +1,271 @@
+"""The error tree of the provider.
+
+Every error carries facts, never a secret: API errors keep the HTTP status, the service's own
+error code and message, the request id and a short excerpt of the body. One function,
+:func:`error_class_for_status`, maps a status to its class, so no caller ever parses ``str(exc)``.
+
+This module imports neither Airflow nor requests; it is usable from plain Python.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+#: Longest body excerpt kept on an error, in characters. Enough for a service message, short
+#: enough that a huge HTML error page does not flood a task log.
+BODY_EXCERPT_CHARS = 500
+
+#: Response headers that carry a request id, in the order they are tried. Insights Hub gateways
+#: send ``X-Correlation-ID``; ``logref`` in Asset/Event bodies is used when no header is there.
+REQUEST_ID_HEADERS = ("x-correlation-id", "x-request-id", "correlation-id")
+
+
+class MdspError(Exception):
+    """Base class of every error raised by the provider."""
+
+
+class MdspConfigError(MdspError, ValueError):
+    """A connection field or parameter is missing or malformed; raised before any network call.
+
+    :param message: what is wrong and how to fix it; never contains a secret.
+    :param field: the connection field or parameter at fault, e.g. ``"tenant"``.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class MdspConnectionError(MdspError):
+    """The gateway or token endpoint could not be reached (DNS, TCP, TLS, proxy, dropped connection).
+
+    :param message: what failed, naming the host; never a credential.
+    :param request_sent: ``False`` when the request certainly never reached the server (DNS,
+        refused connection, connect timeout), so even a non-idempotent call may be sent again.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class MdspTimeoutError(MdspConnectionError):
+    """A connect or read timeout elapsed."""
+
+
+class MdspResponseError(MdspError):
+    """A response could not be used: not JSON, an HTML page from a proxy, truncated, or malformed.
+
+    :param message: what was expected and what came instead.
+    :param status: HTTP status of the response, when there was one.
+    :param body_excerpt: the first :data:`BODY_EXCERPT_CHARS` characters of the body.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, body_excerpt: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body_excerpt = body_excerpt
+
+
+class MdspUnsafeLinkError(MdspResponseError):
+    """A paging link points to another host than the gateway; it is refused, never followed."""
+
+
+class MdspApiError(MdspError):
+    """An Insights Hub API answered with an error status.
+
+    :param status: HTTP status code.
+    :param message: the service's message, or the HTTP reason when the body has none.
+    :param code: the service error code (``errorcode``, ``error``, ``id``), when given.
+    :param request_id: the gateway's correlation id or the body's ``logref``, for Siemens support.
+    :param body_excerpt: the first characters of the raw body.
+    :param method: HTTP method of the failed request.
+    :param url: URL of the failed request, without its query string.
+    :param retry_after: seconds from a ``Retry-After`` header, when present.
+    """
+
+    #: Whether the same request may succeed if sent again later.
+    retryable = False
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+        body_excerpt: str = "",
+        method: str | None = None,
+        url: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.body_excerpt = body_excerpt
+        self.method = method
+        self.url = url
+        self.retry_after = retry_after
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f"{self.method} {self.url}: " if self.method and self.url else ""
+        code = f" [{self.code}]" if self.code else ""
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{where}HTTP {self.status}{code} {self.message}{rid}".strip()
+
+
+class MdspBadRequestError(MdspApiError):
+    """400: the request was malformed (invalid parameter, body property, filter)."""
+
+
+class MdspUnauthorizedError(MdspApiError):
+    """401: the token was rejected (expired, revoked, wrong tenant)."""
+
+
+class MdspForbiddenError(MdspApiError):
+    """403: the token lacks a scope or role for this call."""
+
+
+class MdspNotFoundError(MdspApiError):
+    """404: the asset, aspect, event, file or job does not exist."""
+
+
+class MdspConflictError(MdspApiError):
+    """409 or 412: a stale ``If-Match`` ETag or a conflicting write."""
+
+
+class MdspRateLimitedError(MdspApiError):
+    """429: the tenant's quota was exceeded; ``retry_after`` says how long to wait, if sent."""
+
+    retryable = True
+
+
+class MdspServerError(MdspApiError):
+    """5xx: the service or gateway failed; 502, 503 and 504 are retried."""
+
+    retryable = True
+
+
+class MdspAuthError(MdspError):
+    """A token could not be obtained or used: bad credentials, wrong token URL, or missing scope.
+
+    :param message: what failed and which connection field to check.
+    :param status: HTTP status of the token endpoint, when it answered.
+    :param code: the OAuth ``error`` code, when given.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class MdspTokenExpiredError(MdspAuthError):
+    """A user token passed through the connection has expired and cannot be renewed here."""
+
+
+_STATUS_CLASSES: dict[int, type[MdspApiError]] = {
+    400: MdspBadRequestError,
+    401: MdspUnauthorizedError,
+    403: MdspForbiddenError,
+    404: MdspNotFoundError,
+    409: MdspConflictError,
+    412: MdspConflictError,
+    429: MdspRateLimitedError,
+}
+
+
+def error_class_for_status(status: int) -> type[MdspApiError]:
+    """Return the error class for an HTTP error status; the one place status maps to class."""
+    if status in _STATUS_CLASSES:
+        return _STATUS_CLASSES[status]
+    if status >= 500:
+        return MdspServerError
+    return MdspApiError
+
+
+def body_excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
+    """Return the start of a response body, marked when cut."""
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def parse_error_body(text: str) -> tuple[str | None, str | None, str | None]:
+    """Read ``(code, message, logref)`` from any Insights Hub service's error body.
+
+    Shapes, per reference/insights-hub-api.md §1: Time Series and IoT File ``{"id","message"}``;
+    Asset Management ``{"errors":[{"code","errorcode","logref","message"}]}``; Event Management
+    ``[{"logref","message"}]``; TS Bulk Spring-style ``{"status","error","message","path"}``;
+    OAuth ``{"error","error_description"}``. Anything else gives ``(None, None, None)``.
+    """
+    try:
+        body: Any = json.loads(text)
+    except (ValueError, TypeError):
+        return None, None, None
+    if isinstance(body, list) and body and isinstance(body[0], Mapping):
+        body = body[0]
+    if not isinstance(body, Mapping):
+        return None, None, None
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
+        first = errors[0]
+        code = first.get("errorcode") or first.get("code")
+        return _str(code), _str(first.get("message")), _str(first.get("logref"))
+    if "error_description" in body or ("error" in body and "status" not in body):
+        return _str(body.get("error")), _str(body.get("error_description")), None
+    if "status" in body and "path" in body:
+        return _str(body.get("error")), _str(body.get("message")), None
+    return _str(body.get("id")) or _str(body.get("code")), _str(body.get("message")), _str(body.get("logref"))
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Parse a ``Retry-After`` header given in seconds; HTTP dates and junk give ``None``."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return max(seconds, 0.0)
+
+
+def api_error(
+    status: int,
+    text: str,
+    headers: Mapping[str, str],
+    *,
+    method: str | None = None,
+    url: str | None = None,
+    reason: str = "",
+) -> MdspApiError:
+    """Build the typed error for an error response from its status, body text and headers.
+
+    :param status: HTTP status code.
+    :param text: response body as text.
+    :param headers: response headers (any case-insensitive or lower-case mapping).
+    :param method: request method, for the message.
+    :param url: request URL; its query string is dropped so no parameter leaks into logs.
+    :param reason: HTTP reason phrase, used when the body has no message.
+    """
+    code, message, logref = parse_error_body(text)
+    lower = {k.lower(): v for k, v in headers.items()}
+    request_id = next((lower[h] for h in REQUEST_ID_HEADERS if lower.get(h)), None) or logref
+    cls = error_class_for_status(status)
+    return cls(
+        status,
+        message or reason or "error",
+        code=code,
+        request_id=request_id,
+        body_excerpt=body_excerpt(text),
+        method=method,
+        url=url.split("?", 1)[0] if url else None,
+        retry_after=parse_retry_after(lower.get("retry-after")),
+    )
