@@ -1,0 +1,61 @@
+"""Authentication for Insights Hub: credentials, token grants, token caching. Never imports Airflow.
+
+The flows and their requests follow reference/insights-hub-api.md §2. A typical caller::
+
+    creds = TenantCredentials(client_id, client_secret, tenant, piam_token_url(gateway, tenant))
+    provider = get_token_provider(
+        creds, lambda previous: obtain_token(session, creds, timeout=30, previous=previous)
+    )
+    headers = {"Authorization": f"Bearer {provider.get_token().access_token}"}
+"""
+
+from __future__ import annotations
+
+from airflow_provider_mdsp.auth.credentials import (
+    AppCredentials,
+    Credentials,
+    RefreshTokenCredentials,
+    TenantCredentials,
+    UserTokenCredentials,
+    piam_token_url,
+    tms_token_url,
+    token_keys_url,
+)
+from airflow_provider_mdsp.auth.filecache import FileTokenCache
+from airflow_provider_mdsp.auth.grants import (
+    SUBTENANT_IAM_ACTION,
+    fetch_app_token,
+    fetch_tenant_token,
+    obtain_token,
+    parse_token_response,
+    refresh_access_token,
+    user_token,
+)
+from airflow_provider_mdsp.auth.provider import TokenProvider, clear_token_providers, get_token_provider
+from airflow_provider_mdsp.auth.tokens import REFRESH_MARGIN, Token, now, refresh_margin_for
+
+__all__ = [
+    "REFRESH_MARGIN",
+    "SUBTENANT_IAM_ACTION",
+    "AppCredentials",
+    "Credentials",
+    "FileTokenCache",
+    "RefreshTokenCredentials",
+    "TenantCredentials",
+    "Token",
+    "TokenProvider",
+    "UserTokenCredentials",
+    "clear_token_providers",
+    "fetch_app_token",
+    "fetch_tenant_token",
+    "get_token_provider",
+    "now",
+    "obtain_token",
+    "parse_token_response",
+    "piam_token_url",
+    "refresh_access_token",
+    "refresh_margin_for",
+    "tms_token_url",
+    "token_keys_url",
+    "user_token",
+]

@@ -1,0 +1,152 @@
+"""TokenProvider: one cached token per credential identity, renewed before it expires.
+
+A provider returns its cached token while it is fresh (:meth:`Token.is_fresh`, one clock and one
+margin), lets exactly one thread fetch a new one when it is not, and drops a token on a 401 only if
+it is still the token that was rejected. :func:`get_token_provider` keeps one provider per
+credential identity per process, so every hook in a worker shares one token
+(reference/user-asks.md ask 1: reuse tokens, renew them before expiry, never fetch too many).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_mdsp.auth.credentials import Credentials
+from airflow_provider_mdsp.auth.tokens import Token
+
+if TYPE_CHECKING:
+    from airflow_provider_mdsp.auth.filecache import FileTokenCache
+
+log = logging.getLogger(__name__)
+
+#: A token fetcher: given the previous token (or ``None``), return a new one.
+Fetch = Callable[[Token | None], Token]
+
+
+class TokenProvider:
+    """Cache a token for one set of credentials and renew it, thread-safely, before it expires.
+
+    :param credentials: the credentials the token is for; their ``identity`` keys the shared cache.
+    :param fetch: obtains a new token given the previous one (which carries the rotated refresh
+        token); usually :func:`~airflow_provider_mdsp.auth.grants.obtain_token` bound to a session
+        and wrapped in the client's retries. For a user token it just re-checks expiry.
+    :param shared_cache: an opt-in :class:`FileTokenCache` shared by the processes of one host.
+    :param on_new_token: called with every token this provider has not seen before, before any
+        caller gets it (the hook registers it with Airflow's secret masker).
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        fetch: Fetch,
+        *,
+        shared_cache: FileTokenCache | None = None,
+        on_new_token: Callable[[Token], None] | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self._fetch = fetch
+        self._shared_cache = shared_cache
+        self._on_new_token = on_new_token
+        self._lock = threading.Lock()
+        self._token: Token | None = None
+        # Kept after invalidate() so the refresh flow still has the newest rotated refresh token.
+        self._previous: Token | None = None
+        self._attempts = 0
+        self._last_error: BaseException | None = None
+        #: How many times ``fetch`` was called (by this process), for tests and benchmarks.
+        self.fetch_count = 0
+
+    def __repr__(self) -> str:
+        return f"TokenProvider(flow={self.credentials.flow!r}, token={self._token!r})"
+
+    def get_token(self) -> Token:
+        """Return a fresh token: the cached one while fresh, otherwise a newly fetched one.
+
+        When several threads find the token stale at once, one fetches while the others wait and
+        then get its token. If that fetch fails, the threads that waited for it get the same error
+        instead of each sending another request.
+        """
+        token = self._token
+        if token is not None and token.is_fresh():
+            return token
+        seen = self._attempts
+        with self._lock:
+            token = self._token
+            if token is not None and token.is_fresh():
+                return token
+            if self._attempts != seen and self._last_error is not None:
+                raise self._last_error
+            self._attempts += 1
+            try:
+                new = self._obtain(token or self._previous)
+            except BaseException as exc:
+                self._last_error = exc
+                raise
+            self._last_error = None
+            if self._on_new_token is not None and not _same(new, token or self._previous):
+                self._on_new_token(new)
+            self._token = self._previous = new
+            return new
+
+    def invalidate(self, token: Token | None = None) -> None:
+        """Drop the cached token so the next :meth:`get_token` fetches a new one.
+
+        :param token: the token that was rejected (for example by a 401). The cached token is only
+            dropped if it is this one, so a stale 401 does not throw away a token another thread has
+            just renewed. ``None`` drops whatever is cached.
+        """
+        with self._lock:
+            current = self._token
+            if current is None or (token is not None and not _same(current, token)):
+                return
+            self._token = None
+            log.debug("Dropped the cached %s token", self.credentials.flow)
+            if self._shared_cache is not None:
+                self._shared_cache.invalidate(self.credentials.identity, current)
+
+    def _obtain(self, previous: Token | None) -> Token:
+        if self._shared_cache is None:
+            return self._counted_fetch(previous)
+        return self._shared_cache.get_or_fetch(
+            self.credentials.identity, lambda stored: self._counted_fetch(stored or previous)
+        )
+
+    def _counted_fetch(self, previous: Token | None) -> Token:
+        self.fetch_count += 1
+        return self._fetch(previous)
+
+
+def _same(a: Token | None, b: Token | None) -> bool:
+    # By value, not identity: a token re-read from the file cache is a new object.
+    return a is not None and b is not None and a.access_token == b.access_token
+
+
+_providers: dict[str, TokenProvider] = {}
+_providers_lock = threading.Lock()
+
+
+def get_token_provider(credentials: Credentials, fetch: Fetch, **kwargs: Any) -> TokenProvider:
+    """Return the process-wide :class:`TokenProvider` for these credentials, creating it on first use.
+
+    Every hook in a process with the same credentials (same ``identity``) shares one provider and
+    so one token. The first caller's ``fetch`` and keyword arguments are the ones kept.
+
+    :param credentials: the credentials.
+    :param fetch: the token fetcher, used if the provider is created now.
+    :param kwargs: ``shared_cache`` and ``on_new_token``, passed to :class:`TokenProvider`.
+    """
+    key = credentials.identity
+    with _providers_lock:
+        provider = _providers.get(key)
+        if provider is None:
+            provider = _providers[key] = TokenProvider(credentials, fetch, **kwargs)
+        return provider
+
+
+def clear_token_providers() -> None:
+    """Forget every process-wide provider (for tests, or after credentials were rotated)."""
+    with _providers_lock:
+        _providers.clear()
