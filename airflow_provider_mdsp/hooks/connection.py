@@ -1,0 +1,305 @@
+"""Turn the fields of an ``mdsp`` Airflow Connection into validated client settings and credentials.
+
+Pure functions over plain values, so every rule is tested without Airflow or a network, and every
+mistake is reported before the first request: the message names the connection field and the fix,
+and never echoes a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_mdsp.auth import (
+    AppCredentials,
+    Credentials,
+    RefreshTokenCredentials,
+    TenantCredentials,
+    UserTokenCredentials,
+    piam_token_url,
+    tms_token_url,
+)
+from airflow_provider_mdsp.client.settings import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_READ_TIMEOUT,
+    ClientSettings,
+    normalize_gateway_url,
+)
+from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.get_provider_info import AUTH_TYPES, CONN_FIELDS
+
+#: App credential client IDs look like ``{hostTenant}-{appName}-{appVersion}[-suffix]``
+#: (insights-hub-api.md §2.2, SNIP:Authentication/README.md); used to fill in missing app fields.
+_APP_CLIENT_ID = re.compile(r"^(?P<host>[a-z0-9]+)-(?P<app>.+?)-(?P<version>\d+\.\d+\.\d+)(?:-.+)?$")
+_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """Everything a client needs, read and checked from one Airflow Connection.
+
+    :param settings: gateway, timeouts, TLS, proxy, retries.
+    :param credentials: the credentials of the chosen auth type.
+    :param tenant: the tenant the data belongs to (user tenant for app credentials), if known.
+    :param shared_token_cache: share tokens between processes on one worker host.
+    """
+
+    settings: ClientSettings
+    credentials: Credentials
+    tenant: str | None
+    shared_token_cache: bool = False
+
+
+def read_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the extras under their plain names, accepting the ``extra__mdsp__`` legacy prefix.
+
+    :param extra: ``Connection.extra_dejson``.
+    """
+    out: dict[str, Any] = {}
+    for key, value in extra.items():
+        name = key.removeprefix("extra__mdsp__")
+        if value is not None and value != "":
+            out[name] = value
+    return out
+
+
+def config_from_connection(
+    host: str | None, login: str | None, password: str | None, extra: Mapping[str, Any]
+) -> ConnectionConfig:
+    """Validate a connection's fields and build its :class:`ConnectionConfig`.
+
+    :param host: the Gateway URL field.
+    :param login: the Client ID field.
+    :param password: the Client Secret field.
+    :param extra: the connection's extras (the form's other fields).
+    :raises MdspConfigError: a field is missing or malformed; the message names it.
+    """
+    fields = read_extra(extra)
+    unknown = sorted(set(fields) - set(CONN_FIELDS))
+    if unknown:
+        raise MdspConfigError(
+            f"Unknown connection extra field(s) {', '.join(unknown)}; known fields: {', '.join(CONN_FIELDS)}",
+            field=unknown[0],
+        )
+    settings = _settings(host, fields)
+    auth_type = str(fields.get("auth_type") or "tenant_credentials").strip()
+    if auth_type not in AUTH_TYPES:
+        raise MdspConfigError(
+            f"Connection field 'auth_type' is {auth_type!r}; use one of: {', '.join(AUTH_TYPES)}",
+            field="auth_type",
+        )
+    if fields.get("sub_tenant") and auth_type != "tenant_credentials":
+        raise MdspConfigError(
+            "Connection field 'sub_tenant' only works with auth_type tenant_credentials", field="sub_tenant"
+        )
+    builder = _BUILDERS[auth_type]
+    credentials, tenant = builder(settings.gateway_url, login, password, fields)
+    return ConnectionConfig(settings, credentials, tenant, _bool(fields, "shared_token_cache", False))
+
+
+def _settings(host: str | None, fields: Mapping[str, Any]) -> ClientSettings:
+    verify: bool | str = _bool(fields, "verify_tls", True)
+    ca_bundle = fields.get("ca_bundle")
+    if ca_bundle:
+        if not os.path.isfile(str(ca_bundle)):
+            raise MdspConfigError(
+                f"Connection field 'ca_bundle' names {ca_bundle!r}, which is not a file on this worker",
+                field="ca_bundle",
+            )
+        verify = str(ca_bundle)
+    proxy = fields.get("proxy")
+    if proxy:
+        parts = urlsplit(str(proxy))
+        if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+            raise MdspConfigError("Connection field 'proxy' must be a URL like http://proxy.corp:3128", field="proxy")
+    return ClientSettings(
+        gateway_url=normalize_gateway_url(host or "", field="host"),
+        connect_timeout=_number(fields, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+        read_timeout=_number(fields, "timeout", DEFAULT_READ_TIMEOUT),
+        verify=verify,
+        proxy=str(proxy) if proxy else None,
+        max_retries=int(_number(fields, "max_retries", DEFAULT_MAX_RETRIES, integer=True)),
+        max_retry_wait=_number(fields, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT),
+    )
+
+
+def _tenant_credentials(
+    gateway: str, login: str | None, password: str | None, fields: Mapping[str, Any]
+) -> tuple[Credentials, str | None]:
+    client_id, secret = _client_id(login, "tenant_credentials"), _secret(password, "tenant_credentials")
+    tenant = _tenant(fields.get("tenant"), "tenant")
+    creds = TenantCredentials(
+        client_id=client_id,
+        client_secret=secret,
+        tenant=tenant,
+        token_url=_token_url(fields) or piam_token_url(gateway, tenant),
+        sub_tenant=_optional(fields, "sub_tenant"),
+    )
+    return creds, tenant
+
+
+def _app_credentials(
+    gateway: str, login: str | None, password: str | None, fields: Mapping[str, Any]
+) -> tuple[Credentials, str | None]:
+    client_id, secret = _client_id(login, "app_credentials"), _secret(password, "app_credentials")
+    guessed = _APP_CLIENT_ID.match(client_id)
+    guess = guessed.groupdict() if guessed else {}
+    values = {
+        "app_name": _optional(fields, "app_name") or guess.get("app"),
+        "app_version": _optional(fields, "app_version") or guess.get("version"),
+        "host_tenant": _optional(fields, "host_tenant") or guess.get("host"),
+    }
+    for name, value in values.items():
+        if not value:
+            raise MdspConfigError(
+                f"Connection field '{name}' is required for auth_type app_credentials (it could not be read "
+                "from the client ID either); copy it from the app's page in Developer or Operator Cockpit",
+                field=name,
+            )
+    host_tenant = _tenant(values["host_tenant"], "host_tenant")
+    user_tenant = _tenant(_optional(fields, "user_tenant") or host_tenant, "user_tenant")
+    creds = AppCredentials(
+        client_id=client_id,
+        client_secret=secret,
+        app_name=str(values["app_name"]),
+        app_version=str(values["app_version"]),
+        host_tenant=host_tenant,
+        user_tenant=user_tenant,
+        token_url=_token_url(fields) or tms_token_url(gateway),
+    )
+    return creds, user_tenant
+
+
+def _user_token(
+    gateway: str, login: str | None, password: str | None, fields: Mapping[str, Any]
+) -> tuple[Credentials, str | None]:
+    token = _optional(fields, "user_token")
+    if not token:
+        raise MdspConfigError(
+            "Connection field 'user_token' is empty: paste the user's bearer token (auth_type user_token)",
+            field="user_token",
+        )
+    tenant = _optional(fields, "tenant")
+    return UserTokenCredentials(token=token), tenant
+
+
+def _refresh_token(
+    gateway: str, login: str | None, password: str | None, fields: Mapping[str, Any]
+) -> tuple[Credentials, str | None]:
+    client_id, secret = _client_id(login, "refresh_token"), _secret(password, "refresh_token")
+    refresh = _optional(fields, "refresh_token")
+    if not refresh:
+        raise MdspConfigError(
+            "Connection field 'refresh_token' is empty: paste the refresh token from the authorization-code "
+            "sign-in (valid 12 h)",
+            field="refresh_token",
+        )
+    explicit = _token_url(fields)
+    tenant = _optional(fields, "tenant")
+    if not explicit:
+        tenant = _tenant(tenant, "tenant")
+    creds = RefreshTokenCredentials(
+        client_id=client_id,
+        client_secret=secret,
+        refresh_token=refresh,
+        token_url=explicit or piam_token_url(gateway, str(tenant)),
+        tenant=tenant,
+    )
+    return creds, tenant
+
+
+_BUILDERS = {
+    "tenant_credentials": _tenant_credentials,
+    "app_credentials": _app_credentials,
+    "user_token": _user_token,
+    "refresh_token": _refresh_token,
+}
+
+
+def _client_id(login: str | None, auth_type: str) -> str:
+    value = (login or "").strip()
+    if not value:
+        raise MdspConfigError(
+            f"Connection field 'login' (Client ID) is empty; auth_type {auth_type} needs the client ID",
+            field="login",
+        )
+    return value
+
+
+def _secret(password: str | None, auth_type: str) -> str:
+    if not password:
+        raise MdspConfigError(
+            f"Connection field 'password' (Client Secret) is empty; auth_type {auth_type} needs the client secret",
+            field="password",
+        )
+    return password
+
+
+def _tenant(value: Any, field: str) -> str:
+    text = str(value or "").strip()
+    if not text:
+        raise MdspConfigError(
+            f"Connection field '{field}' is empty: set it to your tenant name (e.g. 'acme' for acme.eu1.mindsphere.io)",
+            field=field,
+        )
+    if not _TENANT.match(text):
+        raise MdspConfigError(
+            f"Connection field '{field}' is {text!r}, which is not a tenant name (letters, digits, '-' or '_')",
+            field=field,
+        )
+    return text
+
+
+def _token_url(fields: Mapping[str, Any]) -> str | None:
+    value = _optional(fields, "token_url")
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MdspConfigError(
+            "Connection field 'token_url' must be a URL like https://acme.piam.eu1.mindsphere.io/oauth/token",
+            field="token_url",
+        )
+    return value
+
+
+def _optional(fields: Mapping[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _bool(fields: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = fields.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise MdspConfigError(f"Connection field '{name}' must be true or false, not {value!r}", field=name)
+
+
+def _number(fields: Mapping[str, Any], name: str, default: float, *, integer: bool = False) -> float:
+    value = fields.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value) if integer else float(value)
+    except (TypeError, ValueError):
+        kind = "a whole number" if integer else "a number"
+        raise MdspConfigError(f"Connection field '{name}' must be {kind}, not {value!r}", field=name) from None
+    if number < 0 or (not integer and number == 0):
+        raise MdspConfigError(f"Connection field '{name}' must be positive, not {value!r}", field=name)
+    return number

@@ -1,0 +1,197 @@
+"""``MdspHook``: an Airflow Connection of type ``mdsp`` turned into a ready Insights Hub client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspError, MdspForbiddenError
+from airflow_provider_mdsp.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+from airflow_provider_mdsp.hooks.connection import ConnectionConfig, config_from_connection
+
+if TYPE_CHECKING:
+    from airflow_provider_mdsp.auth import Token
+    from airflow_provider_mdsp.client import MdspClient
+
+#: Paging styles accepted by :meth:`MdspHook.iter_pages`.
+PAGING_STYLES = ("spring", "link", "scim", "offset", "next_record")
+
+#: The read used by the connection test: cheap, read-only, present on every tenant (§3).
+TEST_ENDPOINT = "/api/assetmanagement/v3/assets/root"
+
+
+def _mask(value: str | None) -> None:
+    """Register a secret with Airflow's log masker so it never reaches a task log."""
+    if not value:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - Airflow 3.1 keeps it in the core package
+        from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
+    mask_secret(value)
+
+
+def mask_token(token: Token) -> None:
+    """Register a freshly obtained access token (and rotated refresh token) with the masker."""
+    _mask(token.access_token)
+    _mask(token.refresh_token)
+
+
+class MdspHook(BaseHook):
+    """Talk to Siemens Insights Hub through an Airflow Connection of type ``mdsp``.
+
+    Tokens are obtained for the connection's auth type, cached per process (and optionally per
+    worker host), renewed before they expire and registered with the secret masker. Every call has
+    timeouts and retries; errors are typed (:mod:`airflow_provider_mdsp.exceptions`).
+
+    :param mdsp_conn_id: the Airflow Connection id.
+    """
+
+    conn_name_attr = "mdsp_conn_id"
+    default_conn_name = "mdsp_default"
+    conn_type = "mdsp"
+    hook_name = "Siemens Insights Hub"
+
+    def __init__(self, mdsp_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mdsp_conn_id = mdsp_conn_id
+
+    @cached_property
+    def config(self) -> ConnectionConfig:
+        """The connection's validated settings and credentials (read once per hook)."""
+        conn = self.get_connection(self.mdsp_conn_id)
+        try:
+            config = config_from_connection(conn.host, conn.login, conn.password, conn.extra_dejson or {})
+        except MdspConfigError as exc:
+            raise MdspConfigError(f"Connection {self.mdsp_conn_id!r}: {exc}", field=exc.field) from None
+        for secret in config.credentials.secrets:
+            _mask(secret)
+        return config
+
+    def get_conn(self) -> MdspClient:
+        """Return the hook's client (built once; shares the process-wide token cache)."""
+        return self.client
+
+    @cached_property
+    def client(self) -> MdspClient:
+        """The Insights Hub client for this connection."""
+        from airflow_provider_mdsp.client import MdspClient
+        from airflow_provider_mdsp.client.tokens import token_provider_for
+
+        config = self.config
+        tokens = token_provider_for(
+            config.settings,
+            config.credentials,
+            shared_cache=config.shared_token_cache,
+            on_new_token=mask_token,
+        )
+        return MdspClient.create(config.settings, tokens)
+
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Call any Insights Hub endpoint and return its parsed JSON body (``None`` when empty).
+
+        :param method: HTTP method.
+        :param endpoint: path under the gateway, e.g. ``/api/assetmanagement/v3/assets``.
+        :param params: query parameters.
+        :param json: JSON body.
+        :param headers: extra headers, e.g. ``If-Match``.
+        :param idempotent: whether a retry after the server may have acted is harmless
+            (default: by method; POST is not).
+        """
+        return self.client.request_json(
+            method, endpoint, params=params, json=json, headers=headers, idempotent=idempotent
+        )
+
+    def iter_pages(
+        self,
+        endpoint: str,
+        *,
+        paging: str = "spring",
+        params: Mapping[str, Any] | None = None,
+        embedded_key: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[list[Any]]:
+        """Yield the pages of any paged GET endpoint, one list of items at a time.
+
+        :param endpoint: path under the gateway.
+        :param paging: ``spring`` (Asset/Event Management), ``link`` (time series ``Link`` header),
+            ``scim`` (Identity), ``offset`` (IoT File search) or ``next_record`` (TS Bulk read).
+        :param params: query parameters.
+        :param embedded_key: for ``spring``: the key under ``_embedded``; defaults to the last path
+            segment (``assets``, ``events`` …).
+        :param page_size: items per page, where the style has one.
+        """
+        from airflow_provider_mdsp.client import pagination
+
+        transport = self.client.transport
+        if paging == "spring":
+            key = embedded_key or endpoint.rstrip("/").rsplit("/", 1)[-1]
+            return pagination.iter_spring_pages(transport, endpoint, key, params=params, size=page_size or 200)
+        if paging == "link":
+            return pagination.iter_link_pages(transport, endpoint, params=params)
+        if paging == "scim":
+            return pagination.iter_scim_pages(transport, endpoint, params=params, count=page_size or 100)
+        if paging == "offset":
+            return pagination.iter_offset_pages(transport, endpoint, params=params, limit=page_size or 500)
+        if paging == "next_record":
+            return pagination.iter_next_record_pages(transport, endpoint, params=params)
+        raise MdspConfigError(f"paging must be one of {', '.join(PAGING_STYLES)}, not {paging!r}", field="paging")
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Fetch a token and make one cheap read-only call; return ``(ok, message a user can act on)``."""
+        try:
+            config = self.config
+            token = self.client.transport.tokens.get_token()
+        except MdspError as exc:
+            return False, f"Could not obtain a token: {exc}"
+        who = f"auth type {config.credentials.flow}" + (f", tenant {config.tenant}" if config.tenant else "")
+        minutes = max(int(token.expires_in() // 60), 0)
+        got = f"Token obtained ({who}, {len(token.scopes)} scopes, valid {minutes} min)"
+        try:
+            self.client.request_json("GET", TEST_ENDPOINT)
+        except MdspForbiddenError:
+            return True, (
+                f"{got}. Reading the root asset was refused (403): the credentials lack an Asset Management "
+                "read role, needed only by the asset operators."
+            )
+        except MdspApiError as exc:
+            return False, f"{got}, but GET {TEST_ENDPOINT} failed: {exc}"
+        except MdspError as exc:
+            return False, f"{got}, but the gateway could not be used: {exc}"
+        return True, f"{got}; the gateway answered a read of the root asset."
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Return the form behaviour for Airflow versions that read it from the hook (before 3.2)."""
+        return {
+            "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
+            "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+            "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+        }
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Return form widgets for Airflow versions before 3.2 (3.2+ reads ``conn-fields`` instead)."""
+        try:
+            from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+            from wtforms import StringField
+        except ImportError:  # Airflow 3.2+ without the FAB UI: the declarative form is used
+            return {}
+        widgets = {}
+        for name, spec in CONN_FIELDS.items():
+            secret = spec["schema"].get("format") == "password"
+            widget = BS3PasswordFieldWidget() if secret else BS3TextFieldWidget()
+            widgets[f"extra__mdsp__{name}"] = StringField(spec["label"], widget=widget, description=spec.get("description", ""))
+        return widgets
