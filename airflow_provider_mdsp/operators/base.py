@@ -1,0 +1,133 @@
+"""What every Insights Hub operator and sensor shares: the connection, the hook and the time window.
+
+Module import does no I/O and imports no HTTP stack: Airflow parses DAG files every 30 s, so the
+hook (and with it requests and tenacity) is imported only when a task runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_mdsp.exceptions import MdspConfigError
+
+if TYPE_CHECKING:
+    from airflow_provider_mdsp.hooks.mdsp import MdspHook
+
+log = logging.getLogger(__name__)
+
+#: Window used by a run that has no data interval (a manual run without a logical date, or a
+#: ``CronTriggerTimetable`` run whose interval is empty): the ``lookback`` before the run's time.
+DEFAULT_LOOKBACK = timedelta(days=1)
+
+
+def default_deferrable() -> bool:
+    """Return Airflow's ``[operators] default_deferrable`` (False when unset)."""
+    try:
+        from airflow.sdk.configuration import conf
+    except ImportError:  # Airflow 3.1 keeps the configuration in the core package
+        from airflow.configuration import conf  # type: ignore[no-redef]
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+class MdspBaseOperator(BaseOperator):
+    """Base of the Insights Hub operators: holds the connection id and builds the hook lazily.
+
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    """
+
+    template_fields: tuple[str, ...] = ("mdsp_conn_id",)
+    ui_color = "#009999"  # Siemens petrol
+
+    def __init__(self, *, mdsp_conn_id: str = "mdsp_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mdsp_conn_id = mdsp_conn_id
+
+    @cached_property
+    def hook(self) -> MdspHook:
+        """The hook for ``mdsp_conn_id``, built on first use in the task process."""
+        from airflow_provider_mdsp.hooks.mdsp import MdspHook
+
+        return MdspHook(mdsp_conn_id=self.mdsp_conn_id)
+
+
+def to_utc(value: Any, name: str) -> datetime | None:
+    """Parse a (templated) time parameter into an aware UTC datetime.
+
+    :param value: ``None``, an aware ``datetime`` (pendulum too) or an ISO 8601 string; ``""`` is ``None``.
+    :param name: the parameter name, for the error message.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise MdspConfigError(
+                f"Parameter '{name}' is {value!r}, not an ISO 8601 time such as 2026-01-31T00:00:00Z", field=name
+            ) from None
+    if moment.tzinfo is None:
+        raise MdspConfigError(
+            f"Parameter '{name}' has no time zone ({value!r}); give UTC, e.g. 2026-01-31T00:00:00Z", field=name
+        )
+    return moment.astimezone(timezone.utc)
+
+
+def resolve_window(
+    from_time: Any,
+    to_time: Any,
+    context: Mapping[str, Any],
+    *,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+) -> tuple[datetime, datetime]:
+    """Return the ``(from, to]`` window of a task: explicit times first, then the run's data interval.
+
+    Rules, in order:
+
+    1. ``from_time``/``to_time`` given (templated or literal) are used as they are.
+    2. Missing ones come from the run's ``data_interval_start``/``data_interval_end``.
+    3. A run with no data interval (manual run without a logical date) or an empty one (a
+       ``CronTriggerTimetable`` schedule) reads the ``lookback`` before the run's ``run_after``
+       (or ``to_time``), and says so in the log.
+
+    :param from_time: start of the window, exclusive (Time Series ``from``, insights-hub-api.md §4).
+    :param to_time: end of the window, inclusive.
+    :param context: the task context.
+    :param lookback: length of the fallback window.
+    :raises MdspConfigError: ``to_time`` is before ``from_time``.
+    """
+    start, end = to_utc(from_time, "from_time"), to_utc(to_time, "to_time")
+    interval_start = to_utc(context.get("data_interval_start"), "data_interval_start")
+    interval_end = to_utc(context.get("data_interval_end"), "data_interval_end")
+    if interval_start is not None and interval_end is not None and interval_start < interval_end:
+        start = start or interval_start
+        end = end or interval_end
+    if end is None:
+        end = _run_after(context)
+    if start is None:
+        start = end - lookback
+        log.info("No data interval for this run: reading the %s before %s", lookback, end.isoformat())
+    if end < start:
+        raise MdspConfigError(
+            f"to_time ({end.isoformat()}) is before from_time ({start.isoformat()}); swap them or fix the template",
+            field="to_time",
+        )
+    return start, end
+
+
+def _run_after(context: Mapping[str, Any]) -> datetime:
+    dag_run = context.get("dag_run")
+    run_after = getattr(dag_run, "run_after", None) if dag_run is not None else None
+    return to_utc(run_after, "run_after") or datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """Render a UTC datetime the way XCom summaries and the API show it (``…Z``, milliseconds)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
