@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Union
 from urllib.parse import urlsplit
@@ -184,9 +185,7 @@ class UserTokenCredentials:
 
     def __post_init__(self) -> None:
         _require(self.token, "user_token", "The user token")
-        token = self.token.strip()
-        if token[:7].lower() == "bearer ":
-            token = token[7:].strip()
+        token = re.sub(r"^bearer(?:\s+|$)", "", self.token.strip(), flags=re.IGNORECASE)
         _require(token, "user_token", "The user token")
         object.__setattr__(self, "token", token)
 

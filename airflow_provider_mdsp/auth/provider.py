@@ -54,7 +54,7 @@ class TokenProvider:
         self._token: Token | None = None
         # Kept after invalidate() so the refresh flow still has the newest rotated refresh token.
         self._previous: Token | None = None
-        self._attempts = 0
+        self._finished = 0  # fetch attempts finished, successful or not
         self._last_error: BaseException | None = None
         #: How many times ``fetch`` was called (by this process), for tests and benchmarks.
         self.fetch_count = 0
@@ -72,19 +72,21 @@ class TokenProvider:
         token = self._token
         if token is not None and token.is_fresh():
             return token
-        seen = self._attempts
+        seen = self._finished
         with self._lock:
             token = self._token
             if token is not None and token.is_fresh():
                 return token
-            if self._attempts != seen and self._last_error is not None:
+            if self._finished != seen and self._last_error is not None:
+                # A fetch finished (and failed) while this caller waited for the lock.
                 raise self._last_error
-            self._attempts += 1
             try:
                 new = self._obtain(token or self._previous)
             except BaseException as exc:
                 self._last_error = exc
                 raise
+            finally:
+                self._finished += 1
             self._last_error = None
             if self._on_new_token is not None and not _same(new, token or self._previous):
                 self._on_new_token(new)

@@ -1,0 +1,36 @@
+"""Helpers for the auth tests: a hand-moved clock, unsigned JWTs, and the secrets to look for."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+T0 = 1_700_000_000.0
+
+# Values that must never show up in a repr, message or log. Distinctive so a search cannot miss them.
+CLIENT_SECRET = "cs-SUPER-SECRET-4711"
+REFRESH_TOKEN = "rt-REFRESH-SECRET-0815"
+ACCESS_TOKEN = "at-ACCESS-SECRET-1234"
+
+
+class FakeClock:
+    """A clock the test moves by hand; installed as ``tokens.now``."""
+
+    def __init__(self, start: float = T0) -> None:
+        self.t = start
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+def make_jwt(claims: dict[str, Any]) -> str:
+    """Return an unsigned compact JWT with these claims (the auth layer never verifies)."""
+
+    def part(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'kid': 'key-id-1', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
