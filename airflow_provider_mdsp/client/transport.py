@@ -7,6 +7,7 @@ retries, the one-time token renewal after a 401 and the mapping of error respons
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -104,6 +105,19 @@ def _reason(exc: Exception) -> str:
     return type(getattr(inner, "reason", inner)).__name__
 
 
+def _rewinder(data: Any) -> Callable[[], object] | None:
+    """Return a function putting a seekable file-object body back where it started, else ``None``."""
+    if data is None or not hasattr(data, "read"):
+        return None
+    try:
+        if not data.seekable():
+            return None
+        start = data.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+    return lambda: data.seek(start)
+
+
 def parse_json(response: requests.Response) -> Any:
     """Return the JSON body of a successful response, or ``None`` when it is empty.
 
@@ -166,13 +180,16 @@ class Transport:
         """
         if "://" not in path_or_url:
             return self.settings.gateway_url + "/" + path_or_url.lstrip("/")
-        host = urlsplit(path_or_url).netloc.lower()
+        parts = urlsplit(path_or_url)
+        host = parts.netloc.lower()
         if host != self.settings.gateway_host:
             raise MdspUnsafeLinkError(
                 f"Refusing to follow a link to host {host!r}: only the gateway "
                 f"{self.settings.gateway_host!r} is trusted with the bearer token"
             )
-        return path_or_url
+        # Keep the gateway's scheme: an ``http://`` link from a service behind a TLS-terminating
+        # proxy must not send the bearer token in clear text.
+        return parts._replace(scheme=urlsplit(self.settings.gateway_url).scheme).geturl()
 
     def resolve_link(self, current_url: str, link: str) -> str:
         """Resolve a (possibly relative) paging link against the page it came from, same host only.
@@ -214,15 +231,19 @@ class Transport:
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         if idempotent is None:
             idempotent = is_idempotent(method)
-        if data is not None and hasattr(data, "read"):
-            # A file object is consumed by the first attempt; only its first attempt is safe.
-            idempotent = False
-        retrying = make_retrying(self.settings, idempotent=idempotent, sleep=self._sleep)
+        settings, rewind = self.settings, _rewinder(data)
+        if data is not None and hasattr(data, "read") and rewind is None:
+            # A stream that cannot seek is consumed by the first attempt, so it is sent once only:
+            # a resend (even after a 429) would upload an empty or partial body. Seekable file
+            # objects are rewound before each send instead.
+            idempotent, settings = False, dataclasses.replace(settings, max_retries=0)
+        retrying = make_retrying(settings, idempotent=idempotent, sleep=self._sleep)
 
         def attempt() -> requests.Response:
             return self._send_with_token(
                 method,
                 url,
+                rewind=rewind,
                 params=clean,
                 json=json,
                 data=data,
@@ -237,15 +258,22 @@ class Transport:
         """Send one API call like :meth:`request` and return its parsed JSON body (``None`` if empty)."""
         return parse_json(self.request(method, path, **kwargs))
 
-    def _send_with_token(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def _send_with_token(
+        self, method: str, url: str, *, rewind: Callable[[], object] | None = None, **kwargs: Any
+    ) -> requests.Response:
         token = self.tokens.get_token()
+        if rewind is not None:
+            rewind()
         response = self._send(method, url, token, **kwargs)
-        if response.status_code == 401:
+        replayable = rewind is not None or not hasattr(kwargs.get("data"), "read")
+        if response.status_code == 401 and replayable:
             # The token was revoked or expired early: renew it once and resend (google-auth caps
             # refresh attempts the same way); a second 401 is a real authorization failure.
             self.tokens.invalidate(token)
             response.close()
             token = self.tokens.get_token()
+            if rewind is not None:
+                rewind()
             response = self._send(method, url, token, **kwargs)
         if response.status_code >= 400:
             raise self._error(method, url, response)
