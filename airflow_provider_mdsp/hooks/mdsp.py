@@ -193,5 +193,7 @@ class MdspHook(BaseHook):
         for name, spec in CONN_FIELDS.items():
             secret = spec["schema"].get("format") == "password"
             widget = BS3PasswordFieldWidget() if secret else BS3TextFieldWidget()
-            widgets[f"extra__mdsp__{name}"] = StringField(spec["label"], widget=widget, description=spec.get("description", ""))
+            widgets[f"extra__mdsp__{name}"] = StringField(
+                spec["label"], widget=widget, description=spec.get("description", "")
+            )
         return widgets

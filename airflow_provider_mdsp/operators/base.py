@@ -31,7 +31,7 @@ def default_deferrable() -> bool:
     try:
         from airflow.sdk.configuration import conf
     except ImportError:  # Airflow 3.1 keeps the configuration in the core package
-        from airflow.configuration import conf  # type: ignore[no-redef]
+        from airflow.configuration import conf
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 

@@ -42,7 +42,12 @@ def test_app_credentials_fields_and_tms_url():
     cfg = config(auth_type="app_credentials", app_name="dash", app_version="1.2.0", host_tenant="acme")
     creds = cfg.credentials
     assert isinstance(creds, AppCredentials)
-    assert (creds.app_name, creds.app_version, creds.host_tenant, creds.user_tenant) == ("dash", "1.2.0", "acme", "acme")
+    assert (creds.app_name, creds.app_version, creds.host_tenant, creds.user_tenant) == (
+        "dash",
+        "1.2.0",
+        "acme",
+        "acme",
+    )
     assert creds.token_url == f"{GATEWAY}/api/technicaltokenmanager/v3/oauth/token"
     assert cfg.tenant == "acme"
 

@@ -68,7 +68,9 @@ def test_tokens_and_secrets_are_masked_in_logs(conn, requests_mock):
 
 def test_failures_never_show_secret_or_token(conn, requests_mock, caplog):
     caplog.set_level(logging.DEBUG)
-    requests_mock.post(TOKEN_URL, status_code=401, json={"error": "unauthorized", "error_description": "Bad credentials"})
+    requests_mock.post(
+        TOKEN_URL, status_code=401, json={"error": "unauthorized", "error_description": "Bad credentials"}
+    )
     ok, message = MdspHook(conn).test_connection()
     assert not ok
     assert "Could not obtain a token" in message
