@@ -1,0 +1,181 @@
+"""Event Management v3: search and create events and event types (§6)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_spring_pages
+from airflow_provider_mdsp.client.paths import JsonFilter, flag, json_filter, segment
+from airflow_provider_mdsp.client.timeutil import format_time, shift, utcnow
+from airflow_provider_mdsp.client.transport import Transport
+from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConnectionError
+
+log = logging.getLogger(__name__)
+
+BASE = "/api/eventmanagement/v3"
+#: Events per page; the documented maximum is 100 (N docstring; QX says 500).
+DEFAULT_PAGE_SIZE = 100
+#: POSTs of one event at most, counting the first; each resend follows a lookup that found nothing.
+CREATE_EVENT_ATTEMPTS = 3
+#: Waits before each lookup after an ambiguous failure. Events become visible about 100 ms after
+#: creation (§6); the search is eventually consistent, so a second, longer look follows a miss.
+EVENT_VISIBILITY_WAITS = (0.5, 2.0)
+#: Half-width in seconds of the timestamp window of that lookup. A ``timestamp`` term is needed:
+#: without one only the last 7 days are searched (§6, DOC api-eventmanagement-references-filtering).
+LOOKUP_WINDOW_SECONDS = 1.0
+#: Gateway answers after which the event may or may not exist (the service may have acted).
+AMBIGUOUS_STATUSES = frozenset({502, 504})
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+    """Tell whether a failed create may nevertheless have created the event.
+
+    True for a read timeout or a connection dropped after the request was sent, and for 502/504
+    from the gateway; false for errors raised before sending and for definite refusals.
+    """
+    if isinstance(exc, MdspApiError):
+        return exc.status in AMBIGUOUS_STATUSES
+    if isinstance(exc, MdspConnectionError):
+        return exc.request_sent
+    return False
+
+
+class EventsClient:
+    """Search and create events and event types (Event Management v3).
+
+    :param transport: the transport to the gateway.
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def iter_event_pages(
+        self,
+        *,
+        filter: JsonFilter | None = None,
+        sort: str | None = None,
+        history: bool | None = None,
+        size: int = DEFAULT_PAGE_SIZE,
+        include_shared: bool | None = None,
+    ) -> Iterator[Page]:
+        """Yield pages of events matching a filter.
+
+        Without a ``timestamp`` term the service searches only the last 7 days, and without
+        ``history=True`` it keeps only the newest event per (correlationId, entityId, typeId) (§6).
+
+        :param filter: a filter dict (JSON-encoded for you) or JSON string, e.g.
+            ``{"entityId": "…", "timestamp": {"between": "[2024-01-01T00:00:00Z, 2024-02-01T00:00:00Z)"}}``.
+        :param sort: e.g. ``timestamp,asc``; the service sorts by timestamp descending by default.
+        :param history: include earlier events of the same correlation.
+        :param size: events per page.
+        :param include_shared: include events of assets shared from other tenants.
+        """
+        params = {
+            "filter": json_filter(filter),
+            "sort": sort,
+            "history": flag(history),
+            "includeShared": flag(include_shared),
+        }
+        return iter_spring_pages(self.transport, f"{BASE}/events", "events", params=params, size=size)
+
+    def iter_events(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Yield events one by one; takes the arguments of :meth:`iter_event_pages`."""
+        return iter_items(self.iter_event_pages(**kwargs))
+
+    def get_event(self, event_id: str) -> dict[str, Any]:
+        """Return one event.
+
+        :param event_id: the event id.
+        """
+        return self.transport.request_json("GET", f"{BASE}/events/{segment(event_id, name='event_id')}")
+
+    def create_event(self, event: Mapping[str, Any], *, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+        """Create an event once, even when the network fails mid-call, and return it.
+
+        Creating is not idempotent, so a POST is never resent blindly. The event gets a
+        ``correlationId`` (a uuid4) unless it has one, and a ``timestamp`` (now) unless it has one.
+        After an ambiguous failure (a read timeout, a connection dropped after sending, 502 or 504)
+        this waits for the event to become visible (about 100 ms, §6), looks it up by ``entityId``,
+        ``correlationId`` and ``typeId`` with ``history=true`` and a window around its ``timestamp``,
+        and returns it if found. Only when it is not found is the POST sent again, at most
+        :data:`CREATE_EVENT_ATTEMPTS` times in all; then the last error is raised.
+
+        :param event: ``entityId`` and ``timestamp`` at least; ``typeId`` for a custom event type,
+            else a standard event with ``severity``, ``description``, ``source``, ``code`` …
+        :param sleep: the sleep function, injectable for tests.
+        :raises MdspConfigError: ``entityId`` is missing or ``timestamp`` is not a time.
+        """
+        body = self._event_body(event)
+        for attempt in range(1, CREATE_EVENT_ATTEMPTS + 1):
+            try:
+                return self.transport.request_json("POST", f"{BASE}/events", json=body)
+            except (MdspApiError, MdspConnectionError) as exc:
+                if not is_ambiguous(exc):
+                    raise
+                log.warning(
+                    "Creating event %s failed ambiguously (%s); checking whether it exists",
+                    body["correlationId"],
+                    exc,
+                )
+                found = self._find_created(body, sleep)
+                if found is not None:
+                    return found
+                if attempt == CREATE_EVENT_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _find_created(self, body: Mapping[str, Any], sleep: Callable[[float], None]) -> dict[str, Any] | None:
+        """Look up an event by its correlation, after waits for the search to catch up."""
+        terms: dict[str, Any] = {"entityId": body["entityId"], "correlationId": body["correlationId"]}
+        if body.get("typeId"):
+            terms["typeId"] = body["typeId"]
+        low = shift(body["timestamp"], seconds=-LOOKUP_WINDOW_SECONDS)
+        high = shift(body["timestamp"], seconds=LOOKUP_WINDOW_SECONDS)
+        terms["timestamp"] = {"between": f"[{low}, {high})"}
+        for wait in EVENT_VISIBILITY_WAITS:
+            sleep(wait)
+            for candidate in self.iter_events(filter=terms, history=True, size=10):
+                if candidate.get("correlationId") == body["correlationId"]:
+                    return candidate
+        return None
+
+    @staticmethod
+    def _event_body(event: Mapping[str, Any]) -> dict[str, Any]:
+        body = dict(event)
+        if not str(body.get("entityId") or "").strip():
+            raise MdspConfigError("An event needs an 'entityId' (the asset id)", field="entityId")
+        body["timestamp"] = format_time(body.get("timestamp") or utcnow(), name="timestamp")
+        body["correlationId"] = str(body.get("correlationId") or uuid.uuid4())
+        return body
+
+    def iter_event_types(
+        self, *, filter: JsonFilter | None = None, size: int = DEFAULT_PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """Yield event types matching a filter.
+
+        :param filter: a filter dict or JSON string.
+        :param size: event types per page.
+        """
+        params = {"filter": json_filter(filter)}
+        return iter_items(
+            iter_spring_pages(self.transport, f"{BASE}/eventTypes", "eventTypes", params=params, size=size)
+        )
+
+    def get_event_type(self, type_id: str) -> dict[str, Any]:
+        """Return one event type.
+
+        :param type_id: e.g. ``mytenant.PumpAlarm``.
+        """
+        return self.transport.request_json("GET", f"{BASE}/eventTypes/{segment(type_id, name='type_id')}")
+
+    def create_event_type(self, event_type: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an event type and return it.
+
+        :param event_type: ``name``, ``fields`` and optionally ``id`` (starting with the tenant),
+            ``parentId``, ``ttl``, ``scope`` (§6).
+        """
+        return self.transport.request_json("POST", f"{BASE}/eventTypes", json=dict(event_type))

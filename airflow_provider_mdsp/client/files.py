@@ -1,0 +1,272 @@
+"""IoT File v3: upload (multipart above a part size), download, search and delete files (§7)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+import requests
+
+from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_offset_pages
+from airflow_provider_mdsp.client.paths import file_path as encode_file_path
+from airflow_provider_mdsp.client.paths import segment
+from airflow_provider_mdsp.client.timeutil import TimeValue, format_time
+from airflow_provider_mdsp.client.transport import Transport, translate_request_error
+from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError
+
+log = logging.getLogger(__name__)
+
+BASE = "/api/iotfile/v3"
+MIB = 1024 * 1024
+#: Part size of multipart uploads; the Node SDK uses 8 MB chunks (§7, N:sdk/common/multipart-uploader.ts).
+#: Files up to this size go in one PUT. The gateway cuts requests at 60 s (§7, 502), so a part must
+#: upload within that time even on a slow link.
+DEFAULT_PART_SIZE = 8 * MIB
+#: Each part but the last must be at least 5 MB (§7, DOC api-iotfile-references-multipart).
+MIN_PART_SIZE = 5 * MIB
+#: Part numbers run from 1 to 1000 (§7).
+MAX_PARTS = 1000
+#: Bytes written per step when streaming a download.
+DOWNLOAD_CHUNK_SIZE = 1 * MIB
+#: Results per page of a file search; the service's default and maximum (§7).
+DEFAULT_SEARCH_LIMIT = 500
+
+Reader = Callable[[int], bytes]
+Data = bytes | bytearray | memoryview | IO[bytes]
+ByteRange = str | tuple[int, int | None]
+
+
+def make_reader(data: Data) -> Reader:
+    """Return ``read(n)`` over bytes or a binary file object that gives exactly ``n`` bytes until EOF.
+
+    :param data: bytes, or a file object opened in binary mode.
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        view, position = memoryview(data).cast("B"), 0
+
+        def read_view(n: int) -> bytes:
+            nonlocal position
+            chunk = bytes(view[position : position + n])
+            position += len(chunk)
+            return chunk
+
+        return read_view
+    if not hasattr(data, "read"):
+        raise MdspConfigError("data must be bytes or a binary file object", field="data")
+
+    def read_stream(n: int) -> bytes:
+        # Raw streams and pipes may return fewer bytes than asked before EOF; collect until full.
+        chunks, got = [], 0
+        while got < n:
+            chunk = data.read(n - got)
+            if isinstance(chunk, str):
+                raise MdspConfigError("data is a text file; open it with mode 'rb'", field="data")
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    return read_stream
+
+
+def range_header(byte_range: ByteRange) -> str:
+    """Render a ``Range`` header: ``(200, 600)`` or ``"200-600"`` become ``bytes=200-600`` (§7)."""
+    if isinstance(byte_range, tuple):
+        start, end = byte_range
+        return f"bytes={int(start)}-{'' if end is None else int(end)}"
+    text = str(byte_range).strip()
+    return text if text.startswith("bytes=") else f"bytes={text}"
+
+
+def _etag(response: requests.Response) -> str | None:
+    value = response.headers.get("ETag")
+    if not value:
+        return None
+    value = value.strip()
+    value = value[2:] if value.startswith("W/") else value
+    return value.strip('"')
+
+
+class FilesClient:
+    """Upload, download, search and delete files attached to assets (IoT File v3).
+
+    :param transport: the transport to the gateway.
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def put_file(
+        self,
+        entity_id: str,
+        file_path: str,
+        data: Data,
+        *,
+        content_type: str = "application/octet-stream",
+        description: str | None = None,
+        timestamp: TimeValue | None = None,
+        etag: str | int | None = None,
+        part_size: int = DEFAULT_PART_SIZE,
+    ) -> dict[str, Any]:
+        """Upload a file, in parts when it is larger than ``part_size``, and return what was stored.
+
+        Up to ``part_size`` bytes go in one PUT. Above, the multipart protocol is used (§7):
+        ``?upload=start``, ``?part=1..N`` with each part read from ``data`` only when it is sent
+        (never the whole file in memory), then ``?upload=complete``; after any failure
+        ``?upload=abort`` is sent and the error raised.
+
+        :param entity_id: the asset id.
+        :param file_path: path under the asset, e.g. ``reports/2024-05-01.csv``.
+        :param data: bytes or a binary file object.
+        :param content_type: MIME type stored with the file (sent as the ``type`` header).
+        :param description: free text stored with the file.
+        :param timestamp: the file's own time; defaults to the upload time on the service.
+        :param etag: the version to replace (``If-Match``); ``None`` to create a new file.
+        :param part_size: bytes per part, at least :data:`MIN_PART_SIZE`.
+        :return: ``{"entityId", "path", "size", "etag", "parts"}``; ``parts`` is 1 for a single PUT.
+        """
+        if part_size < MIN_PART_SIZE:
+            raise MdspConfigError(
+                f"part_size must be at least {MIN_PART_SIZE} bytes (5 MB, the service's minimum part size)",
+                field="part_size",
+            )
+        path = self._path(entity_id, file_path)
+        headers = {"Content-Type": "application/octet-stream", "type": content_type}
+        if description is not None:
+            headers["description"] = description
+        if timestamp is not None:
+            headers["timestamp"] = format_time(timestamp, name="timestamp")
+        if etag is not None:
+            headers["If-Match"] = str(etag)
+        read = make_reader(data)
+        # Read one part and peek one byte: a file of exactly part_size bytes still goes in one PUT.
+        head = [read(part_size)]
+        head.append(read(1) if len(head[0]) == part_size else b"")
+        if not head[1]:
+            response = self.transport.request("PUT", path, data=head[0], headers=headers)
+            size, parts = len(head[0]), 1
+        else:
+            response, size, parts = self._multipart(path, headers, head, read, part_size)
+        stored = str(file_path).strip().lstrip("/")
+        return {"entityId": entity_id, "path": stored, "size": size, "etag": _etag(response), "parts": parts}
+
+    def _multipart(
+        self, path: str, headers: dict[str, str], head: list[bytes], read: Reader, part_size: int
+    ) -> tuple[requests.Response, int, int]:
+        """Run start, parts and complete; abort on any failure.
+
+        ``head`` is ``[part 1, peeked byte]``; it is emptied once part 1 is sent, so that only one
+        part is referenced at a time.
+        """
+        self.transport.request("PUT", path, params={"upload": "start"}, headers=headers)
+        size = number = 0
+        try:
+            part = head[0]
+            while part:
+                number += 1
+                if number > MAX_PARTS:
+                    raise MdspConfigError(
+                        f"The file needs more than {MAX_PARTS} parts of {part_size} bytes; raise part_size",
+                        field="part_size",
+                    )
+                self.transport.request("PUT", path, params={"part": number}, data=part, headers=headers)
+                size += len(part)
+                # Drop each part before reading the next, so one part at a time is in memory.
+                part = b""
+                if number == 1:
+                    peek = head[1]
+                    head.clear()
+                    part = peek + read(part_size - 1)
+                else:
+                    part = read(part_size)
+            response = self.transport.request("PUT", path, params={"upload": "complete"}, headers=headers)
+        except BaseException:
+            self._abort(path, headers)
+            raise
+        return response, size, number
+
+    def _abort(self, path: str, headers: dict[str, str]) -> None:
+        try:
+            self.transport.request("PUT", path, params={"upload": "abort"}, headers=headers)
+        except MdspError as exc:
+            # The upload already failed; its parts expire after 2 days anyway (§7). Keep the first error.
+            log.warning("Could not abort the multipart upload of %s: %s", path, exc)
+
+    def download_file(
+        self, entity_id: str, file_path: str, dest: IO[bytes], *, byte_range: ByteRange | None = None
+    ) -> int:
+        """Stream a file into a binary file object, chunk by chunk, and return the bytes written.
+
+        :param entity_id: the asset id.
+        :param file_path: path under the asset.
+        :param dest: an object with ``write(bytes)``, e.g. a file opened with ``"wb"``.
+        :param byte_range: only these bytes, e.g. ``(200, 600)`` or ``"bytes=200-600"``.
+        """
+        url = self.transport.url_for(self._path(entity_id, file_path))
+        response = self.transport.request("GET", url, headers=self._get_headers(byte_range), stream=True)
+        written = 0
+        with response:
+            try:
+                for chunk in response.iter_content(DOWNLOAD_CHUNK_SIZE):
+                    dest.write(chunk)
+                    written += len(chunk)
+            except requests.RequestException as exc:
+                raise translate_request_error(exc, url) from None
+        return written
+
+    def get_file(self, entity_id: str, file_path: str, *, byte_range: ByteRange | None = None) -> bytes:
+        """Return a file's content (or a byte range of it) as bytes; for large files use :meth:`download_file`.
+
+        :param entity_id: the asset id.
+        :param file_path: path under the asset.
+        :param byte_range: only these bytes, e.g. ``(0, 1023)``.
+        """
+        path = self._path(entity_id, file_path)
+        return self.transport.request("GET", path, headers=self._get_headers(byte_range)).content
+
+    def iter_file_pages(
+        self,
+        entity_id: str,
+        *,
+        filter: str | None = None,
+        order: str | None = None,
+        limit: int = DEFAULT_SEARCH_LIMIT,
+    ) -> Iterator[Page]:
+        """Yield pages of file metadata of an asset.
+
+        :param entity_id: the asset id.
+        :param filter: e.g. ``name eq report*.csv and path eq daily/`` (operators eq, gt, gte, lt,
+            lte; ``*`` wildcard; ``and`` only; §7).
+        :param order: one field, e.g. ``updated desc``.
+        :param limit: results per page (at most 500).
+        """
+        path = f"{BASE}/files/{segment(entity_id, name='entity_id')}"
+        params = {"filter": filter, "order": order}
+        return iter_offset_pages(self.transport, path, params=params, limit=limit)
+
+    def iter_files(self, entity_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Yield file metadata one by one; takes the arguments of :meth:`iter_file_pages`."""
+        return iter_items(self.iter_file_pages(entity_id, **kwargs))
+
+    def delete_file(self, entity_id: str, file_path: str, *, etag: str | int | None = None) -> None:
+        """Delete a file.
+
+        :param entity_id: the asset id.
+        :param file_path: path under the asset.
+        :param etag: delete only this version (``If-Match``).
+        """
+        headers = {"If-Match": str(etag)} if etag is not None else None
+        self.transport.request("DELETE", self._path(entity_id, file_path), headers=headers)
+
+    @staticmethod
+    def _get_headers(byte_range: ByteRange | None) -> dict[str, str]:
+        headers = {"Accept": "*/*"}
+        if byte_range is not None:
+            headers["Range"] = range_header(byte_range)
+        return headers
+
+    @staticmethod
+    def _path(entity_id: str, file_path: str) -> str:
+        return f"{BASE}/files/{segment(entity_id, name='entity_id')}/{encode_file_path(file_path)}"
