@@ -276,7 +276,7 @@ class Transport:
                 rewind()
             response = self._send(method, url, token, **kwargs)
         if response.status_code >= 400:
-            raise self._error(method, url, response)
+            raise self._error(method, url, response, token.access_token)
         return response
 
     def _send(self, method: str, url: str, token: Any, **kwargs: Any) -> requests.Response:
@@ -287,13 +287,17 @@ class Transport:
         except requests.RequestException as exc:
             raise translate_request_error(exc, url) from None
 
-    def _error(self, method: str, url: str, response: requests.Response) -> Exception:
+    def _error(self, method: str, url: str, response: requests.Response, access_token: str = "") -> Exception:
         try:
             text = response.text
         except requests.RequestException:
             text = ""
         finally:
             response.close()
+        if access_token:
+            # Some proxies and debug gateways echo the request headers in their error page; the
+            # bearer token must not travel on into the error message, its excerpt or a task log.
+            text = text.replace(access_token, "***")
         return api_error(
             response.status_code, text, response.headers, method=method, url=url, reason=response.reason or ""
         )
