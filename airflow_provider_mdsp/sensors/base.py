@@ -1,0 +1,106 @@
+"""What every Insights Hub sensor shares: poke, reschedule and deferrable modes over one check.
+
+A sensor builds its trigger object (cheap, plain JSON, no I/O) both to poke and to defer: ``poke``
+calls the trigger's :meth:`~airflow_provider_mdsp.triggers.base.MdspPollingTrigger.check_once` with
+the task's hook, and deferrable mode hands the same trigger to the triggerer, where ``run`` calls the
+same method in a thread. So the three modes send the same requests and return the same XCom value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
+
+from airflow_provider_mdsp.exceptions import MdspError
+from airflow_provider_mdsp.operators.base import MdspBaseOperator, default_deferrable, iso, to_utc
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_mdsp.triggers.base import MdspPollingTrigger
+
+#: Extra time Airflow grants a deferred sensor beyond ``timeout``, so the trigger's own deadline
+#: (with a clear message) normally ends the wait rather than Airflow's deferral timeout.
+DEFERRAL_GRACE = timedelta(minutes=1)
+
+
+def point_in_time(value: Any, context: Mapping[str, Any], name: str) -> str:
+    """Resolve a templated time, defaulting to the run's ``data_interval_end``, then ``run_after``, then now.
+
+    :param value: ``None``, an aware datetime or an ISO 8601 string.
+    :param context: the task context.
+    :param name: the parameter name, for errors.
+    :return: the time in ISO 8601 UTC.
+    """
+    moment = to_utc(value, name) or to_utc(context.get("data_interval_end"), "data_interval_end")
+    if moment is None:
+        dag_run = context.get("dag_run")
+        moment = to_utc(getattr(dag_run, "run_after", None), "run_after") or datetime.now(timezone.utc)
+    return iso(moment)
+
+
+class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
+    """Base of the Insights Hub sensors: poke, reschedule or deferrable, all through one check.
+
+    :param deferrable: wait in the triggerer instead of a worker slot; defaults to Airflow's
+        ``[operators] default_deferrable``.
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    """
+
+    def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
+
+    def make_trigger(self, context: Context, timeout_at: str | None = None) -> MdspPollingTrigger:
+        """Return the trigger that checks this sensor's condition (also used by :meth:`poke`)."""
+        raise NotImplementedError
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        """Check once; done returns the result as the XCom value, a failed job raises its message."""
+        from airflow_provider_mdsp.triggers.checks import MdspJobFailedError
+
+        trigger = self.make_trigger(context)
+        result = trigger.check_once(self.hook)
+        if result is None:
+            return False
+        failure = trigger.failure(result)
+        if failure:
+            raise MdspJobFailedError(failure)
+        return PokeReturnValue(is_done=True, xcom_value=result)
+
+    def execute(self, context: Context) -> Any:
+        """Poke (or reschedule) as any sensor; when deferrable, check once and then defer."""
+        if not self.deferrable:
+            return super().execute(context)
+        from airflow_provider_mdsp.triggers.base import deadline_after
+
+        try:
+            done = self.poke(context)
+        except MdspError as exc:
+            if self.never_fail:
+                raise AirflowSkipException(f"Skipping due to never_fail: {exc}") from exc
+            raise
+        if done:
+            return done.xcom_value if isinstance(done, PokeReturnValue) else None
+        trigger = self.make_trigger(context, deadline_after(self.timeout))
+        self.log.info("Deferring: %s checks every %s s", type(trigger).__name__, self.poke_interval)
+        self.defer(
+            trigger=trigger,
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger fired: return its result, or raise its error or timeout."""
+        from airflow_provider_mdsp.triggers.base import result_from_event
+
+        try:
+            return result_from_event(event, on_timeout=AirflowSensorTimeout)
+        except MdspError as exc:
+            if self.never_fail:
+                raise AirflowSkipException(f"Skipping due to never_fail: {exc}") from exc
+            raise

@@ -1,0 +1,133 @@
+"""The polling loop every Insights Hub trigger runs, and how its one event becomes a task result.
+
+A trigger carries only plain JSON (connection id, ids, ISO times, poll interval, deadline) and
+calls a check function of :mod:`airflow_provider_mdsp.triggers.checks` in a worker thread: the very
+function the sensor's ``poke`` calls, so both modes make the same requests (user-asks.md, ask 5).
+The hook is built inside the triggerer process, so all triggers there share the process token cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_mdsp.client.timeutil import format_time, to_datetime
+from airflow_provider_mdsp.exceptions import MdspError
+from airflow_provider_mdsp.triggers.checks import MdspJobFailedError
+
+if TYPE_CHECKING:
+    from airflow_provider_mdsp.hooks.mdsp import MdspHook
+
+#: Event ``status`` values.
+SUCCESS, ERROR, TIMEOUT = "success", "error", "timeout"
+
+
+def deadline_after(timeout: float | timedelta | None, *, now: datetime | None = None) -> str | None:
+    """Return the ISO deadline ``timeout`` from now, as a trigger carries it (``None``: no deadline).
+
+    :param timeout: seconds or a timedelta.
+    :param now: the current time (injectable for tests).
+    """
+    if timeout is None:
+        return None
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    return format_time((now or datetime.now(timezone.utc)) + timedelta(seconds=seconds))
+
+
+class MdspPollingTrigger(BaseTrigger):
+    """Poll a check in a thread until it returns a result, fails, or the deadline passes; yield one event.
+
+    Subclasses set :attr:`check_function` and return its keyword arguments from :meth:`check_kwargs`.
+
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    :param poll_interval: seconds between checks.
+    :param timeout_at: ISO 8601 deadline; ``None`` waits until the task's own timeout.
+    """
+
+    #: The shared check, ``check(hook, **check_kwargs()) -> dict | None``.
+    check_function: Callable[..., dict[str, Any] | None]
+
+    def __init__(self, *, mdsp_conn_id: str, poll_interval: float, timeout_at: str | None = None) -> None:
+        super().__init__()
+        self.mdsp_conn_id = mdsp_conn_id
+        self.poll_interval = float(poll_interval)
+        self.timeout_at = timeout_at
+
+    def check_kwargs(self) -> dict[str, Any]:
+        """Return the plain JSON arguments of the check (also serialised with the trigger)."""
+        raise NotImplementedError
+
+    def check_once(self, hook: MdspHook) -> dict[str, Any] | None:
+        """Run the check once with ``hook`` (blocking): the call a sensor's ``poke`` makes too."""
+        return type(self).check_function(hook, **self.check_kwargs())
+
+    def failure(self, result: Mapping[str, Any]) -> str | None:
+        """Return why a finished result is a failure (e.g. a job in ERROR), or ``None``."""
+        return None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Return the class path and the keyword arguments that rebuild this trigger."""
+        kwargs = {"mdsp_conn_id": self.mdsp_conn_id, "poll_interval": self.poll_interval, "timeout_at": self.timeout_at}
+        return f"{type(self).__module__}.{type(self).__qualname__}", {**self.check_kwargs(), **kwargs}
+
+    def make_hook(self) -> MdspHook:
+        """Build the hook in the triggerer process (its client and token cache are made on first use)."""
+        from airflow_provider_mdsp.hooks.mdsp import MdspHook
+
+        return MdspHook(mdsp_conn_id=self.mdsp_conn_id)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Check, sleep ``poll_interval``, repeat; yield exactly one success, error or timeout event."""
+        deadline = to_datetime(self.timeout_at, name="timeout_at") if self.timeout_at else None
+        hook = self.make_hook()
+        try:
+            while True:
+                try:
+                    result = await asyncio.to_thread(self.check_once, hook)
+                except MdspError as exc:
+                    self.log.error("Check failed: %s", exc)
+                    yield TriggerEvent({"status": ERROR, "message": str(exc), "result": None})
+                    return
+                if result is not None:
+                    yield TriggerEvent(self._finished(result))
+                    return
+                remaining = (deadline - datetime.now(timezone.utc)).total_seconds() if deadline else None
+                if remaining is not None and remaining <= 0:
+                    message = f"Stopped waiting at the deadline {self.timeout_at}; the condition was not met"
+                    yield TriggerEvent({"status": TIMEOUT, "message": message, "result": None})
+                    return
+                await asyncio.sleep(self.poll_interval if remaining is None else min(self.poll_interval, remaining))
+        finally:
+            client = hook.__dict__.get("client")  # close only a client that was actually built
+            if client is not None:
+                client.close()
+
+    def _finished(self, result: dict[str, Any]) -> dict[str, Any]:
+        message = self.failure(result)
+        if message:
+            return {"status": ERROR, "message": message, "result": result, "job_failed": True}
+        return {"status": SUCCESS, "message": None, "result": result}
+
+
+def result_from_event(event: Mapping[str, Any] | None, *, on_timeout: Callable[[str], BaseException]) -> Any:
+    """Turn a trigger event into the task's result, or raise the error it reports.
+
+    :param event: the payload of the trigger's event.
+    :param on_timeout: builds the exception for a timeout (sensors raise ``AirflowSensorTimeout``).
+    :raises MdspJobFailedError: the job ended in ERROR (same class as in poke mode).
+    :raises MdspError: the check failed (the message is the client error's).
+    """
+    if not isinstance(event, Mapping) or "status" not in event:
+        raise MdspError(f"The trigger sent an unexpected event: {event!r}")
+    status, message = event["status"], str(event.get("message") or "")
+    if status == SUCCESS:
+        return event.get("result")
+    if status == TIMEOUT:
+        raise on_timeout(message)
+    if event.get("job_failed"):
+        raise MdspJobFailedError(message)
+    raise MdspError(message or "The trigger reported an error without a message")

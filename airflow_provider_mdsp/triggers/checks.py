@@ -1,0 +1,191 @@
+"""The checks that sensors, triggers and waiting operators share: one request path for every mode.
+
+A sensor's ``poke`` (poke and reschedule modes), its trigger's ``run`` (deferrable mode, through
+``asyncio.to_thread``) and a waiting operator call the *same* function here, with the same plain
+JSON arguments. Nothing is copied into an async twin, so deferrable and sync modes cannot drift
+(reference/user-asks.md, ask 5: most bugs of Airflow's deferrable HTTP paths came from such copies).
+
+Each ``check_*`` function makes one cheap read and returns ``None`` (not there yet: wait and ask
+again) or a small dict of plain JSON (done: the sensor's XCom value). It raises the client's typed
+errors. This module imports no Airflow, so the checks run under plain pytest too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_mdsp.client.bulk import FINAL_STATES
+from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict
+from airflow_provider_mdsp.client.timeutil import format_time, to_datetime, utcnow
+from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from airflow_provider_mdsp.hooks.mdsp import MdspHook
+
+log = logging.getLogger(__name__)
+
+#: Most matching event ids an event check returns (XCom is for small data, user-asks.md ask 6).
+DEFAULT_MAX_MATCHES = 100
+#: Events per page of the event check; the service's documented maximum (§6).
+EVENT_PAGE_SIZE = 100
+
+
+class MdspJobFailedError(MdspError):
+    """A long-running Insights Hub job (a TS Bulk import) ended in ERROR; the message is the job's."""
+
+
+class MdspWaitTimeoutError(MdspError, TimeoutError):
+    """An operator stopped waiting for a job at its ``timeout``; the job itself may still finish."""
+
+
+def compose_event_filter(
+    filter: JsonFilter | None,
+    *,
+    type_id: str | None = None,
+    entity_id: str | None = None,
+    timestamp: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Merge ``type_id``, ``entity_id`` and a ``timestamp`` term into an Event Management filter.
+
+    :param filter: the user's filter, a dict or a JSON string (§6 filter syntax).
+    :param type_id: adds ``typeId`` (one type per search, equality only; §6).
+    :param entity_id: adds ``entityId``.
+    :param timestamp: adds a ``timestamp`` term, e.g. ``{"between": "[from, to)"}``.
+    :raises MdspConfigError: the filter already has a different value for the same field.
+    """
+    terms = filter_dict(filter)
+    for key, value, name in (("typeId", type_id, "type_id"), ("entityId", entity_id, "entity_id")):
+        if value in (None, ""):
+            continue
+        if key in terms and terms[key] != value:
+            raise MdspConfigError(
+                f"filter has {key}={terms[key]!r} but {name}={value!r}; give it in one place only", field=name
+            )
+        terms[key] = value
+    if timestamp is not None:
+        if "timestamp" in terms and terms["timestamp"] != timestamp:
+            raise MdspConfigError(
+                f"filter already has a timestamp term {terms['timestamp']!r}; drop it, or drop the time "
+                "parameters (from_time/to_time, after)",
+                field="filter",
+            )
+        terms["timestamp"] = dict(timestamp)
+    return terms
+
+
+def check_new_timeseries(
+    hook: MdspHook,
+    asset_id: str,
+    aspect: str,
+    after: str,
+    variables: Iterable[str] | str | None = None,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any] | None:
+    """Tell whether an aspect has a record later than ``after``: one read of at most one record.
+
+    Reads ``(after, now]`` with ``limit=1`` (the earliest such record, the service's default order),
+    so a poke costs one small request however much data there is.
+
+    :param hook: the hook whose client is used.
+    :param asset_id: the asset id.
+    :param aspect: the aspect (property set) name.
+    :param after: ISO 8601 time; only records strictly later count (``from`` is exclusive, §4).
+    :param variables: only records with these variables (``select``).
+    :param now: the end of the read window; the current time by default.
+    :return: ``{"asset_id", "aspect", "after", "first_time"}`` or ``None`` when no new record exists.
+    """
+    start = to_datetime(after, name="after")
+    end = now or utcnow()
+    if end <= start:
+        return None  # the window is empty: nothing can be newer than a point still in the future
+    pages = hook.client.timeseries.iter_timeseries_pages(
+        asset_id, aspect, from_=start, to=end, select=variables, limit=1
+    )
+    try:
+        first = next(iter(pages), [])
+    finally:
+        getattr(pages, "close", lambda: None)()  # stop paging: one record answers the question
+    if not first:
+        log.info("No record of %s/%s after %s yet", asset_id, aspect, format_time(start))
+        return None
+    return {"asset_id": asset_id, "aspect": aspect, "after": format_time(start), "first_time": first[0].get("_time")}
+
+
+def check_events(
+    hook: MdspHook, filter: Mapping[str, Any], *, max_matches: int = DEFAULT_MAX_MATCHES
+) -> dict[str, Any] | None:
+    """Tell whether events match a filter; return the ids of the first ``max_matches`` of them.
+
+    Events are read oldest first (``sort=timestamp,asc``), so the same events give the same result.
+    Without a ``timestamp`` term the service searches only the last 7 days, and it keeps only the
+    newest event per correlation (§6).
+
+    :param hook: the hook whose client is used.
+    :param filter: a composed Event Management filter (see :func:`compose_event_filter`).
+    :param max_matches: the most event ids returned; ``truncated`` says whether more matched.
+    :return: ``{"count", "event_ids", "first_time", "last_time", "truncated"}`` or ``None`` when
+        nothing matches; ``count`` is the number of ids returned.
+    """
+    if max_matches < 1:
+        raise MdspConfigError(f"max_matches must be 1 or more, not {max_matches}", field="max_matches")
+    matches: list[Mapping[str, Any]] = []
+    truncated = False
+    size = min(EVENT_PAGE_SIZE, max_matches + 1)
+    for page in hook.client.events.iter_event_pages(filter=dict(filter), sort="timestamp,asc", size=size):
+        matches.extend(page)
+        if len(matches) > max_matches:
+            truncated = True
+            break
+    if not matches:
+        log.info("No event matches %s yet", dict(filter))
+        return None
+    kept = matches[:max_matches]
+    times = [str(e["timestamp"]) for e in kept if e.get("timestamp")]
+    return {
+        "count": len(kept),
+        "event_ids": [str(e.get("id")) for e in kept],
+        "first_time": times[0] if times else None,
+        "last_time": times[-1] if times else None,
+        "truncated": truncated,
+    }
+
+
+def job_summary(job: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the XCom summary of an import job: ``{"job_id","status","message","startTime","lastModified"}``."""
+    return {
+        "job_id": str(job.get("id") or ""),
+        "status": str(job.get("status") or "").upper(),
+        "message": job.get("message"),
+        "startTime": job.get("startTime"),
+        "lastModified": job.get("lastModified"),
+    }
+
+
+def check_bulk_job(hook: MdspHook, job_id: str) -> dict[str, Any] | None:
+    """Tell whether a TS Bulk import job has reached a final state (SUCCESS or ERROR, §8).
+
+    :param hook: the hook whose client is used.
+    :param job_id: the job id.
+    :return: the job summary (:func:`job_summary`) when final, else ``None``.
+    """
+    summary = job_summary({"id": job_id, **hook.client.bulk.get_import_job(job_id)})
+    if summary["status"] not in FINAL_STATES:
+        log.info("Import job %s is %s", job_id, summary["status"] or "in an unknown state")
+        return None
+    return summary
+
+
+def bulk_job_failure(summary: Mapping[str, Any]) -> str | None:
+    """Return the failure message of a finished import job, or ``None`` when it succeeded.
+
+    :param summary: a job summary from :func:`check_bulk_job`.
+    """
+    if summary.get("status") != "ERROR":
+        return None
+    reason = summary.get("message") or "the service gave no message"
+    return f"Bulk import job {summary.get('job_id')} ended in ERROR: {reason}"

@@ -1,0 +1,38 @@
+"""Trigger: wait in the triggerer for events matching a filter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_mdsp.triggers.base import MdspPollingTrigger
+from airflow_provider_mdsp.triggers.checks import DEFAULT_MAX_MATCHES, check_events
+
+
+class MdspEventTrigger(MdspPollingTrigger):
+    """Fire when events match a filter (the check of ``MdspEventSensor``).
+
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    :param filter: a composed Event Management filter (a plain dict).
+    :param max_matches: the most event ids reported.
+    :param poll_interval: seconds between checks.
+    :param timeout_at: ISO 8601 deadline, or ``None``.
+    """
+
+    check_function = staticmethod(check_events)
+
+    def __init__(
+        self,
+        *,
+        mdsp_conn_id: str,
+        filter: dict[str, Any],
+        max_matches: int = DEFAULT_MAX_MATCHES,
+        poll_interval: float,
+        timeout_at: str | None = None,
+    ) -> None:
+        super().__init__(mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at)
+        self.filter = dict(filter)
+        self.max_matches = int(max_matches)
+
+    def check_kwargs(self) -> dict[str, Any]:
+        """Return the arguments of :func:`~airflow_provider_mdsp.triggers.checks.check_events`."""
+        return {"filter": self.filter, "max_matches": self.max_matches}

@@ -1,0 +1,44 @@
+"""Trigger: wait in the triggerer for new time-series data of an asset's aspect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_mdsp.triggers.base import MdspPollingTrigger
+from airflow_provider_mdsp.triggers.checks import check_new_timeseries
+
+
+class MdspTimeSeriesTrigger(MdspPollingTrigger):
+    """Fire when an aspect has a record later than ``after`` (the check of ``MdspTimeSeriesSensor``).
+
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    :param asset_id: the asset id.
+    :param aspect: the aspect (property set) name.
+    :param after: ISO 8601 time; only records strictly later count.
+    :param variables: only records with these variables.
+    :param poll_interval: seconds between checks.
+    :param timeout_at: ISO 8601 deadline, or ``None``.
+    """
+
+    check_function = staticmethod(check_new_timeseries)
+
+    def __init__(
+        self,
+        *,
+        mdsp_conn_id: str,
+        asset_id: str,
+        aspect: str,
+        after: str,
+        variables: list[str] | None = None,
+        poll_interval: float,
+        timeout_at: str | None = None,
+    ) -> None:
+        super().__init__(mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at)
+        self.asset_id = asset_id
+        self.aspect = aspect
+        self.after = after
+        self.variables = list(variables) if variables is not None else None
+
+    def check_kwargs(self) -> dict[str, Any]:
+        """Return the arguments of :func:`~airflow_provider_mdsp.triggers.checks.check_new_timeseries`."""
+        return {"asset_id": self.asset_id, "aspect": self.aspect, "after": self.after, "variables": self.variables}

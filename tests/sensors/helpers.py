@@ -1,0 +1,56 @@
+"""Shared by the sensor, trigger and operator tests: a mocked gateway behind an ``mdsp`` connection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+GATEWAY = "https://gateway.eu1.mindsphere.io"
+TOKEN_URL = "https://acme.piam.eu1.mindsphere.io/oauth/token"
+SECRET = "client-secret-that-must-never-show"
+ACCESS = "access-token-value-that-must-never-show"
+TS = f"{GATEWAY}/api/iottimeseries/v3/timeseries"
+EM = f"{GATEWAY}/api/eventmanagement/v3"
+BULK = f"{GATEWAY}/api/iottsbulk/v3"
+FILES = f"{GATEWAY}/api/iotfile/v3/files"
+ASSET = "a" * 32
+START = datetime(2024, 5, 1, tzinfo=timezone.utc)
+END = datetime(2024, 5, 2, tzinfo=timezone.utc)
+
+
+def connect(mdsp_connection: Callable[..., str], requests_mock: Any) -> Any:
+    """Create the ``mdsp_default`` connection and mock its token endpoint; return the token mock."""
+    mdsp_connection(host=GATEWAY, login="acme-tech", password=SECRET, extra={"tenant": "acme"})
+    return requests_mock.post(
+        TOKEN_URL, json={"access_token": ACCESS, "token_type": "Bearer", "expires_in": 1800, "scope": "iot.tim.r"}
+    )
+
+
+def query(request: Any) -> dict[str, str]:
+    """Return a recorded request's query string as a flat dict, case kept."""
+    return dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
+
+
+def sent_filter(request: Any) -> dict[str, Any]:
+    """Return the JSON ``filter`` a recorded request sent."""
+    return json.loads(query(request)["filter"])
+
+
+def events_page(items: list[dict[str, Any]], total_pages: int = 1) -> dict[str, Any]:
+    """Return an Event Management page body (Spring style, §6)."""
+    body: dict[str, Any] = {"page": {"number": 0, "size": 100, "totalPages": total_pages}}
+    if items:
+        body["_embedded"] = {"events": items}
+    return body
+
+
+def context(start: datetime | None = START, end: datetime | None = END, **extra: Any) -> dict[str, Any]:
+    """Return a task context as the task runner builds it (``data_interval_*`` only with a logical date)."""
+    ctx: dict[str, Any] = {"dag_run": SimpleNamespace(run_after=end or START), **extra}
+    if start is not None and end is not None:
+        ctx.update(data_interval_start=start, data_interval_end=end)
+    return ctx

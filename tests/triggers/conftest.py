@@ -1,0 +1,13 @@
+"""Fixtures of the trigger tests: a mocked gateway behind the default ``mdsp`` connection."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sensors.helpers import connect
+
+
+@pytest.fixture
+def gateway(mdsp_connection, requests_mock):
+    """The default connection with a mocked token endpoint; returns the token mock."""
+    return connect(mdsp_connection, requests_mock)

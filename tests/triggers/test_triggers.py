@@ -1,0 +1,159 @@
+"""Triggers: plain-JSON serialisation, and a run loop that yields exactly one success, error or timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from airflow.sdk._shared.module_loading import import_string
+
+from airflow_provider_mdsp.triggers.base import deadline_after, result_from_event
+from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
+from airflow_provider_mdsp.triggers.checks import MdspJobFailedError
+from airflow_provider_mdsp.triggers.events import MdspEventTrigger
+from airflow_provider_mdsp.triggers.timeseries import MdspTimeSeriesTrigger
+from tests.sensors.helpers import ACCESS, ASSET, BULK, EM, SECRET, TOKEN_URL, TS, events_page
+
+TICK = 0.01
+
+
+def first_event(trigger):
+    """Run a trigger the way the triggerer does and return its first event's payload."""
+
+    async def collect():
+        events = trigger.run()
+        try:
+            event = await events.__anext__()
+        finally:
+            await events.aclose()
+        return event.payload
+
+    return asyncio.run(collect())
+
+
+TRIGGERS = [
+    MdspTimeSeriesTrigger(
+        mdsp_conn_id="mdsp_default",
+        asset_id=ASSET,
+        aspect="Vibration",
+        after="2024-05-01T10:00:00.000Z",
+        variables=["speed"],
+        poll_interval=30,
+        timeout_at="2024-05-02T00:00:00.000Z",
+    ),
+    MdspEventTrigger(
+        mdsp_conn_id="mdsp_default",
+        filter={"typeId": "acme.Alarm", "timestamp": {"after": "2024-05-01T10:00:00.000Z"}},
+        max_matches=10,
+        poll_interval=5.0,
+    ),
+    MdspBulkImportJobTrigger(mdsp_conn_id="other", job_id="job-1", poll_interval=60, timeout_at=None),
+]
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS, ids=lambda t: type(t).__name__)
+def test_serialize_round_trips_through_plain_json_and_an_importable_class_path(trigger):
+    classpath, kwargs = trigger.serialize()
+    decoded = json.loads(json.dumps(kwargs))  # plain JSON only: the triggerer table stores it
+    rebuilt = import_string(classpath)(**decoded)
+    assert type(rebuilt) is type(trigger)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert classpath.startswith("airflow_provider_mdsp.triggers.")
+
+
+def test_time_series_trigger_polls_until_data_appears(gateway, requests_mock):
+    api = requests_mock.get(
+        f"{TS}/{ASSET}/Vibration", [{"json": []}, {"json": []}, {"json": [{"_time": "2024-05-01T10:00:05.000Z"}]}]
+    )
+    trigger = MdspTimeSeriesTrigger(
+        mdsp_conn_id="mdsp_default",
+        asset_id=ASSET,
+        aspect="Vibration",
+        after="2024-05-01T10:00:00Z",
+        poll_interval=TICK,
+    )
+    payload = first_event(trigger)
+    assert payload == {
+        "status": "success",
+        "message": None,
+        "result": {
+            "asset_id": ASSET,
+            "aspect": "Vibration",
+            "after": "2024-05-01T10:00:00.000Z",
+            "first_time": "2024-05-01T10:00:05.000Z",
+        },
+    }
+    assert api.call_count == 3
+    assert gateway.call_count == 1  # one token for every poll of the trigger
+
+
+def test_trigger_times_out_at_its_deadline_with_a_clear_message(gateway, requests_mock):
+    api = requests_mock.get(f"{EM}/events", json=events_page([]))
+    trigger = MdspEventTrigger(
+        mdsp_conn_id="mdsp_default", filter={"typeId": "acme.Alarm"}, poll_interval=TICK, timeout_at=deadline_after(0.1)
+    )
+    payload = first_event(trigger)
+    assert payload["status"] == "timeout"
+    assert "deadline" in payload["message"]
+    assert api.call_count >= 2  # it did poll until the deadline
+    with pytest.raises(TimeoutError, match="deadline"):
+        result_from_event(payload, on_timeout=TimeoutError)
+
+
+def test_a_past_deadline_still_checks_once(gateway, requests_mock):
+    requests_mock.get(f"{EM}/events", json=events_page([{"id": "e1", "timestamp": "2024-05-01T10:00:00Z"}]))
+    past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    trigger = MdspEventTrigger(mdsp_conn_id="mdsp_default", filter={}, poll_interval=TICK, timeout_at=past)
+    assert first_event(trigger)["status"] == "success"
+
+
+def test_bulk_trigger_reports_a_job_in_error_with_the_jobs_message(gateway, requests_mock):
+    requests_mock.get(
+        f"{BULK}/importJobs/job-7",
+        [
+            {"json": {"id": "job-7", "status": "IN_PROGRESS"}},
+            {"json": {"id": "job-7", "status": "ERROR", "message": "Records are not sorted by _time"}},
+        ],
+    )
+    payload = first_event(MdspBulkImportJobTrigger(mdsp_conn_id="mdsp_default", job_id="job-7", poll_interval=TICK))
+    assert payload["status"] == "error"
+    assert payload["result"]["status"] == "ERROR"
+    with pytest.raises(MdspJobFailedError, match="Records are not sorted by _time"):
+        result_from_event(payload, on_timeout=TimeoutError)
+
+
+def test_bulk_trigger_success_carries_the_job_summary(gateway, requests_mock):
+    job = {"id": "job-7", "status": "SUCCESS", "message": None, "startTime": "s", "lastModified": "m"}
+    requests_mock.get(f"{BULK}/importJobs/job-7", json=job)
+    payload = first_event(MdspBulkImportJobTrigger(mdsp_conn_id="mdsp_default", job_id="job-7", poll_interval=TICK))
+    assert result_from_event(payload, on_timeout=TimeoutError) == {
+        "job_id": "job-7",
+        "status": "SUCCESS",
+        "message": None,
+        "startTime": "s",
+        "lastModified": "m",
+    }
+
+
+def test_a_failing_check_ends_in_an_error_event_without_any_secret(gateway, requests_mock, caplog):
+    caplog.set_level(logging.DEBUG)
+    requests_mock.post(
+        TOKEN_URL, status_code=401, json={"error": "unauthorized", "error_description": "Bad credentials"}
+    )
+    payload = first_event(MdspBulkImportJobTrigger(mdsp_conn_id="mdsp_default", job_id="job-7", poll_interval=TICK))
+    assert payload["status"] == "error"
+    assert payload["message"]
+    for text in (json.dumps(payload), caplog.text):
+        assert SECRET not in text
+        assert ACCESS not in text
+    with pytest.raises(Exception, match=r"rejected the credentials") as err:
+        result_from_event(payload, on_timeout=TimeoutError)
+    assert not isinstance(err.value, MdspJobFailedError)
+
+
+def test_an_unexpected_event_is_a_clear_error():
+    with pytest.raises(Exception, match="unexpected event"):
+        result_from_event({"nothing": 1}, on_timeout=TimeoutError)
