@@ -12,17 +12,26 @@ never sees a half-written file at ``output_path``. Module import stays cheap (no
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import json
 import os
-import tempfile
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.operators.formats import OUTPUT_FORMATS, storage_path, writer_for
+
+__all__ = [
+    "DEFAULT_MAX_XCOM_RECORDS",
+    "OUTPUT_FORMATS",
+    "TimeRange",
+    "atomic_output",
+    "collect_for_xcom",
+    "deliver_records",
+    "storage_path",
+    "too_many_for_xcom",
+    "write_records",
+]
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -31,9 +40,6 @@ if TYPE_CHECKING:
 #: for small data (MySQL stops at 64 KB per value, Airflow 3 tasks hang on large ones; user-asks.md
 #: ask 6): a thousand time-series records is already ~100 KB of JSON. Above it, set ``output_path``.
 DEFAULT_MAX_XCOM_RECORDS = 1000
-
-#: File formats ``output_path`` can be written in.
-OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
 
 _LOCAL_PROTOCOLS = ("", "file", "local")
 
@@ -146,13 +152,6 @@ def write_records(
     return {"path": str(target), "records": count, "format": output_format, "bytes": int(size or 0), **times.summary()}
 
 
-def storage_path(value: str | ObjectStoragePath) -> ObjectStoragePath:
-    """Turn a URI or path into an ``ObjectStoragePath`` (imported here, not at DAG parse time)."""
-    from airflow.sdk import ObjectStoragePath
-
-    return value if isinstance(value, ObjectStoragePath) else ObjectStoragePath(str(value).strip())
-
-
 class atomic_output:
     """Open a hidden temporary sibling of ``target`` for binary writing; move it into place on success.
 
@@ -239,188 +238,3 @@ def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return _iso(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def writer_for(output_format: str) -> type[RecordWriter]:
-    """Return the writer class for ``output_format``, checking that it can be used at all.
-
-    :raises MdspConfigError: unknown format, or ``parquet`` without pyarrow installed.
-    """
-    writers: dict[str, type[RecordWriter]] = {"jsonl": JsonLinesWriter, "csv": CsvWriter, "parquet": ParquetWriter}
-    if output_format not in writers:
-        raise MdspConfigError(
-            f"output_format must be one of {', '.join(OUTPUT_FORMATS)}, not {output_format!r}", field="output_format"
-        )
-    if output_format == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise MdspConfigError(
-                "output_format='parquet' needs pyarrow on the workers (pip install pyarrow); "
-                "or use output_format='jsonl' or 'csv'",
-                field="output_format",
-            ) from None
-    return writers[output_format]
-
-
-class RecordWriter:
-    """Write pages of records into an open binary file.
-
-    :param handle: the binary file to write into.
-    """
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self.handle = handle
-
-    def write_page(self, page: list[dict]) -> None:
-        """Write one page of records."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Finish the file (footer, header rewrite); the handle itself is closed by the caller."""
-
-    def abort(self) -> None:
-        """Release what the writer holds after a failure; the file is discarded by the caller."""
-
-
-class JsonLinesWriter(RecordWriter):
-    """JSON Lines: one compact JSON object per line, UTF-8."""
-
-    def write_page(self, page: list[dict]) -> None:
-        """Write one page as JSON Lines."""
-        if page:
-            lines = (json.dumps(record, separators=(",", ":"), default=_json_default) for record in page)
-            self.handle.write(("\n".join(lines) + "\n").encode("utf-8"))
-
-
-class CsvWriter(RecordWriter):
-    """CSV with a header; columns are the union of all record keys, in order of first appearance.
-
-    The header cannot be known before the last page (a time series omits a variable with no value,
-    so a column may first appear late), so rows go to a local spool file and are copied behind the
-    final header in :meth:`close`, padded to the full width. Memory stays one page.
-    """
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        super().__init__(handle)
-        self.columns: dict[str, None] = {}
-        # Closed in close()/abort(); a context manager cannot span the pages.
-        self.spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="")  # noqa: SIM115
-        self.rows = csv.writer(self.spool)
-
-    def write_page(self, page: list[dict]) -> None:
-        """Spool one page of rows, widening the header if new keys appear."""
-        for record in page:
-            for key in record:
-                if key not in self.columns:
-                    self.columns[key] = None
-            self.rows.writerow([_csv_cell(record.get(key)) for key in self.columns])
-
-    def close(self) -> None:
-        """Write the header and the spooled rows, padded to the header's width."""
-        text = io.TextIOWrapper(self.handle, encoding="utf-8", newline="", write_through=True)
-        try:
-            out = csv.writer(text)
-            out.writerow(list(self.columns))
-            width = len(self.columns)
-            self.spool.seek(0)
-            for row in csv.reader(self.spool):
-                out.writerow(row + [""] * (width - len(row)))
-            text.flush()
-        finally:
-            text.detach()  # leave the binary handle open for atomic_output to close
-            self.spool.close()
-
-    def abort(self) -> None:
-        """Drop the spooled rows."""
-        self.spool.close()
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), default=_json_default)
-    return value
-
-
-class ParquetWriter(RecordWriter):
-    """Parquet, one row group per page, with the schema inferred from the first non-empty page.
-
-    Columns that are all null in the first page are typed as strings. Later pages are cast to the
-    schema (so an integer column may receive integers written as floats); a record with a key the
-    schema lacks, or a value that cannot be cast, raises a clear error instead of being dropped.
-    """
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        super().__init__(handle)
-        self.writer: Any = None
-        self.schema: Any = None
-
-    def write_page(self, page: list[dict]) -> None:
-        """Write one page as a row group."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        if not page:
-            return
-        if self.writer is None:
-            inferred = pa.Table.from_pylist(page).schema
-            self.schema = pa.schema(
-                [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in inferred]
-            )
-            self.writer = pq.ParquetWriter(self.handle, self.schema)
-        self.writer.write_table(self._table(page))
-
-    def _table(self, page: list[dict]) -> Any:
-        import pyarrow as pa
-
-        extra = {key for record in page for key in record} - set(self.schema.names)
-        if extra:
-            raise MdspConfigError(
-                f"Records have keys {sorted(extra)} that were not in the first page, so they have no column in "
-                "the Parquet schema; use output_format='jsonl' or 'csv', which keep every key",
-                field="output_format",
-            )
-        try:
-            return pa.Table.from_pylist(page, schema=self.schema)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            pass
-        try:
-            table = pa.Table.from_pylist(page)
-            columns = [
-                table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(len(page), f.type)
-                for f in self.schema
-            ]
-            return pa.Table.from_arrays(columns, schema=self.schema)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-            raise MdspConfigError(
-                f"A page of records does not fit the Parquet schema taken from the first page ({exc}); "
-                "use output_format='jsonl' or 'csv'",
-                field="output_format",
-            ) from None
-
-    def close(self) -> None:
-        """Write the Parquet footer (an empty file with no schema when there were no records)."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.handle, pa.schema([]))
-        self.writer.close()
-
-    def abort(self) -> None:
-        """Close the Parquet writer while its file is still open (the file is discarded anyway)."""
-        if self.writer is not None:
-            # The original error is the one worth reporting; closing only frees the writer.
-            with contextlib.suppress(Exception):
-                self.writer.close()
-            self.writer = None
