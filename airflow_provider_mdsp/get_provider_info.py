@@ -109,12 +109,24 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
+        "operators": [
+            {
+                "integration-name": "Siemens Insights Hub",
+                "python-modules": [
+                    "airflow_provider_mdsp.operators.generic",
+                    "airflow_provider_mdsp.operators.assets",
+                    "airflow_provider_mdsp.operators.timeseries",
+                    "airflow_provider_mdsp.operators.aggregates",
+                ],
+            }
+        ],
         "hooks": [
             {
                 "integration-name": "Siemens Insights Hub",
                 "python-modules": ["airflow_provider_mdsp.hooks.mdsp"],
             }
         ],
+        "asset-uris": [{"schemes": ["mdsp"], "handler": "airflow_provider_mdsp.assets.sanitize_uri"}],
         "connection-types": [
             {
                 "connection-type": "mdsp",

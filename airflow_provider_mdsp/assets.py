@@ -1,0 +1,214 @@
+"""Airflow asset URIs for Insights Hub data: ``mdsp://<gateway host>/<asset id>/<aspect>``.
+
+A DAG scheduled on such an asset runs after a task writes that asset's aspect::
+
+    from airflow_provider_mdsp.assets import timeseries_asset
+
+    with DAG("after_vibration_written", schedule=[timeseries_asset("gateway.eu1.mindsphere.io", PUMP, "Vibration")]):
+        ...
+
+Forms (the path tells them apart):
+
+- ``mdsp://gateway.eu1.mindsphere.io/<asset id>/<aspect>``: one asset's aspect (a time series);
+- ``mdsp://gateway.eu1.mindsphere.io/<asset id>/files/<file path>``: a file of an asset (IoT File).
+
+:func:`sanitize_uri` is registered under ``asset-uris`` in ``get_provider_info()``; Airflow calls it
+for every ``mdsp://`` asset, so equal data gets equal URIs however they were typed. This module is
+imported by the providers manager: it stays free of Airflow imports at module level.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, quote, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from airflow.sdk import Asset
+
+#: The URI scheme of Insights Hub assets.
+SCHEME = "mdsp"
+#: Second path segment that marks a file URI (``/<asset id>/files/<path>``).
+FILES_SEGMENT = "files"
+
+_DEFAULT_PORTS = {"443", "80"}
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
+# Segments are quoted with these left readable; everything else is percent-encoded.
+_SAFE = "-._~!$&'()*+,;=:@"
+
+
+def gateway_host(gateway: str) -> str:
+    """Return the host part used in asset URIs from a gateway URL or host.
+
+    ``https://Gateway.EU1.mindsphere.io/`` and ``gateway.eu1.mindsphere.io:443`` both give
+    ``gateway.eu1.mindsphere.io``; a non-default port is kept (``127.0.0.1:8080`` for the emulator).
+
+    :param gateway: the connection's host, with or without scheme.
+    :raises ValueError: no usable host.
+    """
+    text = str(gateway or "").strip()
+    netloc = urlsplit(text if "//" in text else f"//{text}").netloc
+    host = netloc.rpartition("@")[2].lower()
+    name, _, port = host.partition(":")
+    host = name if port in _DEFAULT_PORTS or not port else f"{name}:{port}"
+    if not host or not _HOST.match(host):
+        raise ValueError(f"Asset URI host {gateway!r} is not a host name such as gateway.eu1.mindsphere.io")
+    return host
+
+
+def timeseries_asset_uri(host: str, asset_id: str, aspect: str) -> str:
+    """Return the asset URI of an asset's aspect, ``mdsp://<host>/<asset id>/<aspect>``.
+
+    :param host: the gateway host or URL (see :func:`gateway_host`).
+    :param asset_id: the Insights Hub asset id.
+    :param aspect: the aspect (property set) name.
+    """
+    return _build(host, [asset_id, aspect])
+
+
+def file_asset_uri(host: str, asset_id: str, file_path: str) -> str:
+    """Return the asset URI of a file of an asset, ``mdsp://<host>/<asset id>/files/<file path>``.
+
+    :param host: the gateway host or URL.
+    :param asset_id: the asset (entity) id the file belongs to.
+    :param file_path: the file's path in IoT File, e.g. ``reports/2026-01.csv``.
+    """
+    return _build(host, [asset_id, FILES_SEGMENT, *str(file_path).strip("/").split("/")])
+
+
+def timeseries_asset(host: str, asset_id: str, aspect: str, **kwargs: Any) -> Asset:
+    """Return the Airflow ``Asset`` of an asset's aspect, for ``schedule=``, ``outlets`` or ``inlets``.
+
+    :param host: the gateway host or URL.
+    :param asset_id: the Insights Hub asset id.
+    :param aspect: the aspect name.
+    :param kwargs: passed to ``Asset`` (``name``, ``group``, ``extra``).
+    """
+    from airflow.sdk import Asset
+
+    return Asset(uri=timeseries_asset_uri(host, asset_id, aspect), **kwargs)
+
+
+def file_asset(host: str, asset_id: str, file_path: str, **kwargs: Any) -> Asset:
+    """Return the Airflow ``Asset`` of a file of an asset.
+
+    :param host: the gateway host or URL.
+    :param asset_id: the asset id.
+    :param file_path: the file's path in IoT File.
+    :param kwargs: passed to ``Asset``.
+    """
+    from airflow.sdk import Asset
+
+    return Asset(uri=file_asset_uri(host, asset_id, file_path), **kwargs)
+
+
+def sanitize_uri(uri: SplitResult) -> SplitResult:
+    """Validate and normalise an ``mdsp://`` asset URI (registered with Airflow under ``asset-uris``).
+
+    The host is lower-cased without a default port; the asset id is lower-cased (ids are hex,
+    insights-hub-api.md §4); aspect names and file paths keep their case; segments are
+    percent-encoded the same way every time.
+
+    :param uri: the split URI, as Airflow passes it.
+    :raises ValueError: no host, a query, fewer than two path segments, an empty segment, or a
+        ``files`` URI without a file path.
+    """
+    if not uri.netloc:
+        raise ValueError("An mdsp:// asset URI needs the gateway host: mdsp://<gateway host>/<asset id>/<aspect>")
+    if uri.query:
+        raise ValueError("An mdsp:// asset URI takes no query string")
+    segments = [unquote(s) for s in uri.path.strip("/").split("/")] if uri.path.strip("/") else []
+    if len(segments) < 2 or any(not s.strip() for s in segments):
+        raise ValueError(
+            f"mdsp asset URI path {uri.path!r} must be /<asset id>/<aspect> or /<asset id>/files/<file path>"
+        )
+    if len(segments) > 2 and segments[1] != FILES_SEGMENT:
+        raise ValueError(
+            f"mdsp asset URI path {uri.path!r} has too many segments for /<asset id>/<aspect>; "
+            "a file is /<asset id>/files/<file path>"
+        )
+    path = "/" + "/".join(quote(s, safe=_SAFE) for s in [segments[0].lower(), *segments[1:]])
+    return uri._replace(scheme=SCHEME, netloc=gateway_host(uri.netloc), path=path, query="", fragment="")
+
+
+def _build(host: str, segments: list[str]) -> str:
+    for segment in segments:
+        if not str(segment or "").strip():
+            raise ValueError("Asset id, aspect and file path of an mdsp asset URI must not be empty")
+    parts = SplitResult(SCHEME, gateway_host(host), "/" + "/".join(quote(str(s), safe=_SAFE) for s in segments), "", "")
+    return sanitize_uri(parts).geturl()
+
+
+def is_literal(*values: Any) -> bool:
+    """Tell whether every value is a plain, non-empty string known at DAG parse time (not a template)."""
+    return all(isinstance(v, str) and v.strip() and "{{" not in v and "{%" not in v for v in values)
+
+
+def writes_alias_name(dag_id: str | None, task_id: str) -> str:
+    """Return the name of the ``AssetAlias`` through which a task emits the assets it wrote at run time."""
+    return f"mdsp-writes:{dag_id}.{task_id}" if dag_id else f"mdsp-writes:{task_id}"
+
+
+class AssetDeclarations:
+    """Declare the Insights Hub assets an operator reads or writes, and emit write events at run time.
+
+    With a ``gateway_host`` and ids that are literal at parse time, the assets go straight into the
+    task's ``inlets``/``outlets`` (Airflow emits the events of outlets on success). Otherwise a
+    writer lists an ``AssetAlias`` in ``outlets`` and adds the concrete assets to it at run time
+    (with the connection's gateway host), so a DAG scheduled on the asset still runs after it.
+    Mapped tasks always use the alias: a mapped task's outlets are not known at parse time.
+
+    :param operator: the operator, after ``BaseOperator.__init__``.
+    :param gateway_host: host for the URIs; ``None`` to use the connection's gateway at run time.
+    """
+
+    def __init__(self, operator: Any, gateway_host: str | None) -> None:
+        self.operator = operator
+        self.gateway_host = gateway_host
+        self.alias: Any = None
+        self.declared: list[Any] = []
+
+    def _literal_assets(self, pairs: list[tuple[Any, Any]] | None) -> list[Asset] | None:
+        """Return the assets of ``pairs`` if they can be declared at parse time, else ``None``."""
+        mapped = getattr(self.operator, "_BaseOperator__from_mapped", False)
+        if not self.gateway_host or mapped or pairs is None or not all(is_literal(*p) for p in pairs):
+            return None
+        return [timeseries_asset(self.gateway_host, a, b) for a, b in pairs]
+
+    def declare_read(self, pairs: list[tuple[Any, Any]] | None) -> None:
+        """Add the assets read to ``inlets`` when they are known at parse time (lineage only)."""
+        assets = self._literal_assets(pairs)
+        if assets:
+            self.operator.inlets = [*self.operator.inlets, *assets]
+
+    def declare_written(self, pairs: list[tuple[Any, Any]] | None) -> None:
+        """Add the assets written to ``outlets``, or the alias that will carry them at run time."""
+        assets = self._literal_assets(pairs)
+        if assets:
+            self.declared = assets
+            self.operator.outlets = [*self.operator.outlets, *assets]
+            return
+        from airflow.sdk import AssetAlias
+
+        op = self.operator
+        dag_id = op.dag.dag_id if op.has_dag() else None
+        self.alias = AssetAlias(writes_alias_name(dag_id, op.task_id))
+        op.outlets = [*op.outlets, self.alias]
+
+    def emit(self, context: Any, pairs: list[tuple[str, str]], *, extra: dict[str, Any] | None = None) -> None:
+        """Record the write of ``pairs`` as asset events (through the alias, or on the declared outlets).
+
+        :param context: the task context; without ``outlet_events`` (a bare ``execute`` call) nothing happens.
+        :param pairs: ``(asset id, aspect)`` pairs actually written.
+        :param extra: small JSON attached to each event, e.g. the record count.
+        """
+        events = context.get("outlet_events") if hasattr(context, "get") else None
+        if events is None or not pairs:
+            return
+        if self.alias is None:
+            for asset in self.declared:
+                events[asset].extra = dict(extra or {})
+            return
+        host = self.gateway_host or self.operator.hook.config.settings.gateway_url
+        for asset_id, aspect in pairs:
+            events[self.alias].add(timeseries_asset(host, asset_id, aspect), extra=dict(extra or {}))
