@@ -61,16 +61,15 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Check once; done returns the result as the XCom value, a failed job raises its message."""
-        from airflow_provider_mdsp.triggers.checks import MdspJobFailedError
+        from airflow_provider_mdsp.triggers.base import result_from_event
 
         trigger = self.make_trigger(context)
         result = trigger.check_once(self.hook)
         if result is None:
             return False
-        failure = trigger.failure(result)
-        if failure:
-            raise MdspJobFailedError(failure)
-        return PokeReturnValue(is_done=True, xcom_value=result)
+        # The same classification as the trigger's event, read back the way execute_complete does.
+        value = result_from_event(trigger.outcome(result), on_timeout=AirflowSensorTimeout)
+        return PokeReturnValue(is_done=True, xcom_value=value)
 
     def execute(self, context: Context) -> Any:
         """Poke (or reschedule) as any sensor; when deferrable, check once and then defer."""

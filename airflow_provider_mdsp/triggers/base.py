@@ -93,7 +93,7 @@ class MdspPollingTrigger(BaseTrigger):
                     yield TriggerEvent({"status": ERROR, "message": str(exc), "result": None})
                     return
                 if result is not None:
-                    yield TriggerEvent(self._finished(result))
+                    yield TriggerEvent(self.outcome(result))
                     return
                 remaining = (deadline - datetime.now(timezone.utc)).total_seconds() if deadline else None
                 if remaining is not None and remaining <= 0:
@@ -106,7 +106,8 @@ class MdspPollingTrigger(BaseTrigger):
             if client is not None:
                 client.close()
 
-    def _finished(self, result: dict[str, Any]) -> dict[str, Any]:
+    def outcome(self, result: dict[str, Any]) -> dict[str, Any]:
+        """Return the event payload for a check's result: success, or error when :meth:`failure` says so."""
         message = self.failure(result)
         if message:
             return {"status": ERROR, "message": message, "result": result, "job_failed": True}

@@ -1,0 +1,235 @@
+"""Operators for IoT File: upload, download and search the files attached to an asset.
+
+Files are streamed from and to any ``ObjectStoragePath`` (``file://``, ``s3://``, ``gs://`` …), one
+part at a time: a large file never sits in a worker's memory, and above the part size the client
+uses the multipart protocol, whose parts each fit in the gateway's 60-second limit (§7).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.operators.base import MdspBaseOperator
+from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_mdsp.client.files import FilesClient
+
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+def guess_content_type(*names: str | None) -> str:
+    """Return the MIME type guessed from the first name with a known extension, else octet-stream.
+
+    :param names: file names or paths, tried in order (the remote path first).
+    """
+    for name in names:
+        if name:
+            guessed, _ = mimetypes.guess_type(str(name), strict=False)
+            if guessed:
+                return guessed
+    return DEFAULT_CONTENT_TYPE
+
+
+def normalise_path(file_path: str) -> str:
+    """Return a remote file path the way the service stores it: no leading or doubled ``/``."""
+    return "/".join(p for p in str(file_path or "").strip().split("/") if p)
+
+
+class MdspUploadFileOperator(MdspBaseOperator):
+    """Upload a file to an asset, streamed from a local path or any object storage URI.
+
+    Returns ``{"entityId", "path", "size", "etag", "parts"}`` (``parts`` is 1 for a single PUT).
+
+    :param entity_id: the asset id (templated).
+    :param file_path: the path under the asset, e.g. ``reports/{{ ds }}.csv`` (templated).
+    :param local_path: a file on the worker (templated); give this or ``source_path``.
+    :param source_path: any ``ObjectStoragePath`` URI, e.g. ``s3://aws_conn@bucket/key.csv`` (templated).
+    :param content_type: MIME type stored with the file; guessed from the names when ``None``.
+    :param description: free text stored with the file (templated).
+    :param overwrite: replace an existing file (its current ETag is looked up and sent as
+        ``If-Match``); when ``False`` an existing file makes the service refuse the upload.
+    :param part_size: bytes per part of a multipart upload (at least 5 MB); the client's default
+        (8 MB) when ``None``.
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    """
+
+    template_fields: tuple[str, ...] = (
+        *MdspBaseOperator.template_fields,
+        "entity_id",
+        "file_path",
+        "local_path",
+        "source_path",
+        "description",
+    )
+
+    def __init__(
+        self,
+        *,
+        entity_id: str,
+        file_path: str,
+        local_path: str | None = None,
+        source_path: str | None = None,
+        content_type: str | None = None,
+        description: str | None = None,
+        overwrite: bool = False,
+        part_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.entity_id = entity_id
+        self.file_path = file_path
+        self.local_path = local_path
+        self.source_path = source_path
+        self.content_type = content_type
+        self.description = description
+        self.overwrite = overwrite
+        self.part_size = part_size
+
+    def source_uri(self) -> str:
+        """Return the one source given, as a URI or local path."""
+        given = [p for p in (self.local_path, self.source_path) if p not in (None, "")]
+        if len(given) != 1:
+            raise MdspConfigError("Give exactly one of local_path and source_path", field="local_path")
+        return str(given[0])
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Stream the source to IoT File and return what was stored."""
+        from airflow_provider_mdsp.operators.output import storage_path
+
+        source = storage_path(self.source_uri())
+        remote = normalise_path(self.file_path)
+        if not remote:
+            raise MdspConfigError("file_path must name a file, e.g. 'reports/day.csv'", field="file_path")
+        files = self.hook.client.files
+        etag = current_etag(files, self.entity_id, remote) if self.overwrite else None
+        options: dict[str, Any] = {"part_size": self.part_size} if self.part_size else {}
+        content_type = self.content_type or guess_content_type(remote, source.name)
+        self.log.info("Uploading %s to %s/%s (%s)", source, self.entity_id, remote, content_type)
+        try:
+            with source.open("rb") as stream:
+                stored = files.put_file(
+                    self.entity_id,
+                    remote,
+                    stream,
+                    content_type=content_type,
+                    description=self.description,
+                    etag=etag,
+                    **options,
+                )
+        except FileNotFoundError:
+            field = "local_path" if self.local_path else "source_path"
+            raise MdspConfigError(f"The source file {source} does not exist", field=field) from None
+        return {k: stored.get(k) for k in ("entityId", "path", "size", "etag", "parts")}
+
+
+def current_etag(files: FilesClient, entity_id: str, file_path: str) -> str | None:
+    """Return the ETag of an existing file (to replace it with ``If-Match``), or ``None`` if it is new.
+
+    :param files: the IoT File client.
+    :param entity_id: the asset id.
+    :param file_path: the normalised remote path.
+    """
+    name = file_path.rsplit("/", 1)[-1]
+    for item in files.iter_files(entity_id, filter=f"name eq {name}"):
+        stored = normalise_path(f"{item.get('path') or ''}/{item.get('name') or ''}")
+        if stored == file_path and item.get("etag") is not None:
+            return str(item["etag"])
+    return None
+
+
+class MdspDownloadFileOperator(MdspBaseOperator):
+    """Download a file of an asset into any object storage path, streamed and atomically.
+
+    The bytes go to a hidden temporary sibling first and are moved into place only when complete;
+    after a failure nothing is left at ``output_path``. Returns ``{"path", "bytes"}``.
+
+    :param entity_id: the asset id (templated).
+    :param file_path: the path under the asset (templated).
+    :param output_path: where to write, any ``ObjectStoragePath`` URI or local path (templated).
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    """
+
+    template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "entity_id", "file_path", "output_path")
+
+    def __init__(self, *, entity_id: str, file_path: str, output_path: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.entity_id = entity_id
+        self.file_path = file_path
+        self.output_path = output_path
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Stream the file into ``output_path`` and return the path and size."""
+        from airflow_provider_mdsp.operators.output import atomic_output, storage_path
+
+        if self.output_path in (None, ""):
+            raise MdspConfigError("output_path is required, e.g. 'file:///data/report.csv'", field="output_path")
+        target = storage_path(self.output_path)
+        files = self.hook.client.files
+        with atomic_output(target) as handle:
+            written = files.download_file(self.entity_id, normalise_path(self.file_path), handle)
+        self.log.info("Downloaded %d bytes of %s/%s to %s", written, self.entity_id, self.file_path, target)
+        return {"path": str(target), "bytes": written}
+
+
+class MdspSearchFilesOperator(MdspBaseOperator):
+    """List the files of an asset matching a filter, into XCom or a file.
+
+    Returns ``{"records", "first_time", "last_time", "data"}`` (file metadata, times of ``updated``),
+    or with ``output_path`` ``{"path", "records", "format", "bytes", "first_time", "last_time"}``.
+
+    :param entity_id: the asset id (templated).
+    :param filter: e.g. ``name eq report*.csv and path eq daily/`` (``eq``, ``gt``, ``gte``, ``lt``,
+        ``lte``; ``*`` wildcard; ``and`` only; §7) (templated).
+    :param order: one field, e.g. ``updated desc``.
+    :param output_path: any ``ObjectStoragePath`` URI to write the list to (templated).
+    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
+    :param max_xcom_records: the most files returned through XCom without ``output_path``.
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    """
+
+    template_fields: tuple[str, ...] = (
+        *MdspBaseOperator.template_fields,
+        "entity_id",
+        "filter",
+        "order",
+        "output_path",
+    )
+
+    def __init__(
+        self,
+        *,
+        entity_id: str,
+        filter: str | None = None,
+        order: str | None = None,
+        output_path: str | None = None,
+        output_format: str = "jsonl",
+        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.entity_id = entity_id
+        self.filter = filter
+        self.order = order
+        self.output_path = output_path
+        self.output_format = output_format
+        self.max_xcom_records = max_xcom_records
+
+    def execute(self, context: Context) -> Mapping[str, Any]:
+        """Page through the file search and deliver the metadata."""
+        from airflow_provider_mdsp.operators.output import deliver_records
+
+        pages = self.hook.client.files.iter_file_pages(self.entity_id, filter=self.filter or None, order=self.order)
+        return deliver_records(
+            pages,
+            output_path=self.output_path,
+            max_xcom_records=self.max_xcom_records,
+            output_format=self.output_format,
+            time_field="updated",
+            what="files",
+        )
