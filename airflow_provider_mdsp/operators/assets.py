@@ -1,0 +1,187 @@
+"""Operators for Asset Management: list, read and change assets (insights-hub-api.md §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.operators.base import MdspBaseOperator
+from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
+
+UPDATE_METHODS = ("patch", "put")
+
+
+def parse_fields(fields: str | Iterable[str] | None) -> list[str] | None:
+    """Return the asset keys to keep, from a list or a comma-separated string (``None``: keep all).
+
+    :raises MdspConfigError: the list is empty after trimming.
+    """
+    if fields is None:
+        return None
+    items = fields.split(",") if isinstance(fields, str) else [str(f) for f in fields]
+    names = [name.strip() for name in items if name.strip()]
+    if not names:
+        raise MdspConfigError("fields is empty; give asset keys such as 'assetId,name,typeId' or None", field="fields")
+    return names
+
+
+def project_pages(pages: Iterable[list[dict]], fields: list[str] | None) -> Iterator[list[dict]]:
+    """Keep only ``fields`` of each asset, page by page; keys an asset lacks are left out."""
+    for page in pages:
+        yield page if fields is None else [{k: a[k] for k in fields if k in a} for a in page]
+
+
+def asset_summary(asset: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the small XCom value for a changed asset: ``{"assetId", "etag", "name"}``."""
+    etag = asset.get("etag")
+    return {"assetId": asset.get("assetId"), "etag": None if etag is None else str(etag), "name": asset.get("name")}
+
+
+class MdspListAssetsOperator(MdspBaseOperator):
+    """List the assets matching a filter, all pages, into XCom or ``output_path``.
+
+    Choose ``fields`` (e.g. ``["assetId", "name", "typeId", "parentId"]``) to keep XCom small:
+    a full asset carries its variables, aspects and location.
+
+    :param filter: an Asset Management filter, as a dict or JSON string, e.g.
+        ``{"name": {"startsWith": "pump"}}``; templated.
+    :param type_id: only assets of this exact type, e.g. ``acme.Pump``; and-combined with ``filter``.
+    :param sort: e.g. ``name,asc``.
+    :param page_size: assets per page (the service's default is 10; 200 is recommended, §3).
+    :param fields: asset keys to keep, as a list or ``"assetId,name"``; ``None`` keeps everything.
+    :param include_shared: include assets shared from other tenants.
+    :param basic_fields_only: ask the service to leave out variables, aspects and locations.
+    :param output_path: ``ObjectStoragePath`` URI to write the assets to, atomically.
+    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
+    :param max_xcom_records: the most assets returned through XCom without ``output_path``.
+    :returns: ``{"records": n, "data": [assets]}``, or with ``output_path``
+        ``{"path", "records", "format", "bytes"}``.
+    """
+
+    template_fields: tuple[str, ...] = ("mdsp_conn_id", "filter", "type_id", "sort", "fields", "output_path")
+    template_fields_renderers = {"filter": "json"}
+
+    def __init__(
+        self,
+        *,
+        filter: Mapping[str, Any] | str | None = None,
+        type_id: str | None = None,
+        sort: str | None = None,
+        page_size: int = 200,
+        fields: str | list[str] | None = None,
+        include_shared: bool | None = None,
+        basic_fields_only: bool | None = None,
+        output_path: str | None = None,
+        output_format: str = "jsonl",
+        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.filter = filter
+        self.type_id = type_id
+        self.sort = sort
+        self.page_size = page_size
+        self.fields = fields
+        self.include_shared = include_shared
+        self.basic_fields_only = basic_fields_only
+        self.output_path = output_path
+        self.output_format = output_format
+        self.max_xcom_records = max_xcom_records
+
+    def execute(self, context: Any) -> dict:
+        """Page through the matching assets and deliver them."""
+        fields = parse_fields(self.fields)
+        pages = self.hook.client.assets.iter_asset_pages(
+            filter=self.filter or None,
+            type_id=self.type_id or None,
+            sort=self.sort or None,
+            size=self.page_size,
+            include_shared=self.include_shared,
+            basic_fields_only=self.basic_fields_only,
+        )
+        result = deliver_records(
+            project_pages(pages, fields),
+            output_path=self.output_path,
+            max_xcom_records=self.max_xcom_records,
+            output_format=self.output_format,
+            time_field=None,
+            what="assets",
+        )
+        # Assets have no time: drop the always-empty time range from the summary.
+        result.pop("first_time", None)
+        result.pop("last_time", None)
+        self.log.info("Listed %d assets%s", result["records"], f" into {result['path']}" if "path" in result else "")
+        return result
+
+
+class MdspGetAssetOperator(MdspBaseOperator):
+    """Read one asset (with its ``etag``) into XCom.
+
+    :param asset_id: the asset id; templated.
+    :param include_shared: look among assets shared from other tenants too.
+    """
+
+    template_fields: tuple[str, ...] = ("mdsp_conn_id", "asset_id")
+
+    def __init__(self, *, asset_id: str, include_shared: bool | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.asset_id = asset_id
+        self.include_shared = include_shared
+
+    def execute(self, context: Any) -> dict:
+        """Return the asset as the service sends it."""
+        return self.hook.client.assets.get_asset(self.asset_id, include_shared=self.include_shared)
+
+
+class MdspUpdateAssetOperator(MdspBaseOperator):
+    """Change an asset: merge ``changes`` into it (PATCH) or replace it (PUT); ETags are handled for you.
+
+    Without ``etag`` the current version is read first and a lost race is retried once by the
+    client; with ``etag`` a concurrent change fails the task with a conflict error.
+
+    :param asset_id: the asset id; templated.
+    :param changes: for ``patch``, the fields to set (``None`` removes one, RFC 7396); for ``put``,
+        the full asset; templated.
+    :param etag: the version the change is based on, or ``None`` for the current one.
+    :param method: ``patch`` or ``put``.
+    :returns: ``{"assetId", "etag", "name"}`` of the new version.
+    """
+
+    template_fields: tuple[str, ...] = ("mdsp_conn_id", "asset_id", "changes", "etag")
+    template_fields_renderers = {"changes": "json"}
+
+    def __init__(
+        self,
+        *,
+        asset_id: str,
+        changes: Mapping[str, Any],
+        etag: str | int | None = None,
+        method: str = "patch",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if str(method).lower() not in UPDATE_METHODS:
+            raise MdspConfigError(f"method must be 'patch' or 'put', not {method!r}", field="method")
+        self.asset_id = asset_id
+        self.changes = changes
+        self.etag = etag
+        self.method = str(method).lower()
+
+    def execute(self, context: Any) -> dict:
+        """Send the change and return the new version's id, etag and name."""
+        if not isinstance(self.changes, Mapping):
+            raise MdspConfigError(
+                f"changes must be a dict, got {type(self.changes).__name__}; with a Jinja template set "
+                "render_template_as_native_obj=True on the DAG",
+                field="changes",
+            )
+        assets = self.hook.client.assets
+        etag = self.etag if self.etag not in (None, "") else None
+        if self.method == "put":
+            asset = assets.update_asset(self.asset_id, self.changes, etag=etag)
+        else:
+            asset = assets.patch_asset(self.asset_id, self.changes, etag=etag)
+        summary = asset_summary(asset or {})
+        self.log.info("Asset %s is now at etag %s", summary["assetId"] or self.asset_id, summary["etag"])
+        return summary

@@ -1,0 +1,353 @@
+"""Operators for IoT Time Series v3: read a window of records, write records (insights-hub-api.md §4).
+
+Reads stream page by page (``Link`` paging) into XCom or ``output_path``; writes stream records
+from a list, an upstream result or a file, and the client cuts them into requests under the
+size limits. Writers emit the Airflow asset ``mdsp://<gateway host>/<asset id>/<aspect>``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from airflow_provider_mdsp.assets import AssetDeclarations
+from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError
+from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, iso, resolve_window
+from airflow_provider_mdsp.operators.formats import iter_records_file
+from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
+
+
+def variables_list(variables: str | Iterable[str] | None) -> list[str] | None:
+    """Return the variables to ``select``, from a list or ``"a,b"`` (``None`` or empty: all)."""
+    if variables is None:
+        return None
+    items = variables.split(",") if isinstance(variables, str) else [str(v) for v in variables]
+    names = [name.strip() for name in items if name.strip()]
+    return names or None
+
+
+def records_source(records: Any, input_path: str | None) -> Iterable[Mapping[str, Any]]:
+    """Return the records to write, from exactly one of ``records`` and ``input_path``.
+
+    ``records`` may be a list of records, JSON text of one (a Jinja template rendered without
+    ``render_template_as_native_obj``), or the XCom result of the read operator: its ``data``, or
+    its ``path`` (then the file is read).
+
+    :raises MdspConfigError: neither or both given, or ``records`` of an unusable shape.
+    """
+    if isinstance(records, str):
+        records = _json_text(records) if records.strip() else None
+    if isinstance(records, Mapping):
+        if isinstance(records.get("data"), list):
+            records = records["data"]
+        elif records.get("path") and not input_path:
+            records, input_path = None, str(records["path"])
+        else:
+            raise MdspConfigError(
+                "records is a dict without 'data' or 'path'; give a list of {'_time': …} records", field="records"
+            )
+    if records is not None and input_path:
+        raise MdspConfigError("Give records or input_path, not both", field="input_path")
+    if input_path:
+        return iter_records_file(input_path)
+    if records is None:
+        raise MdspConfigError("Nothing to write: give records (a list or an XComArg) or input_path", field="records")
+    if not isinstance(records, Iterable):
+        raise MdspConfigError(f"records must be a list of dicts, not {type(records).__name__}", field="records")
+    return records
+
+
+def _json_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise MdspConfigError(
+            "records rendered to text that is not JSON; set render_template_as_native_obj=True on the DAG, or "
+            "pass the upstream task's output (an XComArg) instead of a Jinja string",
+            field="records",
+        ) from None
+
+
+class _Counter:
+    count = 0
+
+
+@contextmanager
+def count_requests(client: Any, method: str) -> Iterator[_Counter]:
+    """Count the HTTP requests of ``method`` the client's session gets answers to, within the block.
+
+    Uses a ``requests`` response hook, so the client's chunking stays the client's business.
+    """
+    counter = _Counter()
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
+        if response.request.method == method:
+            counter.count += 1
+
+    hooks = client.transport.session.hooks["response"]
+    hooks.append(hook)
+    try:
+        yield counter
+    finally:
+        hooks.remove(hook)
+
+
+class MdspPartialWriteError(MdspError):
+    """Some asset/aspect pairs of a multi-entity write were refused; every error is listed.
+
+    :param summary: the write summary, with ``errors``.
+    """
+
+    def __init__(self, summary: Mapping[str, Any]) -> None:
+        self.summary = dict(summary)
+        self.errors = list(summary.get("errors") or [])
+        lines = "; ".join(
+            f"{e.get('entityId')}/{e.get('propertySetName')}: HTTP {e.get('status')} {e.get('message')}"
+            for e in self.errors
+        )
+        super().__init__(
+            f"{len(self.errors)} asset/aspect pair(s) were not written ({lines}). {summary.get('records')} records "
+            "were accepted. Set fail_on_partial_errors=False to let the task succeed and read the errors from XCom."
+        )
+
+
+class MdspReadTimeSeriesOperator(MdspBaseOperator):
+    """Read an asset's aspect over a time window, all pages, into XCom or ``output_path``.
+
+    The window is ``(from_time, to_time]`` (the API's ``from`` is exclusive). Missing bounds come
+    from the run's data interval; a run without one reads the ``lookback`` before the run's time
+    (see :func:`~airflow_provider_mdsp.operators.base.resolve_window`). An empty window returns a
+    zero-record summary without calling the API (and writes an empty file if ``output_path`` is set).
+
+    :param asset_id: the asset id; templated (and mappable: ``.expand(asset_id=[...])``).
+    :param aspect: the aspect name; templated.
+    :param variables: variables to read (the API's ``select``), as a list or ``"a,b"``; ``None`` for all.
+    :param from_time: window start, exclusive: ISO 8601 or datetime; templated.
+    :param to_time: window end, inclusive; templated.
+    :param lookback: window length for runs without a data interval.
+    :param limit: records per page (the service returns at most 2000).
+    :param output_path: ``ObjectStoragePath`` URI (``file:///…``, ``s3://conn@bucket/key``) to write
+        the records to, atomically; templated, e.g. ``…/{{ ds }}/{{ task.asset_id }}.jsonl``.
+    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
+    :param max_xcom_records: the most records returned through XCom without ``output_path``.
+    :param gateway_host: gateway host for the Airflow asset URI; with literal ids the asset is
+        declared in ``inlets`` at parse time.
+    :returns: ``{"asset_id", "aspect", "from", "to", "records", "first_time", "last_time"}`` plus
+        ``data`` (XCom) or ``path``, ``format``, ``bytes`` (file).
+    """
+
+    template_fields: tuple[str, ...] = (
+        "mdsp_conn_id",
+        "asset_id",
+        "aspect",
+        "variables",
+        "from_time",
+        "to_time",
+        "output_path",
+    )
+
+    def __init__(
+        self,
+        *,
+        asset_id: str,
+        aspect: str,
+        variables: str | list[str] | None = None,
+        from_time: Any = None,
+        to_time: Any = None,
+        lookback: timedelta = DEFAULT_LOOKBACK,
+        limit: int = 2000,
+        output_path: str | None = None,
+        output_format: str = "jsonl",
+        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
+        gateway_host: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.asset_id = asset_id
+        self.aspect = aspect
+        self.variables = variables
+        self.from_time = from_time
+        self.to_time = to_time
+        self.lookback = lookback
+        self.limit = limit
+        self.output_path = output_path
+        self.output_format = output_format
+        self.max_xcom_records = max_xcom_records
+        self.gateway_host = gateway_host
+        AssetDeclarations(self, gateway_host).declare_read([(asset_id, aspect)])
+
+    def execute(self, context: Any) -> dict:
+        """Read the window and deliver the records."""
+        start, end = resolve_window(self.from_time, self.to_time, context, lookback=self.lookback)
+        summary = {"asset_id": self.asset_id, "aspect": self.aspect, "from": iso(start), "to": iso(end)}
+        if start == end:
+            self.log.info("Empty window at %s: nothing to read", iso(start))
+            pages: Iterable[list[dict]] = iter(())
+        else:
+            pages = self.hook.client.timeseries.iter_timeseries_pages(
+                self.asset_id,
+                self.aspect,
+                from_=start,
+                to=end,
+                select=variables_list(self.variables),
+                limit=self.limit,
+            )
+        result = deliver_records(
+            pages,
+            output_path=self.output_path,
+            max_xcom_records=self.max_xcom_records,
+            output_format=self.output_format,
+            time_field="_time",
+        )
+        self.log.info(
+            "Read %d records of %s/%s in (%s, %s]%s",
+            result["records"],
+            self.asset_id,
+            self.aspect,
+            summary["from"],
+            summary["to"],
+            f" into {result['path']}" if "path" in result else "",
+        )
+        return {**summary, **result}
+
+
+class MdspWriteTimeSeriesOperator(MdspBaseOperator):
+    """Write records to an asset's aspect, from a list, an upstream result or a file.
+
+    A written record replaces the whole record at its ``_time`` (variables left out become NULL,
+    §4). Writes are asynchronous in the service: the data is readable shortly after, not at once.
+
+    :param asset_id: the asset id; templated.
+    :param aspect: the aspect name; templated.
+    :param records: ``[{"_time": …, "<variable>": value}]``; templated. Also accepts the XCom result
+        of :class:`MdspReadTimeSeriesOperator` (its ``data``, or its ``path``), e.g. ``read.output``.
+        A Jinja string needs ``render_template_as_native_obj=True`` on the DAG (JSON text also works).
+    :param input_path: instead of ``records``: a JSON Lines, JSON array or Parquet file at any
+        ``ObjectStoragePath`` URI, streamed; templated.
+    :param gateway_host: gateway host for the Airflow asset URI; with literal ids the asset is
+        declared in ``outlets`` at parse time, otherwise it is emitted at run time through an
+        ``AssetAlias`` (host then defaults to the connection's gateway).
+    :returns: ``{"asset_id", "aspect", "records", "requests"}``.
+    """
+
+    template_fields: tuple[str, ...] = ("mdsp_conn_id", "asset_id", "aspect", "records", "input_path")
+    template_fields_renderers = {"records": "json"}
+
+    def __init__(
+        self,
+        *,
+        asset_id: str,
+        aspect: str,
+        records: Any = None,
+        input_path: str | None = None,
+        gateway_host: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.asset_id = asset_id
+        self.aspect = aspect
+        self.records = records
+        self.input_path = input_path
+        self.gateway_host = gateway_host
+        self._assets = AssetDeclarations(self, gateway_host)
+        self._assets.declare_written([(asset_id, aspect)])
+
+    def execute(self, context: Any) -> dict:
+        """Stream the records to the Time Series API and return the counts."""
+        source = records_source(self.records, self.input_path)
+        client = self.hook.client
+        with count_requests(client, "PUT") as sent:
+            written = client.timeseries.put_timeseries(self.asset_id, self.aspect, source)
+        summary = {"asset_id": self.asset_id, "aspect": self.aspect, "records": written, "requests": sent.count}
+        self.log.info("Wrote %d records to %s/%s in %d request(s)", written, self.asset_id, self.aspect, sent.count)
+        self._assets.emit(context, [(self.asset_id, self.aspect)], extra=summary)
+        return summary
+
+
+class MdspWriteTimeSeriesMultiOperator(MdspBaseOperator):
+    """Write records of several assets/aspects with the multi-entity PUT (§4).
+
+    Items are packed into requests of at most 5 pairs, 100 records and 100 kB by the client.
+    The service answers 202 and may refuse single pairs (400, 404, 429): every such error is listed
+    in the summary, and fails the task unless ``fail_on_partial_errors=False``.
+
+    :param items: ``[{"entityId": asset id, "propertySetName": aspect, "data": [records]}]``; templated.
+    :param fail_on_partial_errors: fail the task when any pair was refused (the summary is still
+        pushed to XCom under the key ``summary``).
+    :param gateway_host: gateway host for the Airflow asset URIs (see :class:`MdspWriteTimeSeriesOperator`).
+    :returns: ``{"requests", "records", "pairs", "errors": [{"entityId", "propertySetName", "status", "message"}]}``.
+    """
+
+    template_fields: tuple[str, ...] = ("mdsp_conn_id", "items")
+    template_fields_renderers = {"items": "json"}
+
+    def __init__(
+        self,
+        *,
+        items: Any,
+        fail_on_partial_errors: bool = True,
+        gateway_host: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.items = items
+        self.fail_on_partial_errors = fail_on_partial_errors
+        self.gateway_host = gateway_host
+        self._assets = AssetDeclarations(self, gateway_host)
+        self._assets.declare_written(_literal_pairs(items))
+
+    def execute(self, context: Any) -> dict:
+        """Send the items and report per-pair errors."""
+        items = _items_list(self.items)
+        pairs = list(dict.fromkeys(_pair(item) for item in items))
+        result = self.hook.client.timeseries.put_timeseries_multi(items)
+        errors = list(result.get("errors") or [])
+        summary = {**result, "pairs": len(pairs), "errors": errors}
+        failed = {(str(e.get("entityId")), str(e.get("propertySetName"))) for e in errors}
+        written = [p for p in pairs if p not in failed] if all(e.get("entityId") for e in errors) else []
+        self._assets.emit(context, written, extra={"records": summary["records"]})
+        if errors:
+            self.log.warning("%d pair(s) refused in the multi-entity write: %s", len(errors), errors)
+            if self.fail_on_partial_errors:
+                ti = context.get("ti") if isinstance(context, Mapping) else None
+                if ti is not None:
+                    ti.xcom_push(key="summary", value=summary)
+                raise MdspPartialWriteError(summary)
+        return summary
+
+
+def _items_list(items: Any) -> list[Mapping[str, Any]]:
+    if isinstance(items, str):
+        import json
+
+        try:
+            items = json.loads(items)
+        except ValueError:
+            raise MdspConfigError(
+                "items rendered to text that is not JSON; set render_template_as_native_obj=True on the DAG "
+                "or pass an XComArg",
+                field="items",
+            ) from None
+    if isinstance(items, Mapping) or not isinstance(items, Iterable):
+        raise MdspConfigError("items must be a list of {entityId, propertySetName, data} dicts", field="items")
+    out = list(items)
+    for item in out:
+        _pair(item)
+    return out
+
+
+def _pair(item: Any) -> tuple[str, str]:
+    if not isinstance(item, Mapping) or not item.get("entityId") or not item.get("propertySetName"):
+        raise MdspConfigError("Every item needs 'entityId' and 'propertySetName'", field="items")
+    return str(item["entityId"]), str(item["propertySetName"])
+
+
+def _literal_pairs(items: Any) -> list[tuple[str, str]] | None:
+    """Return the pairs of literal items (known at parse time), or ``None`` when templated."""
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        return None
+    pairs: Iterator[tuple[Any, Any]] = ((i.get("entityId"), i.get("propertySetName")) for i in items)
+    return list(dict.fromkeys(pairs))
