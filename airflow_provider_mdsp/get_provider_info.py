@@ -117,6 +117,29 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_mdsp.operators.assets",
                     "airflow_provider_mdsp.operators.timeseries",
                     "airflow_provider_mdsp.operators.aggregates",
+                    "airflow_provider_mdsp.operators.events",
+                    "airflow_provider_mdsp.operators.files",
+                    "airflow_provider_mdsp.operators.bulk",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Siemens Insights Hub",
+                "python-modules": [
+                    "airflow_provider_mdsp.sensors.timeseries",
+                    "airflow_provider_mdsp.sensors.events",
+                    "airflow_provider_mdsp.sensors.bulk",
+                ],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Siemens Insights Hub",
+                "python-modules": [
+                    "airflow_provider_mdsp.triggers.timeseries",
+                    "airflow_provider_mdsp.triggers.events",
+                    "airflow_provider_mdsp.triggers.bulk",
                 ],
             }
         ],
