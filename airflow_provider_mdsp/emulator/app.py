@@ -1,0 +1,60 @@
+"""Build the emulator's ASGI app: routers, error rendering, fault middleware."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import admin, auth
+from .config import EmulatorConfig, load_config
+from .errors import ApiError, OAuthError, render_api_error, render_oauth_error
+from .faults import FaultMiddleware, install_log_filter
+from .services.aggregates import routes as aggregates
+from .services.assets import routes as assets
+from .services.assets import type_routes as asset_types
+from .services.bulk import routes as bulk
+from .services.events import routes as events
+from .services.files import routes as files
+from .services.identity import routes as identity
+from .services.timeseries import routes as timeseries
+from .state import EmulatorState
+
+ROUTERS = (auth, admin, assets, asset_types, timeseries, aggregates, events, files, bulk, identity)
+
+
+def create_app(
+    config: str | Path | dict[str, Any] | EmulatorConfig | None = None,
+    faults: dict[str, Any] | None = None,
+) -> FastAPI:
+    """Create the emulator app.
+
+    :param config: config file path, parsed dict or :class:`EmulatorConfig`; ``None`` = demo
+    :param faults: initial fault settings (merged over the config's ``faults``)
+    """
+    cfg = load_config(config)
+    if faults:
+        cfg = replace(cfg, faults={**cfg.faults, **faults})
+    state = EmulatorState(cfg)
+    app = FastAPI(title="Insights Hub emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.emulator = state
+    for module in ROUTERS:
+        app.include_router(module.router)
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return render_api_error(exc, request.url.path)
+
+    async def oauth_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OAuthError)
+        return render_oauth_error(exc)
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(OAuthError, oauth_error)
+    app.add_middleware(FaultMiddleware, state=state)
+    install_log_filter()
+    return app

@@ -1,0 +1,100 @@
+"""Spring-style paging shared by Asset Management and Event Management (§3, §6).
+
+``page`` is 0-based, ``size`` defaults per service; the body is ``_embedded.<key>`` (absent
+when nothing matches), ``page{size,totalElements,totalPages,number}`` and ``_links`` with
+``self`` always, ``first``/``last`` when there is more than one page, ``prev``/``next`` where
+they exist (the Spring HATEOAS rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+
+from .errors import ApiError
+from .wire import query_int, url_with
+
+# Gap: the real maximum page size of Asset Management is not documented (2000 is assumed).
+MAX_PAGE_SIZE = 2000
+
+
+def page_params(request: Request, default_size: int, max_size: int = MAX_PAGE_SIZE) -> tuple[int, int]:
+    """Read ``page`` and ``size``.
+
+    :param request: the request
+    :param default_size: ``size`` when absent
+    :param max_size: largest ``size`` allowed
+    :raises ApiError: 400 for negative pages or sizes out of range
+    """
+    page = query_int(request, "page", 0, minimum=0)
+    size = query_int(request, "size", default_size, minimum=1, maximum=max_size)
+    return page, size
+
+
+def sort_items(
+    items: list[dict[str, Any]], sort: str | None, default_field: str, default_desc: bool = False
+) -> list[dict[str, Any]]:
+    """Sort resources by ``sort`` (``field``, ``field,asc|desc``, or just ``asc``/``desc``).
+
+    :param items: resources
+    :param sort: the ``sort`` query parameter
+    :param default_field: field used when ``sort`` names none
+    :param default_desc: direction used when ``sort`` names none
+    :raises ApiError: 400 for an unknown direction
+    """
+    field, desc = default_field, default_desc
+    if sort:
+        head, _, tail = sort.partition(",")
+        if head.strip().lower() in ("asc", "desc") and not tail:
+            desc = head.strip().lower() == "desc"
+        else:
+            field = head.strip() or default_field
+            direction = tail.strip().lower() or "asc"
+            if direction not in ("asc", "desc"):
+                raise ApiError(400, f"sort direction must be asc or desc, got {tail!r}")
+            desc = direction == "desc"
+
+    def key(item: dict[str, Any]) -> tuple[int, str]:
+        value = item.get(field)
+        return (0, "") if value is None else (1, value if isinstance(value, str) else f"{value:>020}")
+
+    return sorted(items, key=key, reverse=desc)
+
+
+def spring_page(
+    request: Request,
+    items: list[dict[str, Any]],
+    page: int,
+    size: int,
+    embedded_key: str,
+    render: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
+) -> dict[str, Any]:
+    """Cut one page out of ``items`` and wrap it in the Spring HATEOAS body.
+
+    :param request: the request (links keep its other query parameters)
+    :param items: all matching resources, already sorted
+    :param page: 0-based page number
+    :param size: page size
+    :param embedded_key: key under ``_embedded``, e.g. ``assets``
+    :param render: turns a stored resource into its wire form
+    """
+    total = len(items)
+    total_pages = (total + size - 1) // size
+    chunk = items[page * size : (page + 1) * size]
+    body: dict[str, Any] = {}
+    if chunk:
+        body["_embedded"] = {embedded_key: [render(i) for i in chunk]}
+    links = {"self": {"href": url_with(request, page=page, size=size)}}
+    if total_pages > 1:
+        links["first"] = {"href": url_with(request, page=0, size=size)}
+    if 0 < page <= total_pages:
+        links["prev"] = {"href": url_with(request, page=page - 1, size=size)}
+    if page + 1 < total_pages:
+        links["next"] = {"href": url_with(request, page=page + 1, size=size)}
+    if total_pages > 1:
+        links["last"] = {"href": url_with(request, page=total_pages - 1, size=size)}
+    body["page"] = {"size": size, "totalElements": total, "totalPages": total_pages, "number": page}
+    body["_links"] = links
+    return body

@@ -1,0 +1,184 @@
+"""Resolve the aggregation window of IoT TS Aggregates v4 (§5): pure functions, no state.
+
+Rules (N:sdk/iotaggregate-v4): ``intervalValue`` per unit is minute 2–60 (even), hour 1–24,
+day 1–90, week 1–12, month 1–3; the range may be at most 24 h for minutes, 7 d for hours and
+90 d for days/weeks/months; no parameters mean DAY/1 over the last 7 days; ``from`` alone gives
+90 days capped at now, ``to`` alone starts 90 days earlier; unaligned bounds are widened to
+interval boundaries; ``count`` with ``from`` and ``to`` determines the interval.
+
+Gap choices: boundaries are aligned in UTC (the tenant time zone is taken as UTC); weeks start
+on Monday; months count from January of year 0 in steps of ``intervalValue``; a defaulted bound
+is clipped to the unit's maximum range instead of failing; with a range but no interval, ranges
+up to one day use HOUR/1 and longer ones DAY/1; the month range cap is 92 days (3 months).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from ...errors import INVALID_PARAMETER, MISSING_PARAMETER, ApiError
+from ...timefmt import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE
+
+UNIT_MS = {"minute": MS_PER_MINUTE, "hour": MS_PER_HOUR, "day": MS_PER_DAY, "week": 7 * MS_PER_DAY}
+VALUE_RANGE = {"minute": (2, 60), "hour": (1, 24), "day": (1, 90), "week": (1, 12), "month": (1, 3)}
+MAX_RANGE_MS = {
+    "minute": MS_PER_DAY,
+    "hour": 7 * MS_PER_DAY,
+    "day": 90 * MS_PER_DAY,
+    "week": 90 * MS_PER_DAY,
+    "month": 92 * MS_PER_DAY,
+}
+DEFAULT_SPAN_MS = 90 * MS_PER_DAY
+NO_PARAMS_SPAN_MS = 7 * MS_PER_DAY
+_MONDAY_MS = 4 * MS_PER_DAY  # 1970-01-05, the first Monday after the epoch
+
+
+@dataclass(frozen=True)
+class Window:
+    """A resolved aggregation request: ``[start, end)`` cut into intervals.
+
+    :param start: first interval start (epoch ms, aligned)
+    :param end: last interval end (epoch ms, aligned)
+    :param unit: interval unit
+    :param value: interval value
+    :param count: maximum number of intervals to return, if given
+    """
+
+    start: int
+    end: int
+    unit: str
+    value: int
+    count: int | None = None
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, message, INVALID_PARAMETER)
+
+
+def resolve(
+    now: int,
+    lo: int | None,
+    hi: int | None,
+    unit: str | None,
+    value: int | None,
+    count: int | None,
+) -> Window:
+    """Apply the v4 defaulting and validation rules.
+
+    :param now: wall time, epoch ms
+    :param lo: ``from``
+    :param hi: ``to``
+    :param unit: ``intervalUnit``
+    :param value: ``intervalValue``
+    :param count: ``count``
+    :raises ApiError: 400 ``mdsp.core.generic.invalidParameter`` for invalid combinations
+    """
+    if value is not None and unit is None:
+        raise ApiError(400, "intervalUnit is required with intervalValue", MISSING_PARAMETER)
+    if count is not None and count < 1:
+        raise _bad("count must be >= 1")
+    if unit is None and count is not None and lo is not None and hi is not None:
+        unit, value = _interval_from_count(hi - lo, count)
+    if unit is None:
+        if lo is None and hi is None and count is None:
+            return _aligned(now - NO_PARAMS_SPAN_MS, now, "day", 1, None)
+        span = (hi if hi is not None else now) - (lo if lo is not None else now - DEFAULT_SPAN_MS)
+        unit, value = ("hour", 1) if span <= MS_PER_DAY else ("day", 1)
+    unit = unit.lower()
+    if unit not in VALUE_RANGE:
+        raise _bad(f"intervalUnit must be one of {sorted(VALUE_RANGE)}, got {unit!r}")
+    value = value if value is not None else VALUE_RANGE[unit][0]
+    low, high = VALUE_RANGE[unit]
+    if not low <= value <= high or (unit == "minute" and value % 2):
+        even = " and even" if unit == "minute" else ""
+        raise _bad(f"intervalValue for {unit} must be {low}..{high}{even}, got {value}")
+    lo, hi = _default_bounds(now, lo, hi, unit, value, count)
+    if hi <= lo:
+        raise _bad("'to' must be after 'from'")
+    if hi - lo > MAX_RANGE_MS[unit]:
+        days = MAX_RANGE_MS[unit] / MS_PER_DAY
+        raise _bad(f"The range from 'from' to 'to' exceeds the maximum of {days:g} days for unit {unit}")
+    return _aligned(lo, hi, unit, value, count)
+
+
+def _interval_from_count(span: int, count: int) -> tuple[str, int]:
+    if span <= 0 or span % count:
+        raise _bad("from, to and count do not determine a whole interval")
+    step = span // count
+    for unit in ("week", "day", "hour", "minute"):
+        if step % UNIT_MS[unit] == 0:
+            value = step // UNIT_MS[unit]
+            low, high = VALUE_RANGE[unit]
+            if low <= value <= high and not (unit == "minute" and value % 2):
+                return unit, value
+    raise _bad("from, to and count do not give a supported interval")
+
+
+def _default_bounds(
+    now: int, lo: int | None, hi: int | None, unit: str, value: int, count: int | None
+) -> tuple[int, int]:
+    cap = MAX_RANGE_MS[unit]
+    # Months have no fixed length; 31 days per month only sizes a count-derived range.
+    step = UNIT_MS.get(unit, 31 * MS_PER_DAY) * value
+    if lo is not None and hi is not None:
+        return lo, hi
+    if lo is not None:
+        if count:
+            return lo, lo + count * step
+        return lo, max(min(lo + min(DEFAULT_SPAN_MS, cap), now), lo + step)
+    if hi is not None:
+        return hi - (count * step if count else min(DEFAULT_SPAN_MS, cap)), hi
+    return now - min(count * step if count else NO_PARAMS_SPAN_MS, cap), now
+
+
+def _aligned(lo: int, hi: int, unit: str, value: int, count: int | None) -> Window:
+    return Window(floor_boundary(lo, unit, value), ceil_boundary(hi, unit, value), unit, value, count)
+
+
+def floor_boundary(t: int, unit: str, value: int) -> int:
+    """Return the interval boundary at or before ``t``.
+
+    :param t: epoch ms
+    :param unit: interval unit
+    :param value: interval value
+    """
+    if unit == "month":
+        index = _month_index(t)
+        return _month_start(index - index % value)
+    step = UNIT_MS[unit] * value
+    offset = _MONDAY_MS if unit == "week" else 0
+    return t - (t - offset) % step
+
+
+def ceil_boundary(t: int, unit: str, value: int) -> int:
+    """Return the interval boundary at or after ``t``.
+
+    :param t: epoch ms
+    :param unit: interval unit
+    :param value: interval value
+    """
+    start = floor_boundary(t, unit, value)
+    return start if start == t else next_boundary(start, unit, value)
+
+
+def next_boundary(t: int, unit: str, value: int) -> int:
+    """Return the boundary one interval after the boundary ``t``.
+
+    :param t: an aligned boundary, epoch ms
+    :param unit: interval unit
+    :param value: interval value
+    """
+    if unit == "month":
+        return _month_start(_month_index(t) + value)
+    return t + UNIT_MS[unit] * value
+
+
+def _month_index(t: int) -> int:
+    d = datetime.fromtimestamp(t / 1000, tz=timezone.utc)
+    return d.year * 12 + d.month - 1
+
+
+def _month_start(index: int) -> int:
+    year, month = divmod(index, 12)
+    return int(datetime(year, month + 1, 1, tzinfo=timezone.utc).timestamp() * 1000)

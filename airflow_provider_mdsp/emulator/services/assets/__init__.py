@@ -1,0 +1,1 @@
+"""Emulated Insights Hub services."""

@@ -1,0 +1,295 @@
+"""Asset types and aspect types (Asset Management v3, §3). Rules and state, no HTTP.
+
+Not emulated: ``PATCH /assettypes/{id}/variables``, file assignments on types, sharing and
+``includeShared``, locks, type-id prefixes other than the tenant name, ``scope`` effects.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from ...errors import INVALID_BODY, ApiError, check_if_match
+
+TYPE_ID = re.compile(r"^[A-Za-z0-9_.]{1,128}$")
+DATA_TYPES = {"BOOLEAN", "INT", "LONG", "DOUBLE", "STRING", "TIMESTAMP", "BIG_STRING"}
+MAX_LENGTH = {"STRING": 255, "BIG_STRING": 100_000}
+CORE_TYPES = ("core.basicasset", "core.basicenterprise", "core.basicsite", "core.basicarea")
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """Apply an RFC 7396 JSON merge patch.
+
+    :param target: the current document
+    :param patch: the patch (``null`` removes a key)
+    """
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def _variable(v: Any, where: str, with_quality: bool) -> dict[str, Any]:
+    if not isinstance(v, dict) or not isinstance(v.get("name"), str) or not v["name"]:
+        raise ApiError(400, f"{where}: every variable needs a 'name'", INVALID_BODY)
+    data_type = v.get("dataType")
+    if data_type not in DATA_TYPES:
+        raise ApiError(400, f"{where}.{v['name']}: dataType must be one of {sorted(DATA_TYPES)}", INVALID_BODY)
+    length = v.get("length")
+    if data_type in MAX_LENGTH:
+        length = MAX_LENGTH[data_type] if length is None else length
+        if not isinstance(length, int) or not 1 <= length <= MAX_LENGTH[data_type]:
+            raise ApiError(400, f"{where}.{v['name']}: length must be 1..{MAX_LENGTH[data_type]}", INVALID_BODY)
+    out = {
+        "name": v["name"],
+        "dataType": data_type,
+        "unit": v.get("unit", ""),
+        "searchable": bool(v.get("searchable", False)),
+        "length": length,
+        "defaultValue": v.get("defaultValue"),
+    }
+    if with_quality:
+        out["qualityCode"] = bool(v.get("qualityCode", False))
+    return out
+
+
+class TypeRegistry:
+    """Aspect types and asset types of one tenant.
+
+    :param tenant: tenant name (custom type ids must start with ``{tenant}.``)
+    :param stale_status: status for a stale ``If-Match``
+    """
+
+    def __init__(self, tenant: str, stale_status: int) -> None:
+        self.tenant = tenant
+        self.stale_status = stale_status
+        self.aspect_types: dict[str, dict[str, Any]] = {}
+        self.asset_types: dict[str, dict[str, Any]] = {}
+        for type_id in CORE_TYPES:
+            parent = None if type_id == "core.basicasset" else "core.basicasset"
+            body = {"name": type_id.split(".")[1], "parentTypeId": parent, "instantiable": True}
+            self.asset_types[type_id] = self._asset_type(type_id, body, "0", tenant_id="core")
+
+    # -- aspect types ---------------------------------------------------------------------
+    def get_aspect_type(self, type_id: str) -> dict[str, Any]:
+        """Return an aspect type.
+
+        :param type_id: its id
+        :raises ApiError: 404
+        """
+        found = self.aspect_types.get(type_id)
+        if found is None:
+            raise ApiError(404, f"Aspect type '{type_id}' not found", "mdsp.core.assetmanagement.noMatch")
+        return found
+
+    def put_aspect_type(
+        self, type_id: str, body: Any, if_match: str | None, if_none_match: str | None
+    ) -> tuple[dict[str, Any], bool]:
+        """Create or replace an aspect type; return it and whether it was created.
+
+        :param type_id: id, ``{tenant}.{name}``
+        :param body: the aspect type document
+        :param if_match: required to replace
+        :param if_none_match: ``*`` forces create-only
+        """
+        self._check_custom_id(type_id)
+        existing = self.aspect_types.get(type_id)
+        if existing is not None:
+            if if_none_match == "*":
+                raise ApiError(self.stale_status, f"Aspect type '{type_id}' already exists")
+            check_if_match(existing["etag"], if_match, self.stale_status, f"aspect type '{type_id}'")
+            etag = str(int(existing["etag"]) + 1)
+        else:
+            etag = "0"
+        self.aspect_types[type_id] = self._aspect_type(type_id, body, etag)
+        return self.aspect_types[type_id], existing is None
+
+    def patch_aspect_type(self, type_id: str, patch: Any, if_match: str | None) -> dict[str, Any]:
+        """Merge-patch an aspect type.
+
+        :param type_id: its id
+        :param patch: RFC 7396 patch
+        :param if_match: current etag
+        """
+        existing = self.get_aspect_type(type_id)
+        check_if_match(existing["etag"], if_match, self.stale_status, f"aspect type '{type_id}'")
+        merged = merge_patch(existing, patch)
+        self.aspect_types[type_id] = self._aspect_type(type_id, merged, str(int(existing["etag"]) + 1))
+        return self.aspect_types[type_id]
+
+    def delete_aspect_type(self, type_id: str, if_match: str | None) -> None:
+        """Delete an aspect type that no asset type uses.
+
+        :param type_id: its id
+        :param if_match: current etag
+        """
+        existing = self.get_aspect_type(type_id)
+        check_if_match(existing["etag"], if_match, self.stale_status, f"aspect type '{type_id}'")
+        users = [t["id"] for t in self.asset_types.values() if any(a["aspectTypeId"] == type_id for a in t["aspects"])]
+        if users:
+            raise ApiError(409, f"Aspect type '{type_id}' is used by asset type(s) {users}")
+        del self.aspect_types[type_id]
+
+    def _aspect_type(self, type_id: str, body: Any, etag: str) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ApiError(400, "An aspect type must be a JSON object", INVALID_BODY)
+        category = body.get("category", "dynamic")
+        if category not in ("static", "dynamic"):
+            raise ApiError(400, "category must be 'static' or 'dynamic'", INVALID_BODY)
+        variables = [_variable(v, "variables", True) for v in body.get("variables") or []]
+        return {
+            "id": type_id,
+            "tenantId": self.tenant,
+            "name": body.get("name") or type_id.split(".", 1)[-1],
+            "category": category,
+            "scope": body.get("scope", "private"),
+            "description": body.get("description", ""),
+            "variables": variables,
+            "etag": etag,
+        }
+
+    # -- asset types ----------------------------------------------------------------------
+    def get_asset_type(self, type_id: str) -> dict[str, Any]:
+        """Return an asset type.
+
+        :param type_id: its id
+        :raises ApiError: 404
+        """
+        found = self.asset_types.get(type_id)
+        if found is None:
+            raise ApiError(404, f"Asset type '{type_id}' not found", "mdsp.core.assetmanagement.noMatch")
+        return found
+
+    def put_asset_type(
+        self, type_id: str, body: Any, if_match: str | None, if_none_match: str | None
+    ) -> tuple[dict[str, Any], bool]:
+        """Create or replace an asset type; return it and whether it was created.
+
+        :param type_id: id, ``{tenant}.{name}``
+        :param body: the asset type document
+        :param if_match: required to replace
+        :param if_none_match: ``*`` forces create-only
+        """
+        self._check_custom_id(type_id)
+        existing = self.asset_types.get(type_id)
+        if existing is not None:
+            if if_none_match == "*":
+                raise ApiError(self.stale_status, f"Asset type '{type_id}' already exists")
+            check_if_match(existing["etag"], if_match, self.stale_status, f"asset type '{type_id}'")
+            etag = str(int(existing["etag"]) + 1)
+        else:
+            etag = "0"
+        self.asset_types[type_id] = self._asset_type(type_id, body, etag)
+        return self.asset_types[type_id], existing is None
+
+    def patch_asset_type(self, type_id: str, patch: Any, if_match: str | None) -> dict[str, Any]:
+        """Merge-patch an asset type.
+
+        :param type_id: its id
+        :param patch: RFC 7396 patch
+        :param if_match: current etag
+        """
+        self._check_custom_id(type_id)
+        existing = self.get_asset_type(type_id)
+        check_if_match(existing["etag"], if_match, self.stale_status, f"asset type '{type_id}'")
+        merged = merge_patch(existing, patch)
+        self.asset_types[type_id] = self._asset_type(type_id, merged, str(int(existing["etag"]) + 1))
+        return self.asset_types[type_id]
+
+    def delete_asset_type(self, type_id: str, if_match: str | None, in_use: bool) -> None:
+        """Delete an asset type no asset and no other type uses.
+
+        :param type_id: its id
+        :param if_match: current etag
+        :param in_use: whether an asset has this type
+        """
+        self._check_custom_id(type_id)
+        existing = self.get_asset_type(type_id)
+        check_if_match(existing["etag"], if_match, self.stale_status, f"asset type '{type_id}'")
+        children = [t for t in self.asset_types.values() if t.get("parentTypeId") == type_id]
+        if in_use or children:
+            raise ApiError(409, f"Asset type '{type_id}' is still used by assets or child types")
+        del self.asset_types[type_id]
+
+    def _asset_type(self, type_id: str, body: Any, etag: str, tenant_id: str | None = None) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ApiError(400, "An asset type must be a JSON object", INVALID_BODY)
+        parent = body.get("parentTypeId", "core.basicasset")
+        if parent is not None and parent not in self.asset_types:
+            raise ApiError(400, f"parentTypeId '{parent}' does not exist", INVALID_BODY)
+        aspects = []
+        for a in body.get("aspects") or []:
+            aspect_type_id = a.get("aspectTypeId") or (a.get("aspectType") or {}).get("id")
+            if not isinstance(a.get("name"), str) or aspect_type_id not in self.aspect_types:
+                raise ApiError(400, f"aspects: unknown aspect type {aspect_type_id!r}", INVALID_BODY)
+            aspects.append({"name": a["name"], "aspectTypeId": aspect_type_id})
+        return {
+            "id": type_id,
+            "tenantId": tenant_id or self.tenant,
+            "name": body.get("name") or type_id.split(".", 1)[-1],
+            "description": body.get("description", ""),
+            "parentTypeId": parent,
+            "instantiable": bool(body.get("instantiable", True)),
+            "scope": body.get("scope", "private"),
+            "aspects": aspects,
+            "variables": [_variable(v, "variables", False) for v in body.get("variables") or []],
+            "fileAssignments": list(body.get("fileAssignments") or []),
+            "etag": etag,
+        }
+
+    def _check_custom_id(self, type_id: str) -> None:
+        if not TYPE_ID.match(type_id) or not type_id.startswith(f"{self.tenant}."):
+            raise ApiError(
+                400, f"Type id '{type_id}' must be '{self.tenant}.<name>' using [A-Za-z0-9_.], 1-128 characters"
+            )
+
+    # -- resolution -----------------------------------------------------------------------
+    def chain(self, type_id: str) -> list[dict[str, Any]]:
+        """Return the type and its ancestors, nearest first.
+
+        :param type_id: asset type id
+        """
+        out, seen = [], set()
+        current: str | None = type_id
+        while current and current in self.asset_types and current not in seen:
+            seen.add(current)
+            out.append(self.asset_types[current])
+            current = self.asset_types[current].get("parentTypeId")
+        return out
+
+    def aspects_of(self, type_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """Return ``(aspect name, aspect type)`` of a type, inherited ones included.
+
+        :param type_id: asset type id
+        """
+        out = []
+        for t in reversed(self.chain(type_id)):
+            for a in t["aspects"]:
+                out.append((a["name"], self.aspect_types[a["aspectTypeId"]]))
+        return out
+
+    def render_asset_type(self, t: dict[str, Any], exploded: bool) -> dict[str, Any]:
+        """Return an asset type in wire form (``exploded`` adds inherited aspects/variables).
+
+        :param t: stored asset type
+        :param exploded: include what parent types contribute
+        """
+        out = dict(t)
+        chain = self.chain(t["id"]) if exploded else [t]
+        out["aspects"] = [
+            {
+                "name": a["name"],
+                "aspectTypeId": a["aspectTypeId"],
+                "aspectType": self.aspect_types.get(a["aspectTypeId"]),
+            }
+            for ty in reversed(chain)
+            for a in ty["aspects"]
+        ]
+        out["variables"] = [v for ty in reversed(chain) for v in ty["variables"]]
+        return out

@@ -1,0 +1,126 @@
+"""Emulator state: one backend per tenant (created lazily), tokens, faults and counters.
+
+As in moto, each tenant's backend composes the per-service models; the tenant is taken from the
+token's ``ten`` claim. ``POST /_emulator/reset`` drops every backend and counter.
+
+Not emulated: subtenant data partitions (a subtenant token reaches its parent tenant's data and
+only carries the ``subtenant`` claim).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .config import AppCredential, ClientCredential, EmulatorConfig, TenantConfig
+from .faults import FaultInjector, FaultSettings
+from .services.aggregates.models import AggregateBackend
+from .services.assets.models import AssetBackend
+from .services.assets.types import TypeRegistry
+from .services.bulk.models import BulkBackend
+from .services.events.models import EventBackend
+from .services.files.models import FileBackend
+from .services.identity.models import IdentityBackend
+from .services.timeseries.generators import SeriesGenerator
+from .services.timeseries.models import TimeSeriesBackend
+from .stats import Stats
+from .tokens import TokenService
+
+
+class TenantBackend:
+    """All service models of one tenant.
+
+    :param tenant: tenant name
+    :param config: emulator config
+    """
+
+    def __init__(self, tenant: str, config: EmulatorConfig) -> None:
+        self.tenant = tenant
+        self.generators: dict[tuple[str, str], SeriesGenerator] = {}
+        self.types = TypeRegistry(tenant, config.stale_etag_status)
+        self.assets = AssetBackend(tenant, self.types, config.stale_etag_status)
+        self.timeseries = TimeSeriesBackend(self.assets.property_set, self._generator)
+        self.aggregates = AggregateBackend(self.timeseries)
+        self.events = EventBackend(tenant, config.stale_etag_status, self._asset_info)
+        self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes)
+        self.bulk = BulkBackend(self.files, self.timeseries, config.bulk_step_s)
+        self.identity = IdentityBackend(tenant)
+        tenant_config = config.tenant(tenant)
+        if tenant_config is not None:
+            self.identity.add_users(tenant_config.users)
+            if tenant_config.demo_data:
+                from .seed import seed_tenant
+
+                seed_tenant(self, config.seed)
+
+    def _generator(self, entity: str, ps: str) -> SeriesGenerator | None:
+        return self.generators.get((entity, ps))
+
+    def _asset_info(self, entity: str) -> dict[str, Any] | None:
+        asset = self.assets.assets.get(entity)
+        if asset is None:
+            return None
+        return {"assetTypeId": asset["typeId"], "parentAssetId": asset["parentId"]}
+
+    def advance(self) -> None:
+        """Move time-driven state forward (bulk import jobs)."""
+        self.bulk.advance()
+
+
+class EmulatorState:
+    """Everything one emulator process holds.
+
+    :param config: the emulator config
+    """
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.faults = FaultInjector(FaultSettings.from_dict(config.faults))
+        self.stats = Stats()
+        self.tokens = TokenService(self.token_lifetime, config.refresh_token_lifetime_s, config.refresh_token_reuse)
+        self._backends: dict[str, TenantBackend] = {}
+        self._lock = threading.Lock()
+
+    def token_lifetime(self) -> int:
+        """Return the current access-token lifetime (the fault override wins)."""
+        return self.faults.settings.token_lifetime_s or self.config.token_lifetime_s
+
+    def backend(self, tenant: str) -> TenantBackend:
+        """Return the tenant's backend, creating (and seeding) it on first use.
+
+        :param tenant: tenant name
+        """
+        backend = self._backends.get(tenant)
+        if backend is None:
+            with self._lock:
+                backend = self._backends.get(tenant)
+                if backend is None:
+                    backend = self._backends[tenant] = TenantBackend(tenant, self.config)
+        backend.advance()
+        return backend
+
+    def reset(self) -> None:
+        """Drop all tenant state, refresh tokens and counters; keep config, keys and faults."""
+        with self._lock:
+            self._backends.clear()
+        self.tokens.reset()
+        self.stats.reset()
+        self.faults.configure(self.faults.settings)
+
+    def find_client(self, client_id: str) -> tuple[TenantConfig, ClientCredential] | None:
+        """Return the tenant and credential of a technical client id.
+
+        :param client_id: OAuth client id
+        """
+        for tenant in self.config.tenants:
+            for cred in tenant.credentials:
+                if cred.client_id == client_id:
+                    return tenant, cred
+        return None
+
+    def find_app(self, client_id: str) -> AppCredential | None:
+        """Return the app credential with this client id.
+
+        :param client_id: app client id
+        """
+        return next((a for a in self.config.apps if a.client_id == client_id), None)

@@ -1,0 +1,87 @@
+"""Parse and format the ISO 8601 UTC timestamps used on the wire, as integer epoch milliseconds.
+
+Every model keeps time as ``int`` milliseconds since the epoch (the APIs have 1 ms precision,
+insights-hub-api.md §4), so comparisons and paging arithmetic never touch ``datetime``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+MS_PER_SECOND = 1000
+MS_PER_MINUTE = 60 * MS_PER_SECOND
+MS_PER_HOUR = 60 * MS_PER_MINUTE
+MS_PER_DAY = 24 * MS_PER_HOUR
+
+# Formatting a date prefix is the slow part; a time-series page touches only a day or two.
+_DAY_PREFIX: dict[int, str] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MS = timedelta(milliseconds=1)
+
+
+class TimeFormatError(ValueError):
+    """Raised when a timestamp string is not ISO 8601."""
+
+
+def now_ms() -> int:
+    """Return the current wall time in epoch milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+def format_ms(ms: int) -> str:
+    """Format epoch milliseconds as ``YYYY-MM-DDTHH:MM:SS.mmmZ``.
+
+    :param ms: epoch milliseconds (UTC)
+    """
+    day, rest = divmod(ms, MS_PER_DAY)
+    prefix = _DAY_PREFIX.get(day)
+    if prefix is None:
+        prefix = time.strftime("%Y-%m-%dT", time.gmtime(day * 86400))
+        if len(_DAY_PREFIX) > 4096:
+            _DAY_PREFIX.clear()
+        _DAY_PREFIX[day] = prefix
+    sec, milli = divmod(rest, 1000)
+    hour, sec = divmod(sec, 3600)
+    minute, sec = divmod(sec, 60)
+    return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}Z"
+
+
+def parse_iso(text: str) -> int:
+    """Parse an ISO 8601 timestamp into epoch milliseconds; naive values are taken as UTC.
+
+    :param text: for example ``2024-05-01T00:00:00.000Z`` or ``2024-05-01T02:00:00+02:00``
+    :raises TimeFormatError: when the text is not a timestamp
+    """
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    # datetime.fromisoformat in 3.10 accepts only 3 or 6 fraction digits; normalise to 6.
+    raw = _normalise_fraction(raw)
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise TimeFormatError(f"not an ISO 8601 timestamp: {text!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return (parsed - _EPOCH) // _ONE_MS
+
+
+def _normalise_fraction(raw: str) -> str:
+    dot = raw.find(".", 10)
+    if dot < 0:
+        return raw
+    end = dot + 1
+    while end < len(raw) and raw[end].isdigit():
+        end += 1
+    digits = raw[dot + 1 : end][:6].ljust(6, "0")
+    return f"{raw[:dot]}.{digits}{raw[end:]}"
+
+
+def floor_to(ms: int, step_ms: int) -> int:
+    """Round ``ms`` down to a multiple of ``step_ms``.
+
+    :param ms: epoch milliseconds
+    :param step_ms: step length in milliseconds
+    """
+    return ms - ms % step_ms
