@@ -1,0 +1,61 @@
+"""The ``mdsp://`` asset URI scheme: one spelling per asset/aspect or file, bad URIs refused."""
+
+from __future__ import annotations
+
+import pytest
+from airflow.sdk import Asset
+
+from airflow_provider_mdsp.assets import file_asset_uri, gateway_host, timeseries_asset, timeseries_asset_uri
+from airflow_provider_mdsp.get_provider_info import get_provider_info
+
+PUMP = "0123456789abcdef0123456789abcdef"
+
+
+def test_the_scheme_is_registered_with_airflow():
+    assert {"schemes": ["mdsp"], "handler": "airflow_provider_mdsp.assets.sanitize_uri"} in get_provider_info()[
+        "asset-uris"
+    ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        f"mdsp://gateway.eu1.mindsphere.io/{PUMP}/Vibration",
+        f"mdsp://Gateway.EU1.mindsphere.io:443/{PUMP.upper()}/Vibration/",
+        f"MDSP://gateway.eu1.mindsphere.io/{PUMP}/Vibration#ignored",
+    ],
+)
+def test_airflow_normalises_every_spelling_to_one_uri(typed):
+    assert Asset(typed).uri == f"mdsp://gateway.eu1.mindsphere.io/{PUMP}/Vibration"
+
+
+def test_helpers_build_the_normalised_uri_and_keep_aspect_case_and_odd_characters():
+    assert timeseries_asset_uri("https://gateway.eu1.mindsphere.io", PUMP, "Vibration") == (
+        f"mdsp://gateway.eu1.mindsphere.io/{PUMP}/Vibration"
+    )
+    assert timeseries_asset_uri("127.0.0.1:8080", "A1", "My Aspect/x") == "mdsp://127.0.0.1:8080/a1/My%20Aspect%2Fx"
+    assert file_asset_uri("gw", PUMP, "/reports/2026 05.csv") == f"mdsp://gw/{PUMP}/files/reports/2026%2005.csv"
+    asset = timeseries_asset("gw", PUMP, "Vibration")
+    assert asset.uri == asset.name == f"mdsp://gw/{PUMP}/Vibration"
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        (f"mdsp:///{PUMP}/Vibration", "gateway host"),
+        (f"mdsp://gw/{PUMP}", "must be"),
+        (f"mdsp://gw/{PUMP}/Vibration/extra", "too many"),
+        (f"mdsp://gw/{PUMP}/Vibration?x=1", "no query"),
+        (f"mdsp://bad_host!/{PUMP}/Vibration", "host name"),
+    ],
+)
+def test_malformed_uris_are_refused_with_the_expected_form(uri, message):
+    with pytest.raises(ValueError, match=message):
+        Asset(uri)
+
+
+def test_gateway_host_drops_scheme_user_and_default_port():
+    assert gateway_host("https://user@GATEWAY.eu1.mindsphere.io:443/path") == "gateway.eu1.mindsphere.io"
+    assert gateway_host("http://127.0.0.1:53211") == "127.0.0.1:53211"
+    with pytest.raises(ValueError):
+        gateway_host("")
