@@ -6,7 +6,8 @@ functions: ``eq``, ``in`` (``[...]`` or ``{"value": [...]}``), ``startsWith``, `
 ``before``, ``after``, ``between`` (``"[from, to)"``, brackets choose inclusive/exclusive).
 Services may add special keys (e.g. ``hasType``) with their own predicates.
 
-Not emulated: ``like`` and wildcard matching, case-insensitive functions.
+Not emulated: ``like``/``contains``/``ne``/comparisons (a 400 names them), wildcards,
+case-insensitive functions.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ Predicate = Callable[[dict[str, Any]], bool]
 Special = Callable[[dict[str, Any], Any], bool]
 MIN_MS, MAX_MS = -(2**62), 2**62
 FUNCTIONS = {"eq", "in", "startsWith", "endsWith", "before", "after", "between"}
+# Functions of other Insights Hub filter dialects; named here so they fail with a clear 400
+# instead of being read as a nested field.
+UNSUPPORTED = {"like", "contains", "ne", "gt", "gte", "lt", "lte", "exists", "not", "notIn"}
 
 
 def compile_filter(text: str | None, special: dict[str, Special] | None = None) -> tuple[Predicate, set[str]]:
@@ -79,6 +83,8 @@ def _children(value: Any, special: dict[str, Special], names: set[str], prefix: 
 
 
 def _field(path: str, value: Any, special: dict[str, Special], names: set[str]) -> Predicate:
+    if isinstance(value, dict) and set(value) & UNSUPPORTED:
+        raise ApiError(400, f"filter: unsupported function(s) {sorted(set(value) & UNSUPPORTED)} on '{path}'")
     if isinstance(value, dict) and value and not (set(value) & FUNCTIONS):
         return _node(value, special, names, path + ".")
     if isinstance(value, dict):
