@@ -1,0 +1,140 @@
+"""Event Management v3 in the emulator: events, filters, paging, history, event types."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import iso, minute_now
+
+pytestmark = pytest.mark.integration
+
+EM = "/api/eventmanagement/v3"
+DAY = 86_400_000
+STANDARD = "com.siemens.mindsphere.eventmgmt.event.type.MindSphereStandardEvent"
+
+
+def _search(api, emu, **params):
+    if "filter" in params:
+        params["filter"] = json.dumps(params["filter"])
+    r = api.get(f"{emu.url}{EM}/events", params=params, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_seeded_events_are_visible(emu, api, ids):
+    body = _search(api, emu, size=100)
+    events = body["_embedded"]["events"]
+    types = {e["typeId"] for e in events}
+    assert {"demo.PumpAlarm", STANDARD} <= types
+    alarms = [e for e in events if e["typeId"] == "demo.PumpAlarm"]
+    assert all(e["entityId"] == ids["Pump-A1-1"] and e["temperature"] > 80 for e in alarms)
+    assert [e["timestamp"] for e in events] == sorted((e["timestamp"] for e in events), reverse=True)
+
+
+def test_create_get_and_correct_an_event(emu, api, ids):
+    body = {"entityId": ids["Motor-A1"], "timestamp": iso(minute_now()), "description": "test"}
+    created = api.post(f"{emu.url}{EM}/events", json=body, timeout=10)
+    assert created.status_code == 201
+    event = created.json()
+    assert event["typeId"] == STANDARD
+    assert event["etag"] == 0
+    assert event["severity"] == 20
+    url = event["_links"]["self"]["href"]
+    assert api.get(url, timeout=10).json()["description"] == "test"
+    fix = {**event, "description": "fixed"}
+    assert api.put(url, json=fix, timeout=10).status_code == 400  # If-Match required
+    assert api.put(url, json=fix, headers={"If-Match": "5"}, timeout=10).status_code == 412
+    put = api.put(url, json=fix, headers={"If-Match": "0"}, timeout=10)
+    assert put.json()["etag"] == 1
+    assert put.json()["description"] == "fixed"
+    moved = api.put(url, json={**fix, "entityId": ids["Motor-A2"]}, headers={"If-Match": "1"}, timeout=10)
+    assert moved.status_code == 400
+
+
+def test_missing_fields_are_400_in_the_event_error_body(emu, api):
+    r = api.post(f"{emu.url}{EM}/events", json={"timestamp": iso(minute_now())}, timeout=10)
+    assert r.status_code == 400
+    assert set(r.json()[0]) == {"logref", "message"}
+
+
+def test_paging_to_the_last_page(emu, api, ids):
+    entity = ids["Line-B1"]
+    now = minute_now()
+    for k in range(25):
+        api.post(f"{emu.url}{EM}/events", json={"entityId": entity, "timestamp": iso(now - k * 1000)}, timeout=10)
+    first = _search(api, emu, filter={"entityId": entity}, size=10)
+    assert first["page"] == {"size": 10, "totalElements": 25, "totalPages": 3, "number": 0}
+    seen = []
+    for page in range(first["page"]["totalPages"]):
+        seen += _search(api, emu, filter={"entityId": entity}, size=10, page=page)["_embedded"]["events"]
+    assert len({e["id"] for e in seen}) == 25
+    assert _search(api, emu, filter={"entityId": entity})["page"]["size"] == 20
+    too_big = api.get(f"{emu.url}{EM}/events", params={"size": 501}, timeout=10)
+    assert too_big.status_code == 400
+
+
+def test_timestamp_filters_and_the_default_7_day_window(emu, api, ids):
+    entity = ids["Line-B2"]
+    now = minute_now()
+    for age_days in (1, 3, 10):
+        api.post(f"{emu.url}{EM}/events", json={"entityId": entity, "timestamp": iso(now - age_days * DAY)}, timeout=10)
+    assert _search(api, emu, filter={"entityId": entity})["page"]["totalElements"] == 2
+    between = {"timestamp": {"between": f"[{iso(now - 11 * DAY)}, {iso(now - 2 * DAY)})"}}
+    assert _search(api, emu, filter={"entityId": entity, **between})["page"]["totalElements"] == 2
+    before = {"timestamp": {"before": iso(now - 2 * DAY)}}
+    assert _search(api, emu, filter={"entityId": entity, **before})["page"]["totalElements"] == 2
+    after = {"timestamp": {"after": iso(now - 2 * DAY)}}
+    assert _search(api, emu, filter={"entityId": entity, **after})["page"]["totalElements"] == 1
+
+
+def test_in_filter_and_sort(emu, api, ids):
+    flt = {"entityId": {"in": {"value": [ids["Motor-B2"], ids["Pump-B1-2"]]}}}
+    events = _search(api, emu, filter=flt, sort="timestamp,asc")["_embedded"]["events"]
+    assert len(events) == 2
+    assert events[0]["timestamp"] < events[1]["timestamp"]
+    by_parent = _search(api, emu, filter={"parentAssetId": ids["Line-A1"], "typeId": "demo.PumpAlarm"})
+    assert by_parent["page"]["totalElements"] == 3
+
+
+def test_history_keeps_every_status_of_a_correlation(emu, api, ids):
+    entity = ids["Site-B"]
+    now = minute_now()
+    for k, state in enumerate(("open", "ack", "closed")):
+        body = {
+            "entityId": entity,
+            "timestamp": iso(now - (3 - k) * 1000),
+            "correlationId": "c-1",
+            "description": state,
+        }
+        api.post(f"{emu.url}{EM}/events", json=body, timeout=10)
+    latest = _search(api, emu, filter={"entityId": entity})["_embedded"]["events"]
+    assert [e["description"] for e in latest] == ["closed"]
+    everything = _search(api, emu, filter={"entityId": entity}, history="true")
+    assert everything["page"]["totalElements"] == 3
+
+
+def test_event_type_lifecycle(emu, api, ids):
+    body = {"id": "demo.Leak", "name": "Leak", "fields": [{"name": "litres", "type": "DOUBLE", "required": True}]}
+    created = api.post(f"{emu.url}{EM}/eventTypes", json=body, timeout=10)
+    assert created.status_code == 201
+    assert created.json()["owner"] == "demo"
+    assert api.post(f"{emu.url}{EM}/eventTypes", json={**body, "id": "acme.Leak"}, timeout=10).status_code == 400
+    event = {"entityId": ids["Pump-A2-2"], "timestamp": iso(minute_now()), "typeId": "demo.Leak"}
+    assert api.post(f"{emu.url}{EM}/events", json=event, timeout=10).status_code == 400  # litres required
+    assert api.post(f"{emu.url}{EM}/events", json={**event, "litres": 2.5}, timeout=10).status_code == 201
+    url = f"{emu.url}{EM}/eventTypes/demo.Leak"
+    ops = [
+        {"op": "replace", "path": "/ttl", "value": 10},
+        {"op": "replace", "path": "/fields/0/required", "value": False},
+    ]
+    patched = api.patch(url, json=ops, headers={"If-Match": "0"}, timeout=10)
+    assert patched.status_code == 200
+    assert patched.json()["ttl"] == 10
+    assert patched.json()["etag"] == 1
+    listed = api.get(f"{emu.url}{EM}/eventTypes", params={"filter": '{"name":"Leak"}'}, timeout=10).json()
+    assert listed["_embedded"]["eventTypes"][0]["id"] == "demo.Leak"
+    assert api.delete(url, headers={"If-Match": "0"}, timeout=10).status_code == 412
+    assert api.delete(url, headers={"If-Match": "1"}, timeout=10).status_code == 204
+    assert api.get(url, timeout=10).status_code == 404
