@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import pytest
 
 GATEWAY = "https://gateway.eu1.mindsphere.io"
 TOKEN_URL = "https://acme.piam.eu1.mindsphere.io/oauth/token"
@@ -54,3 +57,44 @@ def context(start: datetime | None = START, end: datetime | None = END, **extra:
     if start is not None and end is not None:
         ctx.update(data_interval_start=start, data_interval_end=end)
     return ctx
+
+
+def emulator_connection(emu: Any) -> str:
+    """Return ``AIRFLOW_CONN_MDSP_DEFAULT`` (JSON) for a running emulator's demo technical user."""
+    return json.dumps(
+        {
+            "conn_type": "mdsp",
+            "host": emu.url,
+            "login": "demo-techuser",
+            "password": "demo-secret",
+            "extra": {"tenant": "demo", "token_url": emu.token_url},
+        }
+    )
+
+
+@contextmanager
+def live_emulator(**config: Any) -> Iterator[Any]:
+    """Run the emulator (demo tenant, ``config`` overrides) with ``mdsp_default`` pointing at it."""
+    from dataclasses import replace
+
+    from airflow_provider_mdsp.emulator import run_emulator
+    from airflow_provider_mdsp.emulator.config import demo_config
+
+    with run_emulator(replace(demo_config(), **config)) as emu, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_CONN_MDSP_DEFAULT", emulator_connection(emu))
+        yield emu
+
+
+@contextmanager
+def exclusive(name: str) -> Iterator[None]:
+    """Hold a file lock in ``AIRFLOW_HOME``: pytest-xdist workers share one home and SQLite database."""
+    import fcntl
+    import os
+
+    path = os.path.join(os.environ["AIRFLOW_HOME"], f".{name}.lock")
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
