@@ -60,6 +60,9 @@ class BulkClient:
     :param transport: the transport to the gateway.
     """
 
+    #: The module's :data:`FINAL_STATES`, also reachable as ``client.bulk.FINAL_STATES``.
+    FINAL_STATES = FINAL_STATES
+
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
 
