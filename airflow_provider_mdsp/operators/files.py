@@ -11,7 +11,7 @@ import mimetypes
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError
 from airflow_provider_mdsp.operators.base import MdspBaseOperator
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
 
@@ -125,6 +125,13 @@ class MdspUploadFileOperator(MdspBaseOperator):
         except FileNotFoundError:
             field = "local_path" if self.local_path else "source_path"
             raise MdspConfigError(f"The source file {source} does not exist", field=field) from None
+        except MdspConflictError as exc:
+            if self.overwrite:
+                raise  # the file changed between the ETag lookup and the upload
+            raise MdspConfigError(
+                f"{remote} already exists on asset {self.entity_id} ({exc.message}); set overwrite=True to replace it",
+                field="overwrite",
+            ) from exc
         return {k: stored.get(k) for k in ("entityId", "path", "size", "etag", "parts")}
 
 

@@ -69,6 +69,16 @@ def test_upload_with_overwrite_sends_the_current_etag(gateway, requests_mock, tm
     assert put.last_request.headers["type"] == "application/json"
 
 
+def test_upload_of_an_existing_file_without_overwrite_says_how_to_replace_it(gateway, requests_mock, tmp_path):
+    source = tmp_path / "day.json"
+    source.write_bytes(b"[]")
+    requests_mock.put(f"{FILES}/{ASSET}/day.json", status_code=409, json={"id": "x", "message": "File exists"})
+    op = MdspUploadFileOperator(task_id="up", entity_id=ASSET, file_path="day.json", local_path=str(source))
+    with pytest.raises(MdspConfigError, match="overwrite=True") as err:
+        op.execute(context())
+    assert err.value.field == "overwrite"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.sensors.helpers import connect, exclusive, live_emulator
+from tests.integration.conftest import _airflow_metadata_db  # noqa: F401 - fixture, registered by import
+from tests.sensors.helpers import connect, live_emulator
 
 #: Seconds an emulated bulk import job spends in SUBMITTED and in IN_PROGRESS.
 BULK_STEP_S = 1.0
@@ -20,16 +21,15 @@ def gateway(mdsp_connection, requests_mock):
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Migrate the Airflow metadata database of this test session once (needed by ``dag.test()``)."""
-    from airflow.utils import db
-
-    with exclusive("migrate"):
-        db.initdb()
+def airflow_db(_airflow_metadata_db: Any) -> None:  # noqa: F811 - the shared fixture, imported above
+    """The migrated Airflow metadata database of this session (shared with tests/integration)."""
 
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Any]:
-    """A live emulator for this module, with ``mdsp_default`` pointing at its demo technical user."""
+    """A live emulator of this module's own, with ``mdsp_default`` pointing at its demo technical user.
+
+    Not the session's shared one: the wait-modes test resets it between its two runs.
+    """
     with live_emulator(bulk_step_s=BULK_STEP_S) as emu:
         yield emu
