@@ -79,9 +79,7 @@ def next_link(link_header: str | None) -> str | None:
     return None
 
 
-def iter_link_pages(
-    transport: Transport, path: str, *, params: Mapping[str, Any] | None = None
-) -> Iterator[Page]:
+def iter_link_pages(transport: Transport, path: str, *, params: Mapping[str, Any] | None = None) -> Iterator[Page]:
     """Yield the pages of a time-series read, following the ``Link`` header until it is absent (§4).
 
     :param transport: the transport.
@@ -96,9 +94,7 @@ def iter_link_pages(
         if body is None:
             body = []
         if not isinstance(body, list):
-            raise MdspResponseError(
-                f"Expected a JSON array of records from {path}, got {type(body).__name__}"
-            )
+            raise MdspResponseError(f"Expected a JSON array of records from {path}, got {type(body).__name__}")
         yield body
         link = next_link(response.headers.get("Link"))
         if not link:
@@ -121,9 +117,7 @@ def iter_scim_pages(
     """
     start = 1
     while True:
-        body = transport.request_json(
-            "GET", path, params={**(params or {}), "startIndex": start, "count": count}
-        )
+        body = transport.request_json("GET", path, params={**(params or {}), "startIndex": start, "count": count})
         if not isinstance(body, Mapping):
             raise MdspResponseError(f"Expected a SCIM list object from {path}")
         resources = list(body.get("resources") or body.get("Resources") or [])
@@ -147,9 +141,7 @@ def iter_offset_pages(
     """
     offset = 0
     while True:
-        body = transport.request_json(
-            "GET", path, params={**(params or {}), "offset": offset, "limit": limit}
-        )
+        body = transport.request_json("GET", path, params={**(params or {}), "offset": offset, "limit": limit})
         page = list(body or [])
         yield page
         if len(page) < limit:

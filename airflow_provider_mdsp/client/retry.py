@@ -21,7 +21,6 @@ from airflow_provider_mdsp.client.settings import ClientSettings
 from airflow_provider_mdsp.exceptions import (
     MdspApiError,
     MdspConnectionError,
-    MdspRateLimitedError,
 )
 
 log = logging.getLogger(__name__)
@@ -64,9 +63,10 @@ def wait_seconds(
 ) -> float:
     """Return how long to wait before attempt ``attempt + 1``.
 
-    A server's ``Retry-After`` wins, capped at ``cap``. Otherwise the wait is exponential,
-    ``base * 2**(attempt-1)`` capped at ``cap``, with "equal jitter": a uniform draw between half and
-    all of it, so throttled workers do not come back in lockstep.
+    A server's ``Retry-After`` (sent with 429 and often with 503) wins, capped at ``cap``.
+    Otherwise the wait is exponential, ``base * 2**(attempt-1)`` capped at ``cap``, with "equal
+    jitter": a uniform draw between half and all of it, so throttled workers do not come back in
+    lockstep.
 
     :param attempt: the number of the attempt that just failed, from 1.
     :param retry_after: seconds the server asked for, if any.
@@ -97,7 +97,7 @@ def make_retrying(
 
     def _wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        retry_after = exc.retry_after if isinstance(exc, MdspRateLimitedError) else None
+        retry_after = exc.retry_after if isinstance(exc, MdspApiError) else None
         return wait_seconds(
             state.attempt_number,
             retry_after=retry_after,
@@ -107,8 +107,7 @@ def make_retrying(
         )
 
     return tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(settings.max_retries + 1)
-        | tenacity.stop_after_delay(settings.max_retry_time),
+        stop=tenacity.stop_after_attempt(settings.max_retries + 1) | tenacity.stop_after_delay(settings.max_retry_time),
         wait=_wait,
         retry=tenacity.retry_if_exception(lambda exc: should_retry(exc, idempotent=idempotent)),
         sleep=sleep,
