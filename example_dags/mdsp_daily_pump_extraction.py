@@ -15,8 +15,8 @@ change the params (pump type, aspect, variable, threshold, alarm event type); th
 must exist in your tenant with the fields ``temperature``, ``threshold`` and ``variable``, or set
 ``alarm_event_type`` to an empty string to raise standard events instead.
 
-Files go under the Airflow Variable ``mdsp_output_dir`` (default ``/tmp/mdsp-output``); on a
-cluster, point it at object storage, e.g. ``s3://aws_default@bucket/mdsp``.
+Files go under the Airflow Variable ``mdsp_output_dir``, a URI (default ``file:///tmp/mdsp-output``);
+on a cluster, point it at object storage, e.g. ``s3://aws_default@bucket/mdsp``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperato
 
 #: Where each run writes its files: ``<mdsp_output_dir>/<dag id>/<data interval start>/``.
 OUTPUT_DIR = (
-    "{{ var.value.get('mdsp_output_dir', '/tmp/mdsp-output') }}/{{ dag.dag_id }}/{{ data_interval_start | ds }}"
+    "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/{{ data_interval_start | ds }}"
 )
 
 with DAG(
@@ -78,8 +78,9 @@ with DAG(
     read_timeseries = MdspReadTimeSeriesOperator.partial(
         task_id="read_timeseries",
         aspect="{{ params.aspect }}",
-        output_path="file://" + OUTPUT_DIR + "/{{ task.asset_id }}.jsonl",
+        output_path=OUTPUT_DIR + "/{{ task.asset_id }}.jsonl",
         output_format="jsonl",
+        map_index_template="{{ task.asset_id }}",
     ).expand(asset_id=ids)
 
     daily_aggregates = MdspReadAggregatesOperator.partial(
@@ -87,6 +88,7 @@ with DAG(
         aspect="{{ params.aspect }}",
         interval_unit="day",
         interval_value=1,
+        map_index_template="{{ task.asset_id }}",
     ).expand(asset_id=ids)
 
     @task

@@ -89,7 +89,7 @@ def airflow_env(home: Path, emulator_url: str, output_dir: Path) -> dict[str, st
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW_CONN_MDSP_DEFAULT": connection_json(emulator_url),
-            "AIRFLOW_VAR_MDSP_OUTPUT_DIR": str(output_dir),
+            "AIRFLOW_VAR_MDSP_OUTPUT_DIR": output_dir.as_uri(),
         }
     )
     return env

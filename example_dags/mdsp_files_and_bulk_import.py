@@ -1,0 +1,145 @@
+"""Files and bulk import: upload a day of readings to IoT File, import them with TS Bulk, verify.
+
+A backfill as it is done for data from an external historian. For each day (data interval
+``[00:00, 24:00)`` UTC):
+
+1. ``prepare_readings`` writes the day's readings (one record every 15 minutes) as a JSON array
+   sorted by ``_time``, the file format TS Bulk imports;
+2. ``upload_readings`` uploads the file to IoT File on the target asset (``MdspUploadFileOperator``,
+   replacing the file of an earlier run);
+3. ``bulk_import`` submits the TS Bulk import job for the asset's aspect and waits for it in the
+   triggerer (``MdspBulkImportOperator``, deferrable); a job that ends in ERROR fails the task with
+   the job's message;
+4. ``read_back`` reads the aspect for the day into a JSON Lines file;
+5. ``verify`` checks that every imported record is there with its values.
+
+TS Bulk rules (performance assets): the files must be in IoT File on the same asset, one
+asset/aspect per job, one day per job at most, and records at least 30 minutes old. Against the
+local emulator the defaults target the demo pump ``Pump-B2-2``; for a real tenant set the params
+``asset_id`` and ``aspect`` (and the variables written by ``prepare_readings``) to yours.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from airflow.sdk import DAG, Param, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from airflow_provider_mdsp.operators.bulk import MdspBulkImportOperator
+from airflow_provider_mdsp.operators.files import MdspUploadFileOperator
+from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
+
+#: The emulator's demo pump ``Pump-B2-2``: its id is md5("demo/Pump-B2-2") (docs/emulator.md).
+DEMO_PUMP_B2_2 = "63daa7289829c907b61876312baa80ff"
+DEFAULT_OUTPUT_DIR = "file:///tmp/mdsp-output"
+OUTPUT_DIR = (
+    "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/{{ data_interval_start | ds }}"
+)
+#: Minutes between two readings of the imported file.
+STEP_MINUTES = 15
+
+with DAG(
+    dag_id="mdsp_files_and_bulk_import",
+    description="Upload a JSON time-series file to IoT File, import it with TS Bulk, read it back",
+    doc_md=__doc__,
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    tags=["mdsp", "example", "files", "bulk"],
+    params={
+        "asset_id": Param(DEMO_PUMP_B2_2, type="string", description="Asset to import into"),
+        "aspect": Param("PumpData", type="string", description="Aspect (property set) to import into"),
+    },
+    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2},
+) as dag:
+
+    @task
+    def prepare_readings(**context) -> dict:
+        """Write the day's readings as a JSON array file and return where, and the import file spec."""
+        import json
+        from datetime import timedelta
+
+        from airflow.sdk import ObjectStoragePath, Variable
+
+        start, end = context["data_interval_start"], context["data_interval_end"]
+        step = timedelta(minutes=STEP_MINUTES)
+        # Half a step past each boundary, so every record lies strictly inside the interval (the
+        # time-series read's `from` is exclusive) and between the minute records of the demo data.
+        moment, records = start + step / 2, []
+        while moment < end:
+            index = len(records)
+            records.append(
+                {
+                    "_time": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "FlowRate": round(110.0 + (index % 12) * 1.5, 3),
+                    "Pressure": round(4.2 + (index % 5) * 0.05, 3),
+                    "Temperature": round(52.0 + (index % 8) * 0.5, 3),
+                }
+            )
+            moment += step
+        day = start.strftime("%Y-%m-%d")
+        base = ObjectStoragePath(Variable.get("mdsp_output_dir", default=DEFAULT_OUTPUT_DIR))
+        source = base / context["dag"].dag_id / day / "readings.json"
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text(json.dumps(records))
+        file_path = f"imports/{day}/readings.json"
+        spec = {"filePath": file_path, "from": start.isoformat(), "to": end.isoformat()}
+        return {"source_path": str(source), "file_path": file_path, "files": [spec], "records": len(records)}
+
+    prepared = prepare_readings()
+
+    upload_readings = MdspUploadFileOperator(
+        task_id="upload_readings",
+        entity_id="{{ params.asset_id }}",
+        file_path=prepared["file_path"],
+        source_path=prepared["source_path"],
+        content_type="application/json",
+        description="Readings for a TS Bulk import",
+        overwrite=True,
+    )
+
+    bulk_import = MdspBulkImportOperator(
+        task_id="bulk_import",
+        entity_id="{{ params.asset_id }}",
+        aspect="{{ params.aspect }}",
+        files=prepared["files"],
+        deferrable=True,
+        poll_interval=2,
+        timeout=3600,
+    )
+
+    read_back = MdspReadTimeSeriesOperator(
+        task_id="read_back",
+        asset_id="{{ params.asset_id }}",
+        aspect="{{ params.aspect }}",
+        output_path=OUTPUT_DIR + "/read-back.jsonl",
+    )
+
+    @task
+    def verify(prepared: dict, read: dict) -> dict:
+        """Check that every imported record was read back with the same values."""
+        import json
+
+        from airflow.sdk import ObjectStoragePath
+
+        imported = {r["_time"]: r for r in json.loads(ObjectStoragePath(prepared["source_path"]).read_text())}
+        found = 0
+        with ObjectStoragePath(read["path"]).open("r") as handle:
+            for line in handle:
+                record = json.loads(line)
+                expected = imported.get(record["_time"])
+                if expected is None:
+                    continue
+                wrong = {k: (v, record.get(k)) for k, v in expected.items() if record.get(k) != v}
+                if wrong:
+                    raise ValueError(f"Record {record['_time']} was read back with other values: {wrong}")
+                found += 1
+        if found != len(imported):
+            raise ValueError(f"Only {found} of {len(imported)} imported records were read back")
+        print(f"All {found} imported records were read back among {read['records']} records of the day")
+        return {"imported": len(imported), "verified": found, "read": read["records"]}
+
+    upload_readings >> bulk_import >> read_back
+    verify(prepared, read_back.output)
