@@ -8,6 +8,9 @@ Each read runs in a fresh interpreter so its figures are its own:
 * ``ru_maxrss delta``: how much the process's peak resident set grew during the read, over what
   the interpreter, Airflow and the provider already used after a warm-up call.
 
+Times are measured with tracemalloc on, which slows allocation-heavy code (JSON encoding) a lot:
+they show scale, not speed (benchmarks/extract.py measures throughput).
+
 For contrast, the same reads collected into XCom (``max_xcom_records`` raised to fit) show what
 holding the records costs. Prints a table; no assertions (timings and memory belong here, not in
 the test suite).
@@ -99,7 +102,7 @@ def measure(emu: Any, sizes: tuple[int, ...], contrast: bool) -> list[dict[str, 
 
 def render(results: list[dict[str, Any]]) -> str:
     """Render the results as a Markdown table."""
-    head = "| Read | Records | File | tracemalloc peak | ru_maxrss delta | RSS floor | Time |"
+    head = "| Read | Records | File | tracemalloc peak | ru_maxrss delta | RSS floor | Time (traced) |"
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         what = "output_path (JSON Lines)" if r["mode"] == "file" else "contrast: collected for XCom"
