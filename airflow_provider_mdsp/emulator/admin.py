@@ -89,6 +89,10 @@ async def user_token(request: Request) -> Response:
         raise ApiError(400, f"Unknown tenant '{tenant}'")
     scopes = body.get("scopes") or list(ALL_SCOPES)
     lifetime = body.get("lifetime_s")
+    if lifetime is not None and (not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime < 0):
+        raise ApiError(400, "lifetime_s must be a whole number of seconds >= 0")
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        raise ApiError(400, "scopes must be a list of scope names")
     token, claims = state.tokens.issue(
         client_id=USER_TOKEN_CLIENT,
         tenant=tenant,
@@ -96,7 +100,7 @@ async def user_token(request: Request) -> Response:
         grant_type="authorization_code",
         issuer=f"{base_url(request)}/oauth/token",
         user_name=body.get("user_name") or DEFAULT_USER,
-        lifetime_s=int(lifetime) if lifetime is not None else None,
+        lifetime_s=lifetime,
     )
     return json_response({"access_token": token, "token_type": "Bearer", "expires_in": claims["exp"] - claims["iat"]})
 

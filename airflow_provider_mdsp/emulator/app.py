@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -53,7 +54,13 @@ def create_app(
         assert isinstance(exc, OAuthError)
         return render_oauth_error(exc)
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # Unknown paths and methods answer in the service's own error body too.
+        assert isinstance(exc, StarletteHTTPException)
+        return render_api_error(ApiError(exc.status_code, str(exc.detail)), request.url.path)
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OAuthError, oauth_error)
     app.add_middleware(FaultMiddleware, state=state)
     install_log_filter()

@@ -8,6 +8,7 @@ they exist (the Spring HATEOAS rule).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -56,9 +57,13 @@ def sort_items(
                 raise ApiError(400, f"sort direction must be asc or desc, got {tail!r}")
             desc = direction == "desc"
 
-    def key(item: dict[str, Any]) -> tuple[int, str]:
+    def key(item: dict[str, Any]) -> tuple[int, Any]:
         value = item.get(field)
-        return (0, "") if value is None else (1, value if isinstance(value, str) else f"{value:>020}")
+        if value is None:
+            return (0, 0)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (1, value)
+        return (2, value if isinstance(value, str) else json.dumps(value, sort_keys=True))
 
     return sorted(items, key=key, reverse=desc)
 

@@ -181,6 +181,12 @@ def _seed_events(backend: TenantBackend) -> None:
             ],
         }
     )
+    _seed_alarms(backend, alarm_type)
+    _seed_standard_events(backend)
+
+
+def _seed_alarms(backend: TenantBackend, alarm_type: str) -> None:
+    t, events = backend.tenant, backend.events
     hot = asset_id_for(t, HOT_PUMP)
     today = now_ms() // MS_PER_DAY * MS_PER_DAY
     for day in range(1, ALARM_DAYS + 1):
@@ -195,6 +201,10 @@ def _seed_events(backend: TenantBackend) -> None:
             "variable": "Temperature",
         }
         events.create_event(body, event_id=_event_id(t, f"alarm-{start}"))
+
+
+def _seed_standard_events(backend: TenantBackend) -> None:
+    t, events = backend.tenant, backend.events
     standard = (
         ("Motor-B2", 2 * MS_PER_DAY, 30, "Planned maintenance finished", "MAINT-01"),
         ("Line-A2", 26 * MS_PER_HOUR, 20, "Line restarted after a product change", "OPS-12"),

@@ -206,3 +206,17 @@ def test_token_requests_are_counted_per_client_and_grant(emu):
     assert stats["by_client"] == {"demo-techuser": 1, "demo-reader": 1}
     assert stats["by_grant"] == {"client_credentials": 2}
     assert json.dumps(stats)  # plain JSON
+
+
+def test_user_token_with_narrow_scopes_and_bad_lifetime(emu):
+    url = f"{emu.url}/_emulator/user-token"
+    narrow = session(requests.post(url, json={"scopes": ["im.r"]}, timeout=10).json()["access_token"])
+    assert narrow.get(f"{emu.url}/api/im/v3/Users", timeout=10).status_code == 200
+    assert narrow.get(f"{emu.url}/api/assetmanagement/v3/assets", timeout=10).status_code == 403
+    assert requests.post(url, json={"lifetime_s": "soon"}, timeout=10).status_code == 400
+
+
+def test_unknown_api_path_answers_in_the_service_body(emu, api):
+    missing = api.get(f"{emu.url}/api/iottimeseries/v3/nothing-here", timeout=10)
+    assert missing.status_code == 404
+    assert set(missing.json()) == {"id", "message"}
