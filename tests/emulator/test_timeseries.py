@@ -198,3 +198,14 @@ def test_scan_matches_a_brute_force_merge():
         limit = rng.randint(1, 400)
         assert [h[0] for h in scan(data, gen, now, lo, hi, limit)] == expected[:limit]
         assert [h[0] for h in scan(data, gen, now, lo, hi, limit, descending=True)] == expected[::-1][:limit]
+
+
+@pytest.mark.integration
+def test_descending_pages_move_to_backwards(emu, api, ids):
+    end = minute_now() - 2 * HOUR
+    params = {"from": iso(end - 1000 * 1000), "to": iso(end), "limit": 300, "sort": "desc"}
+    records, pages = _read_all(api, f"{emu.url}{TS}/{ids['bench-motor']}/Vibration", params)
+    times = [parse_iso(r["_time"]) for r in records]
+    assert pages == 4
+    assert times == sorted(set(times), reverse=True)
+    assert (times[0], times[-1], len(times)) == (end, end - 999 * 1000, 1000)
