@@ -172,15 +172,23 @@ def dags_test(dag_id: str, logical_date: datetime, env: dict[str, str], log: Pat
 
 
 @contextmanager
-def airflow_workspace(emulator_url: str, *, keep: bool = False) -> Iterator[tuple[Path, dict[str, str], Path]]:
+def airflow_workspace(
+    emulator_url: str, *, keep: bool = False, home: Path | None = None, output_dir: Path | None = None
+) -> Iterator[tuple[Path, dict[str, str], Path]]:
     """Yield ``(home, env, output_dir)``: a fresh AIRFLOW_HOME with a migrated database.
 
     :param emulator_url: the emulator's base URL.
-    :param keep: leave the home and outputs in ``.demo/`` afterwards (for inspection).
+    :param keep: leave the home and outputs afterwards (for inspection).
+    :param home: the AIRFLOW_HOME to (re)create; by default a new temporary one in ``.demo/``.
+    :param output_dir: where the DAGs write files; by default ``<home>/output``.
     """
     DEMO_DIR.mkdir(exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="airflow-home-", dir=DEMO_DIR))
-    output_dir = home / "output"
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="airflow-home-", dir=DEMO_DIR))
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+    output_dir = output_dir or home / "output"
     env = airflow_env(home, emulator_url, output_dir)
     try:
         prepare_database(home, env, LOG_DIR / "db-migrate.log")
