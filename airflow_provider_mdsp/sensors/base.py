@@ -13,7 +13,11 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
+
+try:
+    from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
+except ImportError:  # Airflow 3.1 keeps them in the core package
+    from airflow.exceptions import AirflowSensorTimeout, AirflowSkipException  # type: ignore[no-redef]
 
 from airflow_provider_mdsp.exceptions import MdspError
 from airflow_provider_mdsp.operators.base import MdspBaseOperator, default_deferrable, iso, to_utc

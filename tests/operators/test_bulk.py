@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_mdsp.operators import bulk
 from airflow_provider_mdsp.operators.bulk import STATE_KEY, MdspBulkImportOperator
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 from airflow_provider_mdsp.triggers.checks import MdspJobFailedError, MdspWaitTimeoutError
-from tests.sensors.helpers import ASSET, BULK, connect, context
+from tests.sensors.helpers import ASSET, BULK, TaskDeferred, connect, context
 from tests.triggers.test_triggers import first_event
 
 FILES = [{"filePath": "import/day1.json", "from": "2024-05-01T00:00:00Z", "to": "2024-05-02T00:00:00Z"}]

@@ -12,6 +12,23 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+try:
+    from airflow.sdk.exceptions import (
+        AirflowRescheduleException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+        TaskDeferred,
+    )
+except ImportError:  # Airflow 3.1 keeps them in the core package
+    from airflow.exceptions import (  # type: ignore[no-redef]
+        AirflowRescheduleException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+        TaskDeferred,
+    )
+
+__all__ = ["AirflowRescheduleException", "AirflowSensorTimeout", "AirflowSkipException", "TaskDeferred"]
+
 GATEWAY = "https://gateway.eu1.mindsphere.io"
 TOKEN_URL = "https://acme.piam.eu1.mindsphere.io/oauth/token"
 SECRET = "client-secret-that-must-never-show"

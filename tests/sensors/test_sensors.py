@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from airflow.sdk import PokeReturnValue
-from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
 
 from airflow_provider_mdsp.sensors.bulk import MdspBulkImportJobSensor
 from airflow_provider_mdsp.sensors.events import DEFAULT_MAX_MATCHES, MdspEventSensor
@@ -16,7 +15,20 @@ from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 from airflow_provider_mdsp.triggers.checks import MdspJobFailedError
 from airflow_provider_mdsp.triggers.events import MdspEventTrigger
 from airflow_provider_mdsp.triggers.timeseries import MdspTimeSeriesTrigger
-from tests.sensors.helpers import ASSET, BULK, EM, TS, context, events_page, query, sent_filter
+from tests.sensors.helpers import (
+    ASSET,
+    BULK,
+    EM,
+    TS,
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    TaskDeferred,
+    context,
+    events_page,
+    query,
+    sent_filter,
+)
 from tests.triggers.test_triggers import first_event
 
 EVENTS = [{"id": "e1", "timestamp": "2024-05-02T00:10:00.000Z"}, {"id": "e2", "timestamp": "2024-05-02T00:20:00.000Z"}]
@@ -163,8 +175,6 @@ def test_bulk_job_sensor_defers_while_the_job_runs(gateway, requests_mock):
 
 
 def test_reschedule_mode_raises_a_reschedule_when_not_done(gateway, requests_mock):
-    from airflow.sdk.exceptions import AirflowRescheduleException
-
     requests_mock.get(f"{BULK}/importJobs/job-5", json={"id": "job-5", "status": "IN_PROGRESS"})
 
     class TI:
