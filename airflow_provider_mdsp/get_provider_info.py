@@ -36,22 +36,16 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     ),
     "sub_tenant": _field("Sub tenant", "Subtenant id to impersonate (tenant_credentials only)."),
     "app_name": _field("App name", "app_credentials: the application's name in Developer/Operator Cockpit."),
-    "app_version": _field(
-        "App version", "app_credentials: the application version the credentials belong to."
-    ),
+    "app_version": _field("App version", "app_credentials: the application version the credentials belong to."),
     "host_tenant": _field("Host tenant", "app_credentials: the tenant hosting the app."),
-    "user_tenant": _field(
-        "User tenant", "app_credentials: the tenant whose data is read; default host tenant."
-    ),
+    "user_tenant": _field("User tenant", "app_credentials: the tenant whose data is read; default host tenant."),
     "user_token": _field("User token", "user_token: a user's bearer token, passed through as is.", _SECRET),
     "refresh_token": _field("Refresh token", "refresh_token: a refresh token (valid 12 h).", _SECRET),
     "verify_tls": _field(
         "Verify TLS", "Verify the gateway's TLS certificate.", {"type": ["boolean", "null"], "default": True}
     ),
     "ca_bundle": _field("CA bundle", "Path of a CA bundle on the workers, for corporate TLS inspection."),
-    "proxy": _field(
-        "Proxy", "Proxy URL for the gateway and token calls, e.g. http://proxy.corp:3128.", _SECRET
-    ),
+    "proxy": _field("Proxy", "Proxy URL for the gateway and token calls, e.g. http://proxy.corp:3128.", _SECRET),
     "timeout": _field(
         "Read timeout (s)",
         "Seconds to wait for an answer; the gateway itself stops at 60.",
