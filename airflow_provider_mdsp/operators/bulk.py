@@ -150,11 +150,13 @@ class MdspBulkImportOperator(MdspBaseOperator):
         return self._finish(context, event)
 
     def _finish(self, context: Context, event: Mapping[str, Any] | None) -> dict[str, Any]:
-        from airflow_provider_mdsp.triggers.base import TIMEOUT, result_from_event
+        from airflow_provider_mdsp.triggers.base import SUCCESS, result_from_event
         from airflow_provider_mdsp.triggers.checks import MdspWaitTimeoutError
 
-        if not (isinstance(event, Mapping) and event.get("status") == TIMEOUT):
-            forget_job_id(context)  # the job ended (or the event is unusable): a retry submits anew
+        if isinstance(event, Mapping) and (event.get("status") == SUCCESS or event.get("job_failed")):
+            forget_job_id(context)  # the job ended: a later run imports anew
+        # A timeout or a failed status check keeps the id: the job may still be running, and a
+        # retry of the task waits for it instead of importing the same files twice.
         return result_from_event(event, on_timeout=MdspWaitTimeoutError)
 
     def _timeout_message(self, job_id: str) -> str:

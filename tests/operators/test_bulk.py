@@ -141,6 +141,10 @@ def test_execute_complete_turns_error_and_timeout_events_into_failures():
     with pytest.raises(MdspWaitTimeoutError):
         op.execute_complete(context(task_state_store=store), {"status": "timeout", "message": "deadline"})
     assert store[STATE_KEY] == "job-1"
+    unreachable = {"status": "error", "message": "GET …/importJobs/job-1: HTTP 503 Service Unavailable"}
+    with pytest.raises(Exception, match="503"):
+        op.execute_complete(context(task_state_store=store), unreachable)
+    assert store[STATE_KEY] == "job-1"  # the job may still run: a retry waits for it
     failed = {"status": "error", "message": "Bulk import job job-1 ended in ERROR: bad", "job_failed": True}
     with pytest.raises(MdspJobFailedError, match="bad"):
         op.execute_complete(context(task_state_store=store), failed)
@@ -154,3 +158,14 @@ def test_bad_parameters_are_refused(gateway, requests_mock):
     with pytest.raises(ValueError, match="files"):
         MdspBulkImportOperator(task_id="i", entity_id=ASSET, aspect="A", files="x").execute(context())
     assert not post.called
+
+
+def test_a_failing_status_check_in_the_worker_keeps_the_job_for_the_retry(gateway, requests_mock):
+    from airflow_provider_mdsp.exceptions import MdspServerError
+
+    requests_mock.post(f"{BULK}/importJobs", json={"id": "job-1"})
+    requests_mock.get(f"{BULK}/importJobs/job-1", status_code=500, json={"status": 500, "error": "x", "path": "/"})
+    store = FakeStore()
+    with pytest.raises(MdspServerError):
+        operator(deferrable=False).execute(context(ti=FakeTI(requests_mock), task_state_store=store))
+    assert store[STATE_KEY] == "job-1"
