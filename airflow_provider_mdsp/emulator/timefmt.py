@@ -7,6 +7,7 @@ insights-hub-api.md §4), so comparisons and paging arithmetic never touch ``dat
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 MS_PER_SECOND = 1000
@@ -45,6 +46,23 @@ def format_ms(ms: int) -> str:
     hour, sec = divmod(sec, 3600)
     minute, sec = divmod(sec, 60)
     return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}Z"
+
+
+def format_many_ms(times: Sequence[int]) -> list[str]:
+    """Format many epoch-millisecond timestamps (sorted runs are fastest: one prefix per minute).
+
+    :param times: epoch milliseconds (UTC)
+    """
+    out: list[str] = []
+    append = out.append
+    minute, prefix = None, ""
+    for t in times:
+        m = t // MS_PER_MINUTE
+        if m != minute:
+            minute, prefix = m, format_ms(m * MS_PER_MINUTE)[:17]  # "YYYY-MM-DDTHH:MM:"
+        rest = t - m * MS_PER_MINUTE
+        append(f"{prefix}{rest // 1000:02d}.{rest % 1000:03d}Z")
+    return out
 
 
 def parse_iso(text: str) -> int:

@@ -10,10 +10,11 @@ sine cycle plus deterministic hash noise, rounded to 3 decimals; a signal may ca
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from ...timefmt import MS_PER_DAY, format_ms
+from ...timefmt import MS_PER_DAY, format_many_ms
 
 _TWO_PI_PER_MS = 2.0 * math.pi / MS_PER_DAY
 _MASK = 0xFFFFFFFF
@@ -77,17 +78,25 @@ class Signal:
         :param stop: end (exclusive)
         :param step: step in ms
         """
+        return [round(v, 3) for v in self.raw_many(range(start, stop, step))]
+
+    def raw_many(self, times: Sequence[int]) -> list[float]:
+        """Return the unrounded values at many timestamps (one tight loop: the hot path).
+
+        :param times: epoch milliseconds
+        """
         if self.overheat is not None:
-            return [self.value(t) for t in range(start, stop, step)]
+            return [self._raw(t) for t in times]
         base, amplitude, noise, phase, seed = self.base, self.amplitude, self.noise, self.phase, self.seed
-        sin = math.sin
-        out = []
-        for t in range(start, stop, step):
+        sin, k = math.sin, _TWO_PI_PER_MS
+        out: list[float] = []
+        append = out.append
+        for t in times:
             x = (t * 0x9E3779B1 + seed) & _MASK
             x ^= x >> 15
             x = (x * 0x85EBCA6B) & _MASK
             x ^= x >> 13
-            out.append(round(base + amplitude * sin(t * _TWO_PI_PER_MS + phase) + noise * (x / 4294967296.0 - 0.5), 3))
+            append(base + amplitude * sin(t * k + phase) + noise * (x / 4294967296.0 - 0.5))
         return out
 
     def quality(self, t: int) -> int:
@@ -135,44 +144,23 @@ class SeriesGenerator:
                     out[s.name + "_qc"] = s.quality(t)
         return out
 
-    def formatter(self, names: tuple[str, ...] | None = None) -> Callable[[int], str]:
-        """Return a fast ``t -> JSON object text`` function (the time-series hot path).
+    def format_many(self, times: Sequence[int], names: tuple[str, ...] | None = None) -> list[str]:
+        """Return the records at ``times`` as JSON object texts (the time-series hot path).
 
-        Values are formatted with ``%.3f``, which prints the same number as ``round(v, 3)``.
+        Computed column by column; values are formatted with ``%.3f``, which prints the same
+        number as ``round(v, 3)``.
 
+        :param times: epoch milliseconds
         :param names: only these variables (``None``: all)
         """
         chosen = [s for s in self.signals if names is None or s.name in names]
         parts = ['{"_time":"%s"']
+        columns: list[list[Any]] = [format_many_ms(times)]
         for s in chosen:
             parts.append(f',"{s.name}":%.3f')
+            columns.append(s.raw_many(times))
             if s.quality_code:
                 parts.append(f',"{s.name}_qc":%d')
+                columns.append([s.quality(t) for t in times])
         template = "".join(parts) + "}"
-        plain = all(s.overheat is None for s in chosen)
-        specs = [(s.base, s.amplitude, s.noise, s.phase, s.seed) for s in chosen]
-        sin = math.sin
-        if not plain or any(s.quality_code for s in chosen):
-            # General path: per-signal methods (overheat windows, quality codes).
-            def general(t: int) -> str:
-                values: list[float | int | str] = [format_ms(t)]
-                for s in chosen:
-                    values.append(s._raw(t))
-                    if s.quality_code:
-                        values.append(s.quality(t))
-                return template % tuple(values)
-
-            return general
-
-        def fast(t: int) -> str:
-            phase_t = t * _TWO_PI_PER_MS
-            values: list[float | str] = [format_ms(t)]
-            for base, amplitude, noise, phase, seed in specs:
-                x = (t * 0x9E3779B1 + seed) & _MASK
-                x ^= x >> 15
-                x = (x * 0x85EBCA6B) & _MASK
-                x ^= x >> 13
-                values.append(base + amplitude * sin(phase_t + phase) + noise * (x / 4294967296.0 - 0.5))
-            return template % tuple(values)
-
-        return fast
+        return [template % row for row in zip(*columns, strict=True)]

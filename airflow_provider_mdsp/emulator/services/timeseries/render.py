@@ -21,15 +21,20 @@ def render_records(ts: TimeSeriesBackend, entity: str, ps: str, hits: list[Hit],
     :param names: selected variables (``None``: all)
     """
     gen = ts.generator(entity, ps)
-    fast = gen.formatter(names) if gen is not None else None
-    parts = []
+    parts: list[str] = []
+    run: list[int] = []  # consecutive generated timestamps, formatted in one batch
     for hit in hits:
-        if hit[1] is None and fast is not None:
-            parts.append(fast(hit[0]))
-        else:
-            record = {"_time": format_ms(hit[0])}
-            record.update(ts.values(entity, ps, hit, names))
-            parts.append(json.dumps(record, separators=(",", ":")))
+        if hit[1] is None and gen is not None:
+            run.append(hit[0])
+            continue
+        if run and gen is not None:
+            parts += gen.format_many(run, names)
+            run = []
+        record = {"_time": format_ms(hit[0])}
+        record.update(ts.values(entity, ps, hit, names))
+        parts.append(json.dumps(record, separators=(",", ":")))
+    if run and gen is not None:
+        parts += gen.format_many(run, names)
     return "[" + ",".join(parts) + "]"
 
 
