@@ -100,18 +100,3 @@ def live_emulator(**config: Any) -> Iterator[Any]:
     with run_emulator(replace(demo_config(), **config)) as emu, pytest.MonkeyPatch.context() as patch:
         patch.setenv("AIRFLOW_CONN_MDSP_DEFAULT", emulator_connection(emu))
         yield emu
-
-
-@contextmanager
-def exclusive(name: str) -> Iterator[None]:
-    """Hold a file lock in ``AIRFLOW_HOME``: pytest-xdist workers share one home and SQLite database."""
-    import fcntl
-    import os
-
-    path = os.path.join(os.environ["AIRFLOW_HOME"], f".{name}.lock")
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

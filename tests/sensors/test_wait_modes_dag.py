@@ -17,7 +17,6 @@ import pytest
 
 from airflow_provider_mdsp.triggers.base import MdspPollingTrigger
 from tests.sensors import wait_modes_dag
-from tests.sensors.helpers import exclusive
 from tests.sensors.wait_modes_dag import SOURCE
 
 pytestmark = [pytest.mark.dag, pytest.mark.integration]
@@ -75,8 +74,9 @@ def run_once(emu: Any, tmp_path: Any, *, deferrable: bool, triggers_run: list[st
     }
     os.environ[wait_modes_dag.ENV] = json.dumps(spec)
     dags_folder = conf.get("core", "dags_folder")
+    dag_file = os.path.join(dags_folder, f"{wait_modes_dag.DAG_ID}.py")
     os.makedirs(dags_folder, exist_ok=True)
-    with open(os.path.join(dags_folder, f"{wait_modes_dag.DAG_ID}.py"), "w") as handle:
+    with open(dag_file, "w") as handle:  # dag.test() serialises the DAG by parsing the DAGs folder
         handle.write(wait_modes_dag.DAG_FILE)
     dag = wait_modes_dag.build_dag()
     stop = threading.Event()
@@ -86,6 +86,7 @@ def run_once(emu: Any, tmp_path: Any, *, deferrable: bool, triggers_run: list[st
     finally:
         stop.set()
         creator.join(10)
+        os.remove(dag_file)
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     with create_session() as session:
         rows = session.query(XComModel).filter(XComModel.run_id == run.run_id, XComModel.dag_id == dag.dag_id).all()
@@ -134,10 +135,9 @@ def test_deferrable_and_poke_modes_wait_alike_and_push_the_same_xcom(emulator, a
 
     monkeypatch.setattr(MdspPollingTrigger, "run", spy)
     monkeypatch.setenv(wait_modes_dag.ENV, "{}")  # restored after the test
-    with exclusive("dag-test"):
-        deferred = run_once(emulator, tmp_path, deferrable=True, triggers_run=triggers_run)
-        triggers_run.clear()
-        poked = run_once(emulator, tmp_path, deferrable=False, triggers_run=triggers_run)
+    deferred = run_once(emulator, tmp_path, deferrable=True, triggers_run=triggers_run)
+    triggers_run.clear()
+    poked = run_once(emulator, tmp_path, deferrable=False, triggers_run=triggers_run)
 
     assert deferred["states"] == poked["states"] == {"upload": "success", "import": "success", "wait_event": "success"}
     # Deferrable: both waits went to the triggerer and resumed in the worker; poke: neither did.
