@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 # Airflow reads its home at import time: point it at a throwaway folder before anything imports it.
-_HOME = tempfile.mkdtemp(prefix="mdsp-airflow-home-")
-os.environ.setdefault("AIRFLOW_HOME", _HOME)
+# Never the user's own home, and one per xdist worker: workers inherit the controller's environment,
+# and two workers migrating one SQLite file collide.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix=f"mdsp-airflow-home-{_WORKER}-")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
