@@ -22,9 +22,9 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_mdsp.operators.generic import MdspApiOperator
 
-OUTPUT_DIR = (
-    "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/{{ data_interval_end | ds }}"
-)
+#: The day a run covers: its data interval, or for a manual run without one, its run time.
+RUN_DAY = "{{ (data_interval_end | default(dag_run.run_after, true)) | ds }}"
+OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/" + RUN_DAY
 
 with DAG(
     dag_id="mdsp_asset_inventory",

@@ -31,10 +31,10 @@ from airflow_provider_mdsp.operators.assets import MdspListAssetsOperator
 from airflow_provider_mdsp.operators.events import MdspCreateEventOperator
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 
-#: Where each run writes its files: ``<mdsp_output_dir>/<dag id>/<data interval start>/``.
-OUTPUT_DIR = (
-    "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/{{ data_interval_start | ds }}"
-)
+#: Where each run writes its files: ``<mdsp_output_dir>/<dag id>/<day>/``, the day being the data
+#: interval's start or, for a manual run without a data interval, its run time.
+RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
+OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/" + RUN_DAY
 
 with DAG(
     dag_id="mdsp_daily_pump_extraction",

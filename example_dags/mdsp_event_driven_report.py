@@ -27,9 +27,9 @@ from airflow_provider_mdsp.operators.events import MdspQueryEventsOperator
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 from airflow_provider_mdsp.sensors.events import MdspEventSensor
 
-OUTPUT_DIR = (
-    "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/{{ data_interval_start | ds }}"
-)
+#: The day a run covers: its data interval, or for a manual run without one, its run time.
+RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
+OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/" + RUN_DAY
 #: Minutes of data read before and after each event.
 AROUND_MINUTES = 30
 
@@ -51,7 +51,8 @@ with DAG(
     wait_for_alarms = MdspEventSensor(
         task_id="wait_for_alarms",
         type_id="{{ params.event_type }}",
-        after="{{ data_interval_start }}",
+        # Empty for a manual run without a data interval: then the last 7 days are searched.
+        after="{{ data_interval_start | default('', true) }}",
         deferrable=True,
         poke_interval=300,
         timeout=timedelta(hours=6).total_seconds(),
@@ -94,7 +95,8 @@ with DAG(
 
         from airflow.sdk import ObjectStoragePath
 
-        lines = [f"# Alarms of {context['data_interval_start']:%Y-%m-%d}", ""]
+        day = context.get("data_interval_start") or context["dag_run"].run_after
+        lines = [f"# Alarms of {day:%Y-%m-%d}", ""]
         for event, read in zip(events["data"], reads, strict=True):
             values: dict[str, list[float]] = {}
             with ObjectStoragePath(read["path"]).open("r") as handle:

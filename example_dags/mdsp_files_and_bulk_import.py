@@ -33,9 +33,9 @@ from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperato
 #: The emulator's demo pump ``Pump-B2-2``: its id is md5("demo/Pump-B2-2") (docs/emulator.md).
 DEMO_PUMP_B2_2 = "63daa7289829c907b61876312baa80ff"
 DEFAULT_OUTPUT_DIR = "file:///tmp/mdsp-output"
-OUTPUT_DIR = (
-    "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/{{ data_interval_start | ds }}"
-)
+#: The day a run covers: its data interval, or for a manual run without one, its run time.
+RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
+OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/" + RUN_DAY
 #: Minutes between two readings of the imported file.
 STEP_MINUTES = 15
 
@@ -63,7 +63,11 @@ with DAG(
 
         from airflow.sdk import ObjectStoragePath, Variable
 
-        start, end = context["data_interval_start"], context["data_interval_end"]
+        start, end = context.get("data_interval_start"), context.get("data_interval_end")
+        if not start or not end or start == end:
+            # A manual run without a data interval imports the previous UTC day.
+            end = context["dag_run"].run_after.replace(hour=0, minute=0, second=0, microsecond=0)
+            start = end - timedelta(days=1)
         step = timedelta(minutes=STEP_MINUTES)
         # Half a step past each boundary, so every record lies strictly inside the interval (the
         # time-series read's `from` is exclusive) and between the minute records of the demo data.
@@ -85,8 +89,9 @@ with DAG(
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_text(json.dumps(records))
         file_path = f"imports/{day}/readings.json"
-        spec = {"filePath": file_path, "from": start.isoformat(), "to": end.isoformat()}
-        return {"source_path": str(source), "file_path": file_path, "files": [spec], "records": len(records)}
+        window = {"from": start.isoformat(), "to": end.isoformat()}
+        files = [{"filePath": file_path, **window}]
+        return {"source_path": str(source), "file_path": file_path, "files": files, "records": len(records), **window}
 
     prepared = prepare_readings()
 
@@ -114,6 +119,8 @@ with DAG(
         task_id="read_back",
         asset_id="{{ params.asset_id }}",
         aspect="{{ params.aspect }}",
+        from_time=prepared["from"],
+        to_time=prepared["to"],
         output_path=OUTPUT_DIR + "/read-back.jsonl",
     )
 

@@ -171,6 +171,30 @@ def dags_test(dag_id: str, logical_date: datetime, env: dict[str, str], log: Pat
     return run_logged(cmd, env, log)
 
 
+# A run without a logical date, as the UI's Trigger button creates by default in Airflow 3: it has
+# no data interval, and the DAGs must still work (they fall back to the day before the run).
+_MANUAL_RUN = """
+import sys
+from airflow.dag_processing.dagbag import DagBag
+
+dag = DagBag(dag_folder=sys.argv[1]).dags[sys.argv[2]]
+run = dag.test(logical_date=None)
+sys.exit(0 if run.state == "success" else f"DagRun {run.run_id} ended {run.state}")
+"""
+
+
+def dags_test_without_logical_date(dag_id: str, env: dict[str, str], log: Path) -> float:
+    """Run one example DAG the way a manual trigger without a logical date does; return its duration.
+
+    :param dag_id: the DAG (its file is ``example_dags/<dag_id>.py``).
+    :param env: the Airflow environment.
+    :param log: the log file.
+    :raises CommandFailed: the run failed.
+    """
+    cmd = [sys.executable, "-c", _MANUAL_RUN, str(DAGS_FOLDER / f"{dag_id}.py"), dag_id]
+    return run_logged(cmd, env, log)
+
+
 @contextmanager
 def airflow_workspace(
     emulator_url: str, *, keep: bool = False, home: Path | None = None, output_dir: Path | None = None
@@ -203,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", metavar="DAG_ID", action="append", help="run only this DAG (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the Airflow home and output files in .demo/")
+    parser.add_argument(
+        "--without-logical-date",
+        action="store_true",
+        help="run as a manual trigger without a logical date (no data interval) instead of `airflow dags test`",
+    )
     args = parser.parse_args(argv)
     dag_ids = example_dag_ids()
     unknown = sorted(set(args.only or ()) - set(dag_ids))
@@ -216,13 +245,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     failures = []
     with run_emulator(mode="process") as emulator:
-        print(f"Emulator at {emulator.url}; logical date {logical_date:%Y-%m-%d} (data interval: the day before)")
+        when = f"logical date {logical_date:%Y-%m-%d} (data: the day before)"
+        if args.without_logical_date:
+            when = "no logical date (data: the day before the run)"
+        print(f"Emulator at {emulator.url}; {when}")
         with airflow_workspace(emulator.url, keep=args.keep) as (home, env, _output):
             for dag_id in selected:
                 log = LOG_DIR / f"{dag_id}.log"
                 log.unlink(missing_ok=True)
                 try:
-                    seconds = dags_test(dag_id, logical_date, env, log)
+                    if args.without_logical_date:
+                        seconds = dags_test_without_logical_date(dag_id, env, log)
+                    else:
+                        seconds = dags_test(dag_id, logical_date, env, log)
                 except CommandFailed as exc:
                     failures.append(dag_id)
                     print(f"FAILED  {dag_id}\n{exc}")
