@@ -88,3 +88,22 @@ def test_the_same_read_without_the_failure_writes_every_record(conn, token, requ
     summary = extract(conn, str(target))
     assert summary["records"] == 4
     assert len(target.read_text().splitlines()) == 4
+
+
+def test_the_read_operator_leaves_no_file_when_the_stream_fails(conn, token, failing_on_page3, tmp_path):
+    from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
+
+    failing_on_page3("connection cut mid-body")
+    target = tmp_path / "vibration.jsonl"
+    read = MdspReadTimeSeriesOperator(
+        task_id="read",
+        mdsp_conn_id=conn,
+        asset_id="asset1",
+        aspect="Vibration",
+        from_time=WINDOW["from_"],
+        to_time=WINDOW["to"],
+        output_path=str(target),
+    )
+    with pytest.raises(MdspError):
+        read.execute(context={})
+    assert list(tmp_path.iterdir()) == []
