@@ -1,0 +1,95 @@
+"""``python -m benchmarks [--quick] [--only NAME ...]``: one table of figures, each beside its baseline.
+
+Starts the emulator in its own process (so the server never shares the client's GIL), measures
+every figure in the same run, and prints a Markdown table (the one in docs/benchmarks.md).
+The default run takes a few minutes on 2 cores; ``--quick`` is a smoke run with small sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from benchmarks.common import Row, emulator, prepare_environment, render_table
+
+if TYPE_CHECKING:
+    from airflow_provider_mdsp.emulator import EmulatorHandle
+
+#: Sizes of the default run and of ``--quick``.
+SIZES = {
+    "full": {
+        "calls": 1000,
+        "tasks": 20,
+        "task_calls": 5,
+        "rounds": 15,
+        "round_calls": 200,
+        "small": 100_000,
+        "big": 1_000_000,
+        "assets": 200,
+        "import_runs": 7,
+    },
+    "quick": {
+        "calls": 100,
+        "tasks": 6,
+        "task_calls": 3,
+        "rounds": 5,
+        "round_calls": 50,
+        "small": 10_000,
+        "big": 50_000,
+        "assets": 40,
+        "import_runs": 3,
+    },
+}
+
+FIGURES = ("tokens", "tasks", "overhead", "extract", "fanout", "imports")
+
+
+def figures(emu: EmulatorHandle, size: dict[str, int]) -> dict[str, Callable[[], list[Row]]]:
+    """Return a function per figure, measuring it against the running emulator."""
+    from benchmarks import extract, fanout, imports, overhead, tokens
+
+    return {
+        "tokens": lambda: tokens.one_task_rows(emu, size["calls"]),
+        "tasks": lambda: tokens.many_tasks_rows(emu, size["tasks"], size["task_calls"]),
+        "overhead": lambda: overhead.rows(emu, rounds=size["rounds"], calls=size["round_calls"]),
+        "extract": lambda: extract.rows(emu, small=size["small"], big=size["big"]),
+        "fanout": lambda: fanout.rows(emu, assets=size["assets"]),
+        "imports": lambda: imports.rows(runs=size["import_runs"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and print the table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only", nargs="+", choices=FIGURES, help="measure only these figures")
+    args = parser.parse_args(argv)
+    prepare_environment()
+    size = SIZES["quick" if args.quick else "full"]
+    rows: list[Row] = []
+    began = time.perf_counter()
+    with emulator() as emu:
+        measures = figures(emu, size)
+        for name in args.only or FIGURES:
+            print(f"measuring {name} ...", file=sys.stderr, flush=True)
+            rows += measures[name]()
+    command = (
+        "python -m benchmarks"
+        + (" --quick" if args.quick else "")
+        + (" --only " + " ".join(args.only) if args.only else "")
+    )
+    print(
+        f"\n`{command}`: {time.perf_counter() - began:.0f} s on {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.machine()}\n"
+    )
+    print(render_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
