@@ -181,6 +181,7 @@ def test_object_storage_paths_are_moved_into_place(monkeypatch):
     memory = MemoryFileSystem()
     monkeypatch.setitem(airflow_fs._register_filesystems(), "memory", lambda conn_id, options=None: memory)
     result = deliver_records(iter(pages_of(2)), output_path="memory://bucket/mdsp/pump.jsonl", max_xcom_records=0)
-    assert result["path"] == "memory://bucket/mdsp/pump.jsonl"
+    # Airflow 3.1's ObjectStoragePath renders bucket URIs with three slashes; both name the same object.
+    assert result["path"].replace(":///", "://") == "memory://bucket/mdsp/pump.jsonl"
     assert memory.ls("/bucket/mdsp", detail=False) == ["/bucket/mdsp/pump.jsonl"]
     assert len(memory.cat("/bucket/mdsp/pump.jsonl").splitlines()) == 6
