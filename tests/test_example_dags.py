@@ -29,7 +29,10 @@ HEAVY_MODULES = ("requests", "pyarrow", "airflow_provider_mdsp.hooks.mdsp", "air
 _PARSE_PROBE = r"""
 import json, sys, time
 sys.dont_write_bytecode = True
-from airflow.dag_processing.dagbag import DagBag
+try:
+    from airflow.dag_processing.dagbag import DagBag
+except ImportError:  # Airflow 3.1
+    from airflow.models.dagbag import DagBag
 
 events = []
 watching = False
@@ -75,7 +78,10 @@ def parse_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def dags() -> dict[str, Any]:
     """The example DAGs, parsed in this process."""
-    from airflow.dag_processing.dagbag import DagBag
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 3.1
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
     bag = DagBag(dag_folder=str(DAGS_FOLDER))
     assert not bag.import_errors
