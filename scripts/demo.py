@@ -184,7 +184,9 @@ def print_counters(stats: dict[str, Any]) -> None:
     """Print the emulator's counters for the run."""
     tokens = stats["token_requests"]
     by_client = ", ".join(f"{c}: {n}" for c, n in tokens["by_client"].items())
-    print(f"\nEmulator counters: {tokens['total']} token request(s) ({by_client}), {stats['total_calls']} API calls")
+    print(
+        f"\nEmulator counters: {tokens['total']} token request(s) ({by_client}), {stats['total_calls']} requests in all"
+    )
     for endpoint, count in sorted(stats["calls"].items(), key=lambda item: -item[1]):
         print(f"  {count:>4}  {endpoint}")
     if stats.get("rate_limited"):
