@@ -4,7 +4,8 @@ Airflow re-parses DAG files every 30 s, and a DAG file using our operators impor
 Fresh interpreters alternate between ``import airflow.sdk`` alone and ``import airflow.sdk`` followed
 by every operator and sensor module, with bytecode cached (a pycache prefix, as ``make test`` uses);
 each reports the time of its import statements, so interpreter start-up is left out. The figure is
-the difference of the medians; the median of the in-process difference is shown as a cross-check.
+the median in-process time of our imports after ``airflow.sdk``; the difference of the medians of
+the two kinds of interpreter is shown beside it.
 """
 
 from __future__ import annotations
@@ -63,18 +64,23 @@ def measure(runs: int) -> dict[str, float]:
 
 
 def rows(*, runs: int) -> list[Row]:
-    """Measure and return the import-cost row."""
+    """Measure and return the import-cost row.
+
+    The headline is the in-process cost of our imports right after ``import airflow.sdk`` in the
+    same fresh interpreters (the sdk part is identical, so it cancels exactly); the difference of
+    the two medians is shown beside it and carries the run-to-run noise of a 1.5 s import.
+    """
     m = measure(runs)
-    delta_ms = (m["with_ours"] - m["sdk"]) * 1000
-    modules = len(our_modules())
+    marginal_ms, delta_ms = m["marginal"] * 1000, (m["with_ours"] - m["sdk"]) * 1000
     return [
         Row(
-            f"Import cost of our {modules} operator/sensor modules on top of airflow.sdk "
+            f"Import cost of our {len(our_modules())} operator/sensor modules on top of airflow.sdk "
             f"(median of {runs} fresh interpreters each, bytecode cached)",
-            f"+{delta_ms:.0f} ms (in-process: +{m['marginal'] * 1000:.0f} ms)",
+            f"+{marginal_ms:.0f} ms ({m['with_ours'] * 1000:.0f} ms with ours; difference of medians "
+            f"{delta_ms:+.0f} ms)",
             f"{m['sdk'] * 1000:.0f} ms for import airflow.sdk alone",
-            f"{m['with_ours'] / m['sdk']:.2f}x the sdk import",
+            f"+{marginal_ms / (m['sdk'] * 1000):.1%} parse-time import cost",
             "< 50 ms",
-            delta_ms < 50,
+            marginal_ms < 50,
         )
     ]
