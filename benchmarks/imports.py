@@ -11,9 +11,11 @@ the two kinds of interpreter is shown beside it.
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import ROOT, Row, median
 
@@ -50,36 +52,57 @@ def _run(program: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(runs: int) -> dict[str, float]:
-    """Return median seconds: ``sdk`` alone, ``with_ours`` total, and ``marginal`` in-process."""
+def measure(runs: int) -> dict[str, Any]:
+    """Return medians in seconds (``sdk`` alone, ``with_ours`` total, in-process ``marginal``) and the samples."""
     alone, ours = _program([]), _program(our_modules())
     _run(alone), _run(ours)  # compile and cache bytecode, warm the page cache
     base_totals, our_totals, marginals = [], [], []
-    for _ in range(runs):
-        base_totals.append(_run(alone)["total"])
-        result = _run(ours)
-        our_totals.append(result["total"])
-        marginals.append(result["ours"])
-    return {"sdk": median(base_totals), "with_ours": median(our_totals), "marginal": median(marginals)}
+    for i in range(runs):
+        # Alternate which kind goes first, so neither always runs right after the other.
+        for program in (alone, ours) if i % 2 == 0 else (ours, alone):
+            result = _run(program)
+            if program is alone:
+                base_totals.append(result["total"])
+            else:
+                our_totals.append(result["total"])
+                marginals.append(result["ours"])
+    return {
+        "sdk": median(base_totals),
+        "with_ours": median(our_totals),
+        "marginal": median(marginals),
+        "samples": {"sdk": base_totals, "with_ours": our_totals},
+    }
+
+
+def spread_ms(samples: list[float]) -> str:
+    """Return the interquartile range of samples in seconds, as ``"a-b ms"``."""
+    if len(samples) < 2:
+        return "one run"
+    q1, _, q3 = statistics.quantiles(samples, n=4)
+    return f"quartiles {q1 * 1000:.0f}-{q3 * 1000:.0f} ms"
 
 
 def rows(*, runs: int) -> list[Row]:
     """Measure and return the import-cost row.
 
     The headline is the in-process cost of our imports right after ``import airflow.sdk`` in the
-    same fresh interpreters (the sdk part is identical, so it cancels exactly); the difference of
-    the two medians is shown beside it and carries the run-to-run noise of a 1.5 s import.
+    same fresh interpreters (the sdk part is identical, so it cancels exactly). The medians of the
+    two kinds of interpreter are shown beside it: a 1.5 s import varies by a few hundred ms from run
+    to run, so their difference carries that noise.
     """
     m = measure(runs)
     marginal_ms, delta_ms = m["marginal"] * 1000, (m["with_ours"] - m["sdk"]) * 1000
+    samples = m["samples"]
+    iqr_ms = (statistics.quantiles(samples["sdk"], n=4)[2] - statistics.quantiles(samples["sdk"], n=4)[0]) * 1000
+    noise = "within" if runs >= 2 and abs(delta_ms) <= iqr_ms else "outside"
     return [
         Row(
             f"Import cost of our {len(our_modules())} operator/sensor modules on top of airflow.sdk "
             f"(median of {runs} fresh interpreters each, bytecode cached)",
-            f"+{marginal_ms:.0f} ms ({m['with_ours'] * 1000:.0f} ms with ours; difference of medians "
-            f"{delta_ms:+.0f} ms)",
-            f"{m['sdk'] * 1000:.0f} ms for import airflow.sdk alone",
-            f"+{marginal_ms / (m['sdk'] * 1000):.1%} parse-time import cost",
+            f"+{marginal_ms:.0f} ms in-process after airflow.sdk; {m['with_ours'] * 1000:.0f} ms for both "
+            f"({spread_ms(samples['with_ours'])})",
+            f"{m['sdk'] * 1000:.0f} ms for import airflow.sdk alone ({spread_ms(samples['sdk'])})",
+            f"+{marginal_ms / (m['sdk'] * 1000):.1%} (medians differ by {delta_ms:+.0f} ms, {noise} the spread)",
             "< 50 ms",
             marginal_ms < 50,
         )
