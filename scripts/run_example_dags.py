@@ -6,7 +6,8 @@ Starts the emulator on a free loopback port, prepares a throwaway AIRFLOW_HOME u
 with its SQLite database, points the ``mdsp_default`` connection at the emulator, and runs each
 DAG of ``example_dags/`` for a logical date inside the emulator's generated data. Exits non-zero
 when any DAG run fails; the emulator is stopped in every case. Each DAG's Airflow output goes to
-``.demo/logs/<dag id>.log`` (its tail is printed on failure).
+``.demo/logs/<dag id>.log`` (its tail is printed on failure). A cluster policy in the throwaway
+home turns the DAGs' task retries off, so a failure shows at once.
 
 ``scripts/demo.py`` reuses the helpers below for the main DAG.
 """
@@ -14,9 +15,11 @@ when any DAG run fails; the emulator is stopped in every case. Each DAG's Airflo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +34,17 @@ DAGS_FOLDER = ROOT / "example_dags"
 DEMO_DIR = ROOT / ".demo"
 LOG_DIR = DEMO_DIR / "logs"
 BIN = Path(sys.executable).parent
+
+#: Longest an Airflow command may run before it is killed (a DAG run takes 15–30 s here).
+COMMAND_TIMEOUT_S = 600.0
+#: Cluster policy of the throwaway Airflow home: a failing task fails the run at once instead of
+#: waiting out the example DAGs' production retries (2 tries, 5 minutes apart).
+LOCAL_SETTINGS = '''"""Cluster policy of the example-DAG runner: no retries, so a failure shows at once."""
+
+
+def task_policy(task):
+    task.retries = 0
+'''
 
 #: The emulator's demo tenant and its technical user (docs/emulator.md).
 DEMO_TENANT = "demo"
@@ -123,12 +137,16 @@ def prepare_database(home: Path, env: dict[str, str], log: Path) -> None:
         shutil.copyfile(cached, target)
 
 
-def run_logged(cmd: list[str], env: dict[str, str], log: Path) -> float:
+def run_logged(cmd: list[str], env: dict[str, str], log: Path, *, timeout: float = COMMAND_TIMEOUT_S) -> float:
     """Run a command with its output appended to ``log``; raise with the log's tail when it fails.
+
+    The command runs in its own process group, which is killed on timeout or interruption:
+    ``airflow dags test`` ignores SIGTERM and would otherwise outlive this script.
 
     :param cmd: the command.
     :param env: its environment.
     :param log: the log file.
+    :param timeout: seconds before the command is killed.
     :return: seconds it took.
     """
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -136,18 +154,32 @@ def run_logged(cmd: list[str], env: dict[str, str], log: Path) -> float:
     with log.open("ab") as out:
         out.write(f"\n$ {' '.join(cmd)}\n".encode())
         out.flush()
-        code = subprocess.call(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise CommandFailed(cmd, f"was killed after {timeout:.0f} s", log) from None
+        except BaseException:
+            _kill_group(proc)
+            raise
     if code != 0:
-        raise CommandFailed(cmd, code, log)
+        raise CommandFailed(cmd, f"exited {code}", log)
     return time.monotonic() - start
 
 
-class CommandFailed(RuntimeError):
-    """A command exited non-zero; the message ends with the tail of its log."""
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
-    def __init__(self, cmd: list[str], code: int, log: Path) -> None:
+
+class CommandFailed(RuntimeError):
+    """A command failed; the message ends with the tail of its log."""
+
+    def __init__(self, cmd: list[str], outcome: str, log: Path) -> None:
         self.log = log
-        super().__init__(f"{' '.join(cmd[-3:])} exited {code}; log {log}:\n{tail(log)}")
+        super().__init__(f"{' '.join(cmd[:4])} {outcome}; log {log}:\n{tail(log)}")
 
 
 def tail(path: Path, lines: int = 40) -> str:
@@ -214,6 +246,9 @@ def airflow_workspace(
         home.mkdir(parents=True)
     output_dir = output_dir or home / "output"
     env = airflow_env(home, emulator_url, output_dir)
+    # Airflow puts $AIRFLOW_HOME/config on sys.path and imports airflow_local_settings from it.
+    (home / "config").mkdir()
+    (home / "config" / "airflow_local_settings.py").write_text(LOCAL_SETTINGS)
     try:
         prepare_database(home, env, LOG_DIR / "db-migrate.log")
         yield home, env, output_dir
