@@ -21,6 +21,12 @@ test: $(BIN)/.installed  ## the whole suite, as CI runs it
 lint: $(BIN)/.installed
 	scripts/test.sh lint
 
+docs: $(BIN)/.installed  ## build the documentation site into site/ (strict: broken links fail)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+examples: $(BIN)/.installed  ## run every example DAG with `airflow dags test` against the local emulator
+	$(BIN)/python scripts/run_example_dags.py
+
 bench: $(BIN)/.installed  ## the benchmark table (several minutes)
 	$(BIN)/python -m benchmarks
 

@@ -29,3 +29,9 @@ floor=$("$BIN/python" scripts/airflow_floor.py)
 scripts/bootstrap.sh "$BIN/python" "$FLOOR_VENV" . "apache-airflow==$floor.*" pytest pytest-xdist requests-mock
 "$FLOOR_VENV/bin/python" -c 'import airflow; print("Airflow", airflow.__version__)'
 "$FLOOR_VENV/bin/python" -m pytest -n 2 -q -m "not dag and not integration" -p no:cacheprovider
+
+step "docs (mkdocs build --strict)"
+NO_MKDOCS_2_WARNING=1 "$BIN/mkdocs" build --strict --quiet
+
+step "every example DAG against the emulator"
+"$BIN/python" scripts/run_example_dags.py
