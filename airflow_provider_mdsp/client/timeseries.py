@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_link_pages
+from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_link_pages, read_ahead
 from airflow_provider_mdsp.client.paths import csv, segment
 from airflow_provider_mdsp.client.retry import wait_seconds
 from airflow_provider_mdsp.client.timeutil import TimeValue, format_time
@@ -205,6 +205,7 @@ class TimeSeriesClient:
         select: str | Iterable[str] | None = None,
         limit: int = DEFAULT_READ_LIMIT,
         sort: str | None = None,
+        prefetch: int = 1,
     ) -> Iterator[Page]:
         """Yield pages of records in ``(from_, to]``, following the ``Link`` header (§4).
 
@@ -215,6 +216,8 @@ class TimeSeriesClient:
         :param select: variables to return, as a list or ``"a,b"``.
         :param limit: records per page (the service returns at most 2000).
         :param sort: ``asc`` or ``desc``.
+        :param prefetch: pages fetched ahead while the caller handles the current one
+            (:func:`~airflow_provider_mdsp.client.pagination.read_ahead`); ``0`` reads strictly in turn.
         """
         params = {
             "from": format_time(from_, name="from_"),
@@ -223,7 +226,7 @@ class TimeSeriesClient:
             "select": csv(select),
             "sort": sort,
         }
-        return iter_link_pages(self.transport, self._path(entity_id, property_set), params=params)
+        return read_ahead(iter_link_pages(self.transport, self._path(entity_id, property_set), params=params), prefetch)
 
     def iter_timeseries(self, entity_id: str, property_set: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Yield records one by one; takes the arguments of :meth:`iter_timeseries_pages`."""

@@ -208,18 +208,33 @@ class TimeRange:
         """Widen the range by the times of ``page``; records without a parseable time are skipped."""
         if not self.time_field:
             return
-        for record in page:
-            moment = _parse_time(record.get(self.time_field)) if isinstance(record, dict) else None
-            if moment is None:
-                continue
-            if self.first is None or moment < self.first:
-                self.first = moment
-            if self.last is None or moment > self.last:
-                self.last = moment
+        values = [record.get(self.time_field) for record in page if isinstance(record, dict)]
+        texts = [v for v in values if isinstance(v, str)]
+        if texts and len(texts) == len(values) and _uniform_utc(texts):
+            # Same-shaped UTC ISO strings sort like the times they name: parse two, not thousands.
+            self._widen(_parse_time(min(texts)))
+            self._widen(_parse_time(max(texts)))
+            return
+        for value in values:
+            self._widen(_parse_time(value))
+
+    def _widen(self, moment: datetime | None) -> None:
+        if moment is None:
+            return
+        if self.first is None or moment < self.first:
+            self.first = moment
+        if self.last is None or moment > self.last:
+            self.last = moment
 
     def summary(self) -> dict[str, str | None]:
         """Return ``{"first_time", "last_time"}`` (``None`` when no record had a time)."""
         return {"first_time": _iso(self.first), "last_time": _iso(self.last)}
+
+
+def _uniform_utc(texts: list[str]) -> bool:
+    """Tell whether ISO strings all end in ``Z`` and share one length (so one precision)."""
+    width = len(texts[0])
+    return all(len(t) == width and t.endswith("Z") for t in texts)
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -185,3 +185,17 @@ def test_object_storage_paths_are_moved_into_place(monkeypatch):
     assert result["path"].replace(":///", "://") == "memory://bucket/mdsp/pump.jsonl"
     assert memory.ls("/bucket/mdsp", detail=False) == ["/bucket/mdsp/pump.jsonl"]
     assert len(memory.cat("/bucket/mdsp/pump.jsonl").splitlines()) == 6
+
+
+def test_time_range_is_right_for_uniform_and_mixed_time_strings():
+    from airflow_provider_mdsp.operators.output import TimeRange
+
+    uniform = TimeRange("_time")
+    uniform.update([{"_time": "2026-01-01T00:00:02.000Z"}, {"_time": "2026-01-01T00:00:01.000Z"}])
+    assert uniform.summary() == {"first_time": "2026-01-01T00:00:01.000Z", "last_time": "2026-01-01T00:00:02.000Z"}
+
+    mixed = TimeRange("_time")
+    # 00:30+01:00 is 23:30Z the day before: string order would get this wrong.
+    mixed.update([{"_time": "2026-01-01T00:00:00Z"}, {"_time": "2026-01-01T00:30:00+01:00"}, {"x": 1}])
+    assert mixed.summary()["first_time"].startswith("2025-12-31T23:30:00")
+    assert mixed.summary()["last_time"].startswith("2026-01-01T00:00:00")
