@@ -103,8 +103,9 @@ def check_new_timeseries(
     end = now or utcnow()
     if end <= start:
         return None  # the window is empty: nothing can be newer than a point still in the future
+    # prefetch=0: read-ahead would fetch a second page in the background, doubling every poke's cost.
     pages = hook.client.timeseries.iter_timeseries_pages(
-        asset_id, aspect, from_=start, to=end, select=variables, limit=1
+        asset_id, aspect, from_=start, to=end, select=variables, limit=1, prefetch=0
     )
     try:
         first = next(iter(pages), [])
