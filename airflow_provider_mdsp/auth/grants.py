@@ -264,10 +264,13 @@ def _request_token(
 
 def _network_hint(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS verification failed (SSLError); check the CA bundle setting of the connection."
+        return (
+            "TLS verification failed (SSLError); set connection field 'ca_bundle' to your organisation's "
+            "CA bundle, or check 'proxy'."
+        )
     if isinstance(exc, requests.exceptions.ProxyError):
-        return "the proxy refused or failed the request (ProxyError); check the proxy setting."
-    return f"{type(exc).__name__}; check the connection host, token URL, proxy and network."
+        return "the proxy refused or failed the request (ProxyError); check connection field 'proxy'."
+    return f"{type(exc).__name__}; check connection fields 'host', 'token_url' and 'proxy', and the network."
 
 
 def _raise_for_status(

@@ -230,8 +230,8 @@ def test_opaque_user_token_is_assumed_valid_for_the_documented_default(clock):
         (requests.exceptions.ConnectTimeout, MdspTimeoutError, "timed out"),
         (requests.exceptions.ReadTimeout, MdspTimeoutError, "timed out"),
         (requests.exceptions.ConnectionError, MdspConnectionError, "Could not reach"),
-        (requests.exceptions.SSLError, MdspConnectionError, "CA bundle"),
-        (requests.exceptions.ProxyError, MdspConnectionError, "proxy"),
+        (requests.exceptions.SSLError, MdspConnectionError, "field 'ca_bundle'"),
+        (requests.exceptions.ProxyError, MdspConnectionError, "field 'proxy'"),
     ],
 )
 def test_network_errors_name_the_host(requests_mock, session, exc, expected, hint):
