@@ -39,7 +39,7 @@ def records_source(records: Any, input_path: str | None) -> Iterable[Mapping[str
     :raises MdspConfigError: neither or both given, or ``records`` of an unusable shape.
     """
     if isinstance(records, str):
-        records = _json_text(records) if records.strip() else None
+        records = _json_text(records, "records") if records.strip() else None
     if isinstance(records, Mapping):
         if isinstance(records.get("data"), list):
             records = records["data"]
@@ -60,14 +60,15 @@ def records_source(records: Any, input_path: str | None) -> Iterable[Mapping[str
     return records
 
 
-def _json_text(text: str) -> Any:
+def _json_text(text: str, field: str) -> Any:
+    """Parse a parameter that a Jinja template rendered to text (no ``render_template_as_native_obj``)."""
     try:
         return json.loads(text)
     except ValueError:
         raise MdspConfigError(
-            "records rendered to text that is not JSON; set render_template_as_native_obj=True on the DAG, or "
+            f"{field} rendered to text that is not JSON; set render_template_as_native_obj=True on the DAG, or "
             "pass the upstream task's output (an XComArg) instead of a Jinja string",
-            field="records",
+            field=field,
         ) from None
 
 
@@ -321,16 +322,7 @@ class MdspWriteTimeSeriesMultiOperator(MdspBaseOperator):
 
 def _items_list(items: Any) -> list[Mapping[str, Any]]:
     if isinstance(items, str):
-        import json
-
-        try:
-            items = json.loads(items)
-        except ValueError:
-            raise MdspConfigError(
-                "items rendered to text that is not JSON; set render_template_as_native_obj=True on the DAG "
-                "or pass an XComArg",
-                field="items",
-            ) from None
+        items = _json_text(items, "items")
     if isinstance(items, Mapping) or not isinstance(items, Iterable):
         raise MdspConfigError("items must be a list of {entityId, propertySetName, data} dicts", field="items")
     out = list(items)

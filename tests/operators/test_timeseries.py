@@ -239,6 +239,12 @@ def test_multi_items_must_name_their_pair(gateway):
     assert err.value.field == "items"
 
 
+def test_multi_items_rendered_to_text_name_the_fix(gateway):
+    with pytest.raises(MdspConfigError, match="render_template_as_native_obj") as err:
+        MdspWriteTimeSeriesMultiOperator(task_id="m", items="{{ not rendered natively }}").execute({})
+    assert err.value.field == "items"
+
+
 def test_times_in_summaries_are_utc_milliseconds(gateway, requests_mock):
     requests_mock.get(URL, json=[])
     start = datetime(2026, 5, 1, 2, tzinfo=timezone(timedelta(hours=2)))
