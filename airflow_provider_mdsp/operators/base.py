@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 #: Window used by a run that has no data interval (a manual run without a logical date, or a
 #: ``CronTriggerTimetable`` run whose interval is empty): the ``lookback`` before the run's time.
 DEFAULT_LOOKBACK = timedelta(days=1)
+#: Extra time Airflow grants a deferral beyond ``timeout``, so the trigger's own deadline (with a
+#: clear message) normally ends the wait rather than Airflow's deferral timeout.
+DEFERRAL_GRACE = timedelta(minutes=1)
 
 
 def default_deferrable() -> bool:

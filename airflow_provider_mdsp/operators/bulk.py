@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator, default_deferrable
+from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -27,8 +27,6 @@ STATE_KEY = "mdsp_bulk_import_job_id"
 XCOM_KEY = "job_id"
 #: Default longest wait for a job. Jobs import at most a day of data, up to 1 GB (§8).
 DEFAULT_TIMEOUT = timedelta(hours=6)
-#: Extra time Airflow grants the deferral beyond ``timeout``, so the trigger's deadline ends it first.
-DEFERRAL_GRACE = timedelta(minutes=1)
 
 
 def _sleep(seconds: float) -> None:

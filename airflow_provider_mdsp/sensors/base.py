@@ -20,16 +20,12 @@ except ImportError:  # Airflow 3.1 keeps them in the core package
     from airflow.exceptions import AirflowSensorTimeout, AirflowSkipException  # type: ignore[no-redef]
 
 from airflow_provider_mdsp.exceptions import MdspError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator, default_deferrable, iso, to_utc
+from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable, iso, to_utc
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_mdsp.triggers.base import MdspPollingTrigger
-
-#: Extra time Airflow grants a deferred sensor beyond ``timeout``, so the trigger's own deadline
-#: (with a clear message) normally ends the wait rather than Airflow's deferral timeout.
-DEFERRAL_GRACE = timedelta(minutes=1)
 
 
 def point_in_time(value: Any, context: Mapping[str, Any], name: str) -> str:
