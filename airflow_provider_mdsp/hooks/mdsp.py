@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
 
@@ -69,6 +70,8 @@ class MdspHook(BaseHook):
             raise MdspConfigError(f"Connection {self.mdsp_conn_id!r}: {exc}", field=exc.field) from None
         for secret in config.credentials.secrets:
             _mask(secret)
+        # The masker hides extras by key name ("token", "secret" …), and "proxy" is not one of them.
+        _mask(urlsplit(config.settings.proxy or "").password)
         return config
 
     def get_conn(self) -> MdspClient:

@@ -66,6 +66,20 @@ def test_tokens_and_secrets_are_masked_in_logs(conn, requests_mock):
     assert SECRET not in str(redact(f"secret {SECRET}"))
 
 
+def test_a_proxy_password_is_masked_in_logs(mdsp_connection, requests_mock):
+    from airflow.sdk._shared.secrets_masker import redact
+
+    proxy_password = "proxy-password-that-must-never-show"
+    conn = mdsp_connection(
+        host=GATEWAY,
+        login="acme-tech",
+        password=SECRET,
+        extra={"tenant": "acme", "proxy": f"http://corp-user:{proxy_password}@proxy.corp:3128"},
+    )
+    assert MdspHook(conn).config.settings.proxy
+    assert proxy_password not in str(redact(f"proxy {proxy_password}"))
+
+
 def test_failures_never_show_secret_or_token(conn, requests_mock, caplog):
     caplog.set_level(logging.DEBUG)
     requests_mock.post(
