@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.operators.base import iso
 from airflow_provider_mdsp.operators.formats import OUTPUT_FORMATS, storage_path, writer_for
 
 __all__ = [
@@ -228,7 +229,10 @@ class TimeRange:
 
     def summary(self) -> dict[str, str | None]:
         """Return ``{"first_time", "last_time"}`` (``None`` when no record had a time)."""
-        return {"first_time": _iso(self.first), "last_time": _iso(self.last)}
+        return {
+            "first_time": None if self.first is None else iso(self.first),
+            "last_time": None if self.last is None else iso(self.last),
+        }
 
 
 def _uniform_utc(texts: list[str]) -> bool:
@@ -247,9 +251,3 @@ def _parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
