@@ -102,10 +102,15 @@ def test_every_time_series_operator_maps_over_assets(operator):
 
 def test_other_operators_map_too():
     with dag():
-        MdspApiOperator.partial(task_id="api").expand(endpoint=["/a", "/b"])
-        MdspListAssetsOperator.partial(task_id="list").expand(type_id=["acme.Pump", "acme.Motor"])
-        MdspUpdateAssetOperator.partial(task_id="u", changes={"x": 1}).expand(asset_id=[PUMP, PUMP2])
-        MdspWriteTimeSeriesMultiOperator.partial(task_id="multi").expand(items=[[], []])
+        api = MdspApiOperator.partial(task_id="api").expand(endpoint=["/a", "/b"])
+        listing = MdspListAssetsOperator.partial(task_id="list").expand(type_id=["acme.Pump", "acme.Motor"])
+        update = MdspUpdateAssetOperator.partial(task_id="u", changes={"x": 1}).expand(asset_id=[PUMP, PUMP2])
+        multi = MdspWriteTimeSeriesMultiOperator.partial(task_id="multi").expand(items=[[], []])
+    assert api.unmap({"endpoint": "/b"}).endpoint == "/b"
+    assert listing.unmap({"type_id": "acme.Motor"}).type_id == "acme.Motor"
+    unmapped = update.unmap({"asset_id": PUMP2})
+    assert (unmapped.asset_id, unmapped.changes) == (PUMP2, {"x": 1})
+    assert multi.unmap({"items": []}).items == []
 
 
 # --- Airflow assets ------------------------------------------------------------------------------
