@@ -168,6 +168,33 @@ class MdspTokenExpiredError(MdspAuthError):
     """A user token passed through the connection has expired and cannot be renewed here."""
 
 
+class MdspPartialWriteError(MdspError):
+    """Some asset/aspect pairs of a multi-entity write were refused; every error is listed.
+
+    :param summary: the write summary, with ``errors``.
+    """
+
+    def __init__(self, summary: Mapping[str, Any]) -> None:
+        self.summary = dict(summary)
+        self.errors = list(summary.get("errors") or [])
+        lines = "; ".join(
+            f"{e.get('entityId')}/{e.get('propertySetName')}: HTTP {e.get('status')} {e.get('message')}"
+            for e in self.errors
+        )
+        super().__init__(
+            f"{len(self.errors)} asset/aspect pair(s) were not written ({lines}). {summary.get('records')} records "
+            "were accepted. Set fail_on_partial_errors=False to let the task succeed and read the errors from XCom."
+        )
+
+
+class MdspJobFailedError(MdspError):
+    """A long-running Insights Hub job (a TS Bulk import) ended in ERROR; the message is the job's."""
+
+
+class MdspWaitTimeoutError(MdspError, TimeoutError):
+    """An operator stopped waiting for a job at its ``timeout``; the job itself may still finish."""
+
+
 _STATUS_CLASSES: dict[int, type[MdspApiError]] = {
     400: MdspBadRequestError,
     401: MdspUnauthorizedError,

@@ -6,7 +6,7 @@ the token endpoint and the API calls, so a proxy or CA bundle applies to both (u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
@@ -47,7 +47,8 @@ class ClientSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     verify: bool | str = True
-    proxy: str | None = None
+    # Hidden from repr: a proxy URL may carry a user and password.
+    proxy: str | None = field(default=None, repr=False)
     max_retries: int = DEFAULT_MAX_RETRIES
     max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
     backoff_base: float = DEFAULT_BACKOFF_BASE

@@ -148,8 +148,8 @@ class MdspBulkImportOperator(MdspBaseOperator):
         return self._finish(context, event)
 
     def _finish(self, context: Context, event: Mapping[str, Any] | None) -> dict[str, Any]:
+        from airflow_provider_mdsp.exceptions import MdspWaitTimeoutError
         from airflow_provider_mdsp.triggers.base import SUCCESS, result_from_event
-        from airflow_provider_mdsp.triggers.checks import MdspWaitTimeoutError
 
         if isinstance(event, Mapping) and (event.get("status") == SUCCESS or event.get("job_failed")):
             forget_job_id(context)  # the job ended: a later run imports anew

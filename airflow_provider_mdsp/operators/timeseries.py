@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations
-from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError
+from airflow_provider_mdsp.exceptions import MdspConfigError, MdspPartialWriteError
 from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, iso, resolve_window
 from airflow_provider_mdsp.operators.formats import iter_records_file
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
@@ -94,25 +94,6 @@ def count_requests(client: Any, method: str) -> Iterator[_Counter]:
         yield counter
     finally:
         hooks.remove(hook)
-
-
-class MdspPartialWriteError(MdspError):
-    """Some asset/aspect pairs of a multi-entity write were refused; every error is listed.
-
-    :param summary: the write summary, with ``errors``.
-    """
-
-    def __init__(self, summary: Mapping[str, Any]) -> None:
-        self.summary = dict(summary)
-        self.errors = list(summary.get("errors") or [])
-        lines = "; ".join(
-            f"{e.get('entityId')}/{e.get('propertySetName')}: HTTP {e.get('status')} {e.get('message')}"
-            for e in self.errors
-        )
-        super().__init__(
-            f"{len(self.errors)} asset/aspect pair(s) were not written ({lines}). {summary.get('records')} records "
-            "were accepted. Set fail_on_partial_errors=False to let the task succeed and read the errors from XCom."
-        )
 
 
 class MdspReadTimeSeriesOperator(MdspBaseOperator):

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_mdsp.client.timeutil import format_time, to_datetime
-from airflow_provider_mdsp.exceptions import MdspError
-from airflow_provider_mdsp.triggers.checks import MdspJobFailedError
+from airflow_provider_mdsp.exceptions import MdspError, MdspJobFailedError
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.hooks.mdsp import MdspHook

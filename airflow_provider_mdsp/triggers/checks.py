@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_mdsp.client.bulk import FINAL_STATES
 from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict
 from airflow_provider_mdsp.client.timeutil import format_time, to_datetime, utcnow
-from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError
+from airflow_provider_mdsp.exceptions import MdspConfigError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -32,14 +32,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_MATCHES = 100
 #: Events per page of the event check; the service's documented maximum (§6).
 EVENT_PAGE_SIZE = 100
-
-
-class MdspJobFailedError(MdspError):
-    """A long-running Insights Hub job (a TS Bulk import) ended in ERROR; the message is the job's."""
-
-
-class MdspWaitTimeoutError(MdspError, TimeoutError):
-    """An operator stopped waiting for a job at its ``timeout``; the job itself may still finish."""
 
 
 def compose_event_filter(

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from airflow_provider_mdsp.exceptions import MdspJobFailedError, MdspWaitTimeoutError
 from airflow_provider_mdsp.operators import bulk
 from airflow_provider_mdsp.operators.bulk import STATE_KEY, MdspBulkImportOperator
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
-from airflow_provider_mdsp.triggers.checks import MdspJobFailedError, MdspWaitTimeoutError
 from tests.sensors.helpers import ASSET, BULK, TaskDeferred, connect, context
 from tests.triggers.test_triggers import first_event
 

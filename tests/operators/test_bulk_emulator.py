@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_mdsp.exceptions import MdspJobFailedError
 from airflow_provider_mdsp.hooks.mdsp import MdspHook
 from airflow_provider_mdsp.operators.bulk import MdspBulkImportOperator
 from airflow_provider_mdsp.operators.files import MdspUploadFileOperator
 from airflow_provider_mdsp.sensors.bulk import MdspBulkImportJobSensor
-from airflow_provider_mdsp.triggers.checks import MdspJobFailedError
 from tests.sensors.helpers import TaskDeferred, live_emulator
 from tests.triggers.test_triggers import first_event
 

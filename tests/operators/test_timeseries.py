@@ -7,9 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.exceptions import MdspConfigError, MdspPartialWriteError
 from airflow_provider_mdsp.operators.timeseries import (
-    MdspPartialWriteError,
     MdspReadTimeSeriesOperator,
     MdspWriteTimeSeriesMultiOperator,
     MdspWriteTimeSeriesOperator,

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from airflow.sdk import PokeReturnValue
 
+from airflow_provider_mdsp.exceptions import MdspJobFailedError
 from airflow_provider_mdsp.sensors.bulk import MdspBulkImportJobSensor
 from airflow_provider_mdsp.sensors.events import DEFAULT_MAX_MATCHES, MdspEventSensor
 from airflow_provider_mdsp.sensors.timeseries import MdspTimeSeriesSensor, variable_list
 from airflow_provider_mdsp.triggers import checks
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
-from airflow_provider_mdsp.triggers.checks import MdspJobFailedError
 from airflow_provider_mdsp.triggers.events import MdspEventTrigger
 from airflow_provider_mdsp.triggers.timeseries import MdspTimeSeriesTrigger
 from tests.sensors.helpers import (
