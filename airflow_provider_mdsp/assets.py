@@ -20,6 +20,7 @@ imported by the providers manager: it stays free of Airflow imports at module le
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
@@ -160,11 +161,14 @@ class AssetDeclarations:
 
     :param operator: the operator, after ``BaseOperator.__init__``.
     :param gateway_host: host for the URIs; ``None`` to use the connection's gateway at run time.
+    :param make: builds the asset of one ``(asset id, aspect or file path)`` pair:
+        :func:`timeseries_asset` (default) or :func:`file_asset`.
     """
 
-    def __init__(self, operator: Any, gateway_host: str | None) -> None:
+    def __init__(self, operator: Any, gateway_host: str | None, make: Callable[..., Asset] = timeseries_asset) -> None:
         self.operator = operator
         self.gateway_host = gateway_host
+        self.make = make
         self.alias: Any = None
         self.declared: list[Any] = []
 
@@ -173,7 +177,7 @@ class AssetDeclarations:
         mapped = getattr(self.operator, "_BaseOperator__from_mapped", False)
         if not self.gateway_host or mapped or pairs is None or not all(is_literal(*p) for p in pairs):
             return None
-        return [timeseries_asset(self.gateway_host, a, b) for a, b in pairs]
+        return [self.make(self.gateway_host, a, b) for a, b in pairs]
 
     def declare_read(self, pairs: list[tuple[Any, Any]] | None) -> None:
         """Add the assets read to ``inlets`` when they are known at parse time (lineage only)."""
@@ -211,4 +215,4 @@ class AssetDeclarations:
             return
         host = self.gateway_host or self.operator.hook.config.settings.gateway_url
         for asset_id, aspect in pairs:
-            events[self.alias].add(timeseries_asset(host, asset_id, aspect), extra=dict(extra or {}))
+            events[self.alias].add(self.make(host, asset_id, aspect), extra=dict(extra or {}))

@@ -11,6 +11,7 @@ import mimetypes
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_mdsp.assets import AssetDeclarations, file_asset
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError
 from airflow_provider_mdsp.operators.base import MdspBaseOperator
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
@@ -56,6 +57,9 @@ class MdspUploadFileOperator(MdspBaseOperator):
         ``If-Match``); when ``False`` an existing file makes the service refuse the upload.
     :param part_size: bytes per part of a multipart upload (at least 5 MB); the client's default
         (8 MB) when ``None``.
+    :param gateway_host: gateway host of the Airflow asset ``mdsp://<host>/<entity>/files/<path>``:
+        with literal ids it is declared in ``outlets`` at parse time, otherwise it is emitted at run
+        time through an ``AssetAlias`` (host then defaults to the connection's gateway).
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
@@ -79,6 +83,7 @@ class MdspUploadFileOperator(MdspBaseOperator):
         description: str | None = None,
         overwrite: bool = False,
         part_size: int | None = None,
+        gateway_host: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -90,6 +95,8 @@ class MdspUploadFileOperator(MdspBaseOperator):
         self.description = description
         self.overwrite = overwrite
         self.part_size = part_size
+        self._assets = AssetDeclarations(self, gateway_host, make=file_asset)
+        self._assets.declare_written([(entity_id, file_path)])
 
     def source_uri(self) -> str:
         """Return the one source given, as a URI or local path."""
@@ -132,7 +139,9 @@ class MdspUploadFileOperator(MdspBaseOperator):
                 f"{remote} already exists on asset {self.entity_id} ({exc.message}); set overwrite=True to replace it",
                 field="overwrite",
             ) from exc
-        return {k: stored.get(k) for k in ("entityId", "path", "size", "etag", "parts")}
+        result = {k: stored.get(k) for k in ("entityId", "path", "size", "etag", "parts")}
+        self._assets.emit(context, [(self.entity_id, remote)], extra={"size": result["size"]})
+        return result
 
 
 def current_etag(files: FilesClient, entity_id: str, file_path: str) -> str | None:
@@ -159,16 +168,21 @@ class MdspDownloadFileOperator(MdspBaseOperator):
     :param entity_id: the asset id (templated).
     :param file_path: the path under the asset (templated).
     :param output_path: where to write, any ``ObjectStoragePath`` URI or local path (templated).
+    :param gateway_host: gateway host of the Airflow asset ``mdsp://<host>/<entity>/files/<path>``
+        declared in ``inlets`` when the ids are literal (lineage).
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "entity_id", "file_path", "output_path")
 
-    def __init__(self, *, entity_id: str, file_path: str, output_path: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *, entity_id: str, file_path: str, output_path: str, gateway_host: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.entity_id = entity_id
         self.file_path = file_path
         self.output_path = output_path
+        AssetDeclarations(self, gateway_host, make=file_asset).declare_read([(entity_id, file_path)])
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Stream the file into ``output_path`` and return the path and size."""

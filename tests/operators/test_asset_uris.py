@@ -59,3 +59,26 @@ def test_gateway_host_drops_scheme_user_and_default_port():
     assert gateway_host("http://127.0.0.1:53211") == "127.0.0.1:53211"
     with pytest.raises(ValueError):
         gateway_host("")
+
+
+def test_file_operators_declare_their_files_as_assets():
+    from airflow.sdk import AssetAlias
+
+    from airflow_provider_mdsp.assets import file_asset_uri
+    from airflow_provider_mdsp.operators.files import MdspDownloadFileOperator, MdspUploadFileOperator
+
+    host = "gateway.eu1.mindsphere.io"
+    uri = file_asset_uri(host, "a" * 32, "reports/day.csv")
+    assert uri == f"mdsp://{host}/{'a' * 32}/files/reports/day.csv"
+    upload = MdspUploadFileOperator(
+        task_id="up", entity_id="a" * 32, file_path="reports/day.csv", local_path="/tmp/x", gateway_host=host
+    )
+    assert [o.uri for o in upload.outlets] == [uri]
+    download = MdspDownloadFileOperator(
+        task_id="down", entity_id="a" * 32, file_path="reports/day.csv", output_path="/tmp/x", gateway_host=host
+    )
+    assert [i.uri for i in download.inlets] == [uri]
+    templated = MdspUploadFileOperator(
+        task_id="up2", entity_id="a" * 32, file_path="reports/{{ ds }}.csv", local_path="/tmp/x"
+    )
+    assert [type(o) for o in templated.outlets] == [AssetAlias]  # the concrete file is known at run time

@@ -35,7 +35,29 @@ def test_operator_tour_runs_every_task_and_returns_small_summaries(airflow_dags,
     assert local.read_text().startswith("day,start,end,peak_c")
     assert downloaded["bytes"] == local.stat().st_size
 
+    assert file_asset_events(run, emulator_connection.url, ids["Pump-B1-1"], "tour/import.json") == ["upload_records"]
+
     (submitted,) = xcom_values(run, "submit_import")
     assert submitted["status"] == "SUBMITTED"
     (done,) = xcom_values(run, "import_done")
     assert (done["job_id"], done["status"]) == (submitted["job_id"], "SUCCESS")
+
+
+def file_asset_events(run, gateway: str, entity_id: str, file_path: str) -> list[str]:
+    """Return the tasks of ``run`` that emitted an asset event for an IoT File file."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from airflow_provider_mdsp.assets import file_asset_uri
+
+    with create_session() as session:
+        asset = session.scalars(
+            select(AssetModel.id).where(AssetModel.uri == file_asset_uri(gateway, entity_id, file_path))
+        )
+        events = session.scalars(
+            select(AssetEvent.source_task_id).where(
+                AssetEvent.asset_id == asset.one(), AssetEvent.source_run_id == run.run_id
+            )
+        )
+        return list(events.all())
