@@ -16,7 +16,8 @@ import uuid
 from typing import Any
 
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError, check_if_match
-from .types import TypeRegistry, merge_patch
+from .documents import NO_MATCH, merge_patch, next_etag
+from .types import TypeRegistry
 
 ROOT_TYPE = "core.basicenterprise"
 DEFAULT_TIMEZONE = "UTC"  # gap: the real default time zone is not in the reference
@@ -63,7 +64,7 @@ class AssetBackend:
         """
         found = self.assets.get(asset_id)
         if found is None:
-            raise ApiError(404, f"Asset '{asset_id}' not found", "mdsp.core.assetmanagement.noMatch")
+            raise ApiError(404, f"Asset '{asset_id}' not found", NO_MATCH)
         return found
 
     def all(self) -> list[dict[str, Any]]:
@@ -98,8 +99,7 @@ class AssetBackend:
         :param body: the full asset document
         :param if_match: current etag
         """
-        current = self.get(asset_id)
-        check_if_match(current["etag"], if_match, self.stale_status, f"asset '{asset_id}'")
+        current = self._current(asset_id, if_match)
         if not isinstance(body, dict) or not body.get("name"):
             raise ApiError(400, "Asset field 'name' is required", MISSING_BODY)
         return self._store(current, body)
@@ -111,8 +111,7 @@ class AssetBackend:
         :param patch: the patch
         :param if_match: current etag
         """
-        current = self.get(asset_id)
-        check_if_match(current["etag"], if_match, self.stale_status, f"asset '{asset_id}'")
+        current = self._current(asset_id, if_match)
         if not isinstance(patch, dict):
             raise ApiError(400, "A merge patch must be a JSON object", INVALID_BODY)
         return self._store(current, merge_patch(current, patch))
@@ -123,8 +122,7 @@ class AssetBackend:
         :param asset_id: its id
         :param if_match: current etag
         """
-        current = self.get(asset_id)
-        check_if_match(current["etag"], if_match, self.stale_status, f"asset '{asset_id}'")
+        self._current(asset_id, if_match)
         if asset_id == self.root_id:
             raise ApiError(400, "The root asset cannot be deleted")
         doomed = self._subtree(asset_id)
@@ -139,8 +137,7 @@ class AssetBackend:
         :param new_parent_id: the new parent
         :param if_match: current etag
         """
-        current = self.get(asset_id)
-        check_if_match(current["etag"], if_match, self.stale_status, f"asset '{asset_id}'")
+        current = self._current(asset_id, if_match)
         if not isinstance(new_parent_id, str):
             raise ApiError(400, "Field 'newParentId' is required", MISSING_BODY)
         self.get(new_parent_id)
@@ -148,7 +145,7 @@ class AssetBackend:
             raise ApiError(400, "An asset cannot be moved below itself")
         self._check_unique_name(current["name"], new_parent_id, asset_id)
         current["parentId"] = new_parent_id
-        current["etag"] = str(int(current["etag"]) + 1)
+        current["etag"] = next_etag(current["etag"])
         return current
 
     def aspects(self, asset_id: str) -> list[dict[str, Any]]:
@@ -216,7 +213,7 @@ class AssetBackend:
                 raise ApiError(400, f"Asset field '{key}' cannot be changed", INVALID_BODY)
         self._check_unique_name(body["name"], current["parentId"], current["assetId"])
         updated = self._document(current["assetId"], {**current, **body}, current["parentId"])
-        updated["etag"] = str(int(current["etag"]) + 1)
+        updated["etag"] = next_etag(current["etag"])
         self.assets[current["assetId"]] = updated
         return updated
 
@@ -248,6 +245,11 @@ class AssetBackend:
             "sharing": {"modes": []},
             "etag": body.get("etag", "0") if asset_id in self.assets else "0",
         }
+
+    def _current(self, asset_id: str, if_match: str | None) -> dict[str, Any]:
+        current = self.get(asset_id)
+        check_if_match(current["etag"], if_match, self.stale_status, f"asset '{asset_id}'")
+        return current
 
     def _check_unique_name(self, name: str, parent_id: str | None, own_id: str | None) -> None:
         for a in self.assets.values():

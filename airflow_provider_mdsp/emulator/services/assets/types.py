@@ -6,33 +6,16 @@ Not emulated: ``PATCH /assettypes/{id}/variables``, file assignments on types, s
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
-from ...errors import INVALID_BODY, ApiError, check_if_match
+from ...errors import INVALID_BODY, ApiError
+from .documents import EtagDocuments
 
 TYPE_ID = re.compile(r"^[A-Za-z0-9_.]{1,128}$")
 DATA_TYPES = {"BOOLEAN", "INT", "LONG", "DOUBLE", "STRING", "TIMESTAMP", "BIG_STRING"}
 MAX_LENGTH = {"STRING": 255, "BIG_STRING": 100_000}
 CORE_TYPES = ("core.basicasset", "core.basicenterprise", "core.basicsite", "core.basicarea")
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """Apply an RFC 7396 JSON merge patch.
-
-    :param target: the current document
-    :param patch: the patch (``null`` removes a key)
-    """
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 def _variable(v: Any, where: str, with_quality: bool) -> dict[str, Any]:
@@ -68,13 +51,22 @@ class TypeRegistry:
 
     def __init__(self, tenant: str, stale_status: int) -> None:
         self.tenant = tenant
-        self.stale_status = stale_status
-        self.aspect_types: dict[str, dict[str, Any]] = {}
-        self.asset_types: dict[str, dict[str, Any]] = {}
+        self._aspects = EtagDocuments("Aspect type", stale_status, self._aspect_type)
+        self._assets = EtagDocuments("Asset type", stale_status, self._asset_type)
         for type_id in CORE_TYPES:
             parent = None if type_id == "core.basicasset" else "core.basicasset"
             body = {"name": type_id.split(".")[1], "parentTypeId": parent, "instantiable": True}
             self.asset_types[type_id] = self._asset_type(type_id, body, "0", tenant_id="core")
+
+    @property
+    def aspect_types(self) -> dict[str, dict[str, Any]]:
+        """Aspect types by id."""
+        return self._aspects.items
+
+    @property
+    def asset_types(self) -> dict[str, dict[str, Any]]:
+        """Asset types by id, the core types included."""
+        return self._assets.items
 
     # -- aspect types ---------------------------------------------------------------------
     def get_aspect_type(self, type_id: str) -> dict[str, Any]:
@@ -83,10 +75,7 @@ class TypeRegistry:
         :param type_id: its id
         :raises ApiError: 404
         """
-        found = self.aspect_types.get(type_id)
-        if found is None:
-            raise ApiError(404, f"Aspect type '{type_id}' not found", "mdsp.core.assetmanagement.noMatch")
-        return found
+        return self._aspects.get(type_id)
 
     def put_aspect_type(
         self, type_id: str, body: Any, if_match: str | None, if_none_match: str | None
@@ -99,16 +88,7 @@ class TypeRegistry:
         :param if_none_match: ``*`` forces create-only
         """
         self._check_custom_id(type_id)
-        existing = self.aspect_types.get(type_id)
-        if existing is not None:
-            if if_none_match == "*":
-                raise ApiError(self.stale_status, f"Aspect type '{type_id}' already exists")
-            check_if_match(existing["etag"], if_match, self.stale_status, f"aspect type '{type_id}'")
-            etag = str(int(existing["etag"]) + 1)
-        else:
-            etag = "0"
-        self.aspect_types[type_id] = self._aspect_type(type_id, body, etag)
-        return self.aspect_types[type_id], existing is None
+        return self._aspects.put(type_id, body, if_match, if_none_match)
 
     def patch_aspect_type(self, type_id: str, patch: Any, if_match: str | None) -> dict[str, Any]:
         """Merge-patch an aspect type.
@@ -117,11 +97,7 @@ class TypeRegistry:
         :param patch: RFC 7396 patch
         :param if_match: current etag
         """
-        existing = self.get_aspect_type(type_id)
-        check_if_match(existing["etag"], if_match, self.stale_status, f"aspect type '{type_id}'")
-        merged = merge_patch(existing, patch)
-        self.aspect_types[type_id] = self._aspect_type(type_id, merged, str(int(existing["etag"]) + 1))
-        return self.aspect_types[type_id]
+        return self._aspects.patch(type_id, patch, if_match)
 
     def delete_aspect_type(self, type_id: str, if_match: str | None) -> None:
         """Delete an aspect type that no asset type uses.
@@ -129,8 +105,7 @@ class TypeRegistry:
         :param type_id: its id
         :param if_match: current etag
         """
-        existing = self.get_aspect_type(type_id)
-        check_if_match(existing["etag"], if_match, self.stale_status, f"aspect type '{type_id}'")
+        self._aspects.current(type_id, if_match)
         users = [t["id"] for t in self.asset_types.values() if any(a["aspectTypeId"] == type_id for a in t["aspects"])]
         if users:
             raise ApiError(409, f"Aspect type '{type_id}' is used by asset type(s) {users}")
@@ -161,10 +136,7 @@ class TypeRegistry:
         :param type_id: its id
         :raises ApiError: 404
         """
-        found = self.asset_types.get(type_id)
-        if found is None:
-            raise ApiError(404, f"Asset type '{type_id}' not found", "mdsp.core.assetmanagement.noMatch")
-        return found
+        return self._assets.get(type_id)
 
     def put_asset_type(
         self, type_id: str, body: Any, if_match: str | None, if_none_match: str | None
@@ -177,16 +149,7 @@ class TypeRegistry:
         :param if_none_match: ``*`` forces create-only
         """
         self._check_custom_id(type_id)
-        existing = self.asset_types.get(type_id)
-        if existing is not None:
-            if if_none_match == "*":
-                raise ApiError(self.stale_status, f"Asset type '{type_id}' already exists")
-            check_if_match(existing["etag"], if_match, self.stale_status, f"asset type '{type_id}'")
-            etag = str(int(existing["etag"]) + 1)
-        else:
-            etag = "0"
-        self.asset_types[type_id] = self._asset_type(type_id, body, etag)
-        return self.asset_types[type_id], existing is None
+        return self._assets.put(type_id, body, if_match, if_none_match)
 
     def patch_asset_type(self, type_id: str, patch: Any, if_match: str | None) -> dict[str, Any]:
         """Merge-patch an asset type.
@@ -196,11 +159,7 @@ class TypeRegistry:
         :param if_match: current etag
         """
         self._check_custom_id(type_id)
-        existing = self.get_asset_type(type_id)
-        check_if_match(existing["etag"], if_match, self.stale_status, f"asset type '{type_id}'")
-        merged = merge_patch(existing, patch)
-        self.asset_types[type_id] = self._asset_type(type_id, merged, str(int(existing["etag"]) + 1))
-        return self.asset_types[type_id]
+        return self._assets.patch(type_id, patch, if_match)
 
     def delete_asset_type(self, type_id: str, if_match: str | None, in_use: bool) -> None:
         """Delete an asset type no asset and no other type uses.
@@ -210,8 +169,7 @@ class TypeRegistry:
         :param in_use: whether an asset has this type
         """
         self._check_custom_id(type_id)
-        existing = self.get_asset_type(type_id)
-        check_if_match(existing["etag"], if_match, self.stale_status, f"asset type '{type_id}'")
+        self._assets.current(type_id, if_match)
         children = [t for t in self.asset_types.values() if t.get("parentTypeId") == type_id]
         if in_use or children:
             raise ApiError(409, f"Asset type '{type_id}' is still used by assets or child types")
