@@ -9,12 +9,13 @@ they exist (the Spring HATEOAS rule).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.requests import Request
 
 from .errors import ApiError
+from .filters import Special, compile_filter
 from .wire import query_int, url_with
 
 # Gap: the real maximum page size of Asset Management is not documented (2000 is assumed).
@@ -103,3 +104,36 @@ def spring_page(
     body["page"] = {"size": size, "totalElements": total, "totalPages": total_pages, "number": page}
     body["_links"] = links
     return body
+
+
+def filtered_page(
+    request: Request,
+    embedded_key: str,
+    default_size: int,
+    source: Callable[[], Iterable[dict[str, Any]]],
+    *,
+    max_size: int = MAX_PAGE_SIZE,
+    special: dict[str, Special] | None = None,
+    render: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
+    sort_by_default: bool = True,
+) -> dict[str, Any]:
+    """Answer a listing: read paging, apply ``filter``, sort (by ``name`` by default) and cut a page.
+
+    Paging and filter are checked before ``source`` runs, so their 400s come before its 404.
+
+    :param request: the request
+    :param embedded_key: key under ``_embedded``
+    :param default_size: ``size`` when absent
+    :param source: returns every resource of the listing
+    :param max_size: largest ``size`` allowed
+    :param special: extra filter operators (see :func:`~.filters.compile_filter`)
+    :param render: turns a stored resource into its wire form
+    :param sort_by_default: ``False`` keeps the stored order unless ``sort`` is given
+    """
+    page, size = page_params(request, default_size, max_size)
+    predicate, _ = compile_filter(request.query_params.get("filter"), special)
+    items = [i for i in source() if predicate(i)]
+    sort = request.query_params.get("sort")
+    if sort or sort_by_default:
+        items = sort_items(items, sort, "name")
+    return spring_page(request, items, page, size, embedded_key, render)

@@ -94,6 +94,22 @@ def etag_value(raw: str | None) -> str | None:
     return value.strip('"')
 
 
+def if_match(request: Request) -> str | None:
+    """Return the request's ``If-Match`` value, normalised by :func:`etag_value`.
+
+    :param request: the request
+    """
+    return etag_value(request.headers.get("if-match"))
+
+
+def if_none_match(request: Request) -> str | None:
+    """Return the request's ``If-None-Match`` value, normalised by :func:`etag_value`.
+
+    :param request: the request
+    """
+    return etag_value(request.headers.get("if-none-match"))
+
+
 async def read_json(request: Request) -> Any:
     """Parse the request body as JSON.
 
@@ -143,6 +159,6 @@ def single(request: Request, resource: dict[str, Any], body: Any, status: int = 
     """
     etag = str(resource["etag"])
     headers = {"ETag": f'"{etag}"'}
-    if request.method == "GET" and etag_value(request.headers.get("if-none-match")) == etag:
+    if request.method == "GET" and if_none_match(request) == etag:
         return Response(status_code=304, headers=headers)
     return json_response(body, status, headers)

@@ -17,10 +17,8 @@ from starlette.responses import Response
 
 from ...auth import authorized_backend
 from ...errors import json_response
-from ...filters import compile_filter
-from ...paging import page_params, sort_items, spring_page
-from ...wire import base_url, etag_value, read_json, single
-from .models import AssetBackend
+from ...paging import filtered_page
+from ...wire import base_url, if_match, read_json, single
 
 router = APIRouter(prefix="/api/assetmanagement/v3")
 PREFIX = "/api/assetmanagement/v3"
@@ -57,21 +55,19 @@ def render_asset(request: Request, asset: dict[str, Any]) -> dict[str, Any]:
     return {**asset, "_links": asset_links(request, asset)}
 
 
-def _asset_filter(assets: AssetBackend, request: Request) -> Any:
-    predicate, _ = compile_filter(
-        request.query_params.get("filter"), {"hasType": lambda item, value: assets.has_type(item, value)}
-    )
-    return predicate
-
-
 @router.get("/assets")
 async def list_assets(request: Request) -> Response:
     """List assets (Spring paging, JSON filter, sort)."""
     assets = authorized_backend(request, "am.r").assets
-    page, size = page_params(request, DEFAULT_PAGE_SIZE)
-    predicate = _asset_filter(assets, request)
-    items = sort_items([a for a in assets.all() if predicate(a)], request.query_params.get("sort"), "name")
-    return json_response(spring_page(request, items, page, size, "assets", lambda a: render_asset(request, a)))
+    body = filtered_page(
+        request,
+        "assets",
+        DEFAULT_PAGE_SIZE,
+        assets.all,
+        special={"hasType": assets.has_type},
+        render=lambda a: render_asset(request, a),
+    )
+    return json_response(body)
 
 
 @router.post("/assets")
@@ -101,7 +97,7 @@ async def get_asset(request: Request, asset_id: str) -> Response:
 async def replace_asset(request: Request, asset_id: str) -> Response:
     """Replace an asset (``If-Match`` required)."""
     assets = authorized_backend(request, "am.w").assets
-    asset = assets.replace(asset_id, await read_json(request), etag_value(request.headers.get("if-match")))
+    asset = assets.replace(asset_id, await read_json(request), if_match(request))
     return single(request, asset, render_asset(request, asset))
 
 
@@ -109,7 +105,7 @@ async def replace_asset(request: Request, asset_id: str) -> Response:
 async def patch_asset(request: Request, asset_id: str) -> Response:
     """Merge-patch an asset (``application/merge-patch+json``, ``If-Match`` required)."""
     assets = authorized_backend(request, "am.w").assets
-    asset = assets.patch(asset_id, await read_json(request), etag_value(request.headers.get("if-match")))
+    asset = assets.patch(asset_id, await read_json(request), if_match(request))
     return single(request, asset, render_asset(request, asset))
 
 
@@ -117,7 +113,7 @@ async def patch_asset(request: Request, asset_id: str) -> Response:
 async def delete_asset(request: Request, asset_id: str) -> Response:
     """Delete an asset and its children (``If-Match`` required)."""
     assets = authorized_backend(request, "am.w").assets
-    assets.delete(asset_id, etag_value(request.headers.get("if-match")))
+    assets.delete(asset_id, if_match(request))
     return Response(status_code=204)
 
 
@@ -127,7 +123,7 @@ async def move_asset(request: Request, asset_id: str) -> Response:
     assets = authorized_backend(request, "am.w").assets
     body = await read_json(request)
     new_parent = body.get("newParentId") if isinstance(body, dict) else None
-    asset = assets.move(asset_id, new_parent, etag_value(request.headers.get("if-match")))
+    asset = assets.move(asset_id, new_parent, if_match(request))
     return single(request, asset, render_asset(request, asset))
 
 
@@ -135,19 +131,14 @@ async def move_asset(request: Request, asset_id: str) -> Response:
 async def asset_aspects(request: Request, asset_id: str) -> Response:
     """List the aspects of an asset (paged)."""
     assets = authorized_backend(request, "am.r").assets
-    page, size = page_params(request, DEFAULT_PAGE_SIZE)
-    predicate, _ = compile_filter(request.query_params.get("filter"))
-    items = sort_items([a for a in assets.aspects(asset_id) if predicate(a)], request.query_params.get("sort"), "name")
-    return json_response(spring_page(request, items, page, size, "aspects"))
+    return json_response(filtered_page(request, "aspects", DEFAULT_PAGE_SIZE, lambda: assets.aspects(asset_id)))
 
 
 @router.get("/assets/{asset_id}/variables")
 async def asset_variables(request: Request, asset_id: str) -> Response:
     """List every aspect variable of an asset (paged)."""
     assets = authorized_backend(request, "am.r").assets
-    page, size = page_params(request, DEFAULT_PAGE_SIZE)
-    predicate, _ = compile_filter(request.query_params.get("filter"))
-    items = [v for v in assets.variables(asset_id) if predicate(v)]
-    if request.query_params.get("sort"):
-        items = sort_items(items, request.query_params.get("sort"), "name")
-    return json_response(spring_page(request, items, page, size, "variables"))
+    body = filtered_page(
+        request, "variables", DEFAULT_PAGE_SIZE, lambda: assets.variables(asset_id), sort_by_default=False
+    )
+    return json_response(body)

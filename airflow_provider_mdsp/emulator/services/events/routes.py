@@ -15,9 +15,8 @@ from starlette.responses import Response
 
 from ...auth import authorized_backend
 from ...errors import json_response
-from ...filters import compile_filter
-from ...paging import page_params, sort_items, spring_page
-from ...wire import base_url, etag_value, query_bool, read_json, single
+from ...paging import filtered_page, page_params, sort_items, spring_page
+from ...wire import base_url, if_match, query_bool, read_json, single
 
 PREFIX = "/api/eventmanagement/v3"
 router = APIRouter(prefix=PREFIX)
@@ -63,7 +62,7 @@ async def get_event(request: Request, event_id: str) -> Response:
 async def update_event(request: Request, event_id: str) -> Response:
     """Correct an event (``If-Match`` with the integer etag)."""
     events = authorized_backend(request, "em.w").events
-    event = events.update_event(event_id, await read_json(request), etag_value(request.headers.get("if-match")))
+    event = events.update_event(event_id, await read_json(request), if_match(request))
     return single(request, event, _event(request, event))
 
 
@@ -79,10 +78,15 @@ async def create_event_type(request: Request) -> Response:
 async def list_event_types(request: Request) -> Response:
     """List event types (filter, paging, sort)."""
     events = authorized_backend(request, "em.r").events
-    page, size = page_params(request, DEFAULT_SIZE, MAX_SIZE)
-    predicate, _ = compile_filter(request.query_params.get("filter"))
-    items = sort_items([t for t in events.types.values() if predicate(t)], request.query_params.get("sort"), "name")
-    return json_response(spring_page(request, items, page, size, "eventTypes", lambda t: _event_type(request, t)))
+    body = filtered_page(
+        request,
+        "eventTypes",
+        DEFAULT_SIZE,
+        events.types.values,
+        max_size=MAX_SIZE,
+        render=lambda t: _event_type(request, t),
+    )
+    return json_response(body)
 
 
 @router.get("/eventTypes/{type_id}")
@@ -96,7 +100,7 @@ async def get_event_type(request: Request, type_id: str) -> Response:
 async def patch_event_type(request: Request, type_id: str) -> Response:
     """Update an event type with JSON-patch operations (``If-Match`` required)."""
     events = authorized_backend(request, "em.w").events
-    t = events.patch_type(type_id, await read_json(request), etag_value(request.headers.get("if-match")))
+    t = events.patch_type(type_id, await read_json(request), if_match(request))
     return single(request, t, _event_type(request, t))
 
 
@@ -104,5 +108,5 @@ async def patch_event_type(request: Request, type_id: str) -> Response:
 async def delete_event_type(request: Request, type_id: str) -> Response:
     """Delete a custom event type (``If-Match`` required)."""
     events = authorized_backend(request, "em.w").events
-    events.delete_type(type_id, etag_value(request.headers.get("if-match")))
+    events.delete_type(type_id, if_match(request))
     return Response(status_code=204)

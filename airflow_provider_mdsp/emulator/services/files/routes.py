@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from ...auth import authorized, authorized_backend
 from ...errors import ApiError, json_response
-from ...wire import etag_value, query_bool, query_int
+from ...wire import if_match, query_bool, query_int
 
 router = APIRouter(prefix="/api/iotfile/v3")
 DEFAULT_LIMIT = 500  # §7
@@ -26,7 +26,7 @@ def _meta_headers(request: Request) -> dict[str, str | None]:
         "type": request.headers.get("type"),
         "description": request.headers.get("description"),
         "timestamp": request.headers.get("timestamp"),
-        "if-match": etag_value(request.headers.get("if-match")),
+        "if-match": if_match(request),
     }
 
 
