@@ -8,7 +8,7 @@ from typing import IO, Any
 
 import requests
 
-from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_offset_pages
+from airflow_provider_mdsp.client.pagination import MAX_FILE_SEARCH_LIMIT, Page, iter_items, iter_offset_pages
 from airflow_provider_mdsp.client.paths import file_path as encode_file_path
 from airflow_provider_mdsp.client.paths import segment
 from airflow_provider_mdsp.client.timeutil import TimeValue, format_time
@@ -29,8 +29,10 @@ MIN_PART_SIZE = 5 * MIB
 MAX_PARTS = 1000
 #: Bytes written per step when streaming a download.
 DOWNLOAD_CHUNK_SIZE = 1 * MIB
-#: Results per page of a file search; the service's default and maximum (§7).
-DEFAULT_SEARCH_LIMIT = 500
+#: Results per page of a file search: the service's maximum (§0, IoT File OpenAPI spec 3.2.4).
+DEFAULT_SEARCH_LIMIT = MAX_FILE_SEARCH_LIMIT
+#: A file path under an asset has at most 100 characters (§0, IoT File OpenAPI spec 3.2.4).
+MAX_PATH_LENGTH = 100
 
 Reader = Callable[[int], bytes]
 Data = bytes | bytearray | memoryview | IO[bytes]
@@ -112,10 +114,12 @@ class FilesClient:
     ) -> dict[str, Any]:
         """Upload a file, in parts when it is larger than ``part_size``, and return what was stored.
 
-        Up to ``part_size`` bytes go in one PUT. Above, the multipart protocol is used (§7):
-        ``?upload=start``, ``?part=1..N`` with each part read from ``data`` only when it is sent
-        (never the whole file in memory), then ``?upload=complete``; after any failure
-        ``?upload=abort`` is sent and the error raised.
+        Up to ``part_size`` bytes go in one PUT. Above, the multipart protocol is used (§0, §7):
+        ``?upload=start``, ``?part=1..N-1`` with each part read from ``data`` only when it is sent
+        (never the whole file in memory), then the last part, which may be smaller than the
+        5 MB minimum, with ``?upload=complete`` (the service refuses a short ``?part=N``; the Node
+        SDK sends its last part the same way). After any failure ``?upload=abort`` is sent and the
+        error raised.
 
         :param entity_id: the asset id.
         :param file_path: path under the asset, e.g. ``reports/2024-05-01.csv``.
@@ -131,6 +135,12 @@ class FilesClient:
             raise MdspConfigError(
                 f"part_size must be at least {MIN_PART_SIZE} bytes (5 MB, the service's minimum part size)",
                 field="part_size",
+            )
+        if len(str(file_path).strip().lstrip("/")) > MAX_PATH_LENGTH:
+            raise MdspConfigError(
+                f"file_path has {len(str(file_path).strip().lstrip('/'))} characters; IoT File allows at most "
+                f"{MAX_PATH_LENGTH}. Use a shorter path",
+                field="file_path",
             )
         path = self._path(entity_id, file_path)
         headers = {"Content-Type": "application/octet-stream", "type": content_type}
@@ -155,37 +165,37 @@ class FilesClient:
     def _multipart(
         self, path: str, headers: dict[str, str], head: list[bytes], read: Reader, part_size: int
     ) -> tuple[requests.Response, int, int]:
-        """Run start, parts and complete; abort on any failure.
+        """Run start, parts and complete (carrying the last part); abort on any failure.
 
-        ``head`` is ``[part 1, peeked byte]``; it is emptied once part 1 is sent, so that only one
-        part is referenced at a time.
+        ``head`` is ``[part 1, peeked byte]``; it is emptied once read, so that only one part is
+        referenced at a time. One byte is peeked after each part to know whether it is the last.
         """
         self.transport.request("PUT", path, params={"upload": "start"}, headers=headers)
         size = number = 0
         try:
-            part = head[0]
-            while part:
+            part, peek = head
+            head.clear()
+            while True:
                 number += 1
                 if number > MAX_PARTS:
                     raise MdspConfigError(
                         f"The file needs more than {MAX_PARTS} parts of {part_size} bytes; raise part_size",
                         field="part_size",
                     )
-                self.transport.request("PUT", path, params={"part": number}, data=part, headers=headers)
                 size += len(part)
+                if not peek:
+                    response = self.transport.request(
+                        "PUT", path, params={"upload": "complete"}, data=part, headers=headers
+                    )
+                    return response, size, number
+                self.transport.request("PUT", path, params={"part": number}, data=part, headers=headers)
                 # Drop each part before reading the next, so one part at a time is in memory.
                 part = b""
-                if number == 1:
-                    peek = head[1]
-                    head.clear()
-                    part = peek + read(part_size - 1)
-                else:
-                    part = read(part_size)
-            response = self.transport.request("PUT", path, params={"upload": "complete"}, headers=headers)
+                part = peek + read(part_size - 1)
+                peek = read(1) if len(part) == part_size else b""
         except BaseException:
             self._abort(path, headers)
             raise
-        return response, size, number
 
     def _abort(self, path: str, headers: dict[str, str]) -> None:
         try:
@@ -237,10 +247,11 @@ class FilesClient:
         """Yield pages of file metadata of an asset.
 
         :param entity_id: the asset id.
-        :param filter: e.g. ``name eq report*.csv and path eq daily/`` (operators eq, gt, gte, lt,
+        :param filter: e.g. ``name eq 'report*.csv' and path eq 'daily/'`` (operators eq, gt, gte, lt,
             lte; ``*`` wildcard; ``and`` only; §7).
         :param order: one field, e.g. ``updated desc``.
-        :param limit: results per page (at most 500).
+        :param limit: results per page (at most 200; the service may answer fewer, and paging goes
+            on to the total count or an empty page either way).
         """
         path = f"{BASE}/files/{segment(entity_id, name='entity_id')}"
         params = {"filter": filter, "order": order}
@@ -250,15 +261,13 @@ class FilesClient:
         """Yield file metadata one by one; takes the arguments of :meth:`iter_file_pages`."""
         return iter_items(self.iter_file_pages(entity_id, **kwargs))
 
-    def delete_file(self, entity_id: str, file_path: str, *, etag: str | int | None = None) -> None:
-        """Delete a file.
+    def delete_file(self, entity_id: str, file_path: str) -> None:
+        """Delete a file, whatever its version: IoT File's DELETE takes no ``If-Match`` (§0).
 
         :param entity_id: the asset id.
         :param file_path: path under the asset.
-        :param etag: delete only this version (``If-Match``).
         """
-        headers = {"If-Match": str(etag)} if etag is not None else None
-        self.transport.request("DELETE", self._path(entity_id, file_path), headers=headers)
+        self.transport.request("DELETE", self._path(entity_id, file_path))
 
     @staticmethod
     def _get_headers(byte_range: ByteRange | None) -> dict[str, str]:

@@ -18,8 +18,10 @@ from typing import Any
 from airflow_provider_mdsp.client.transport import Transport, parse_json
 from airflow_provider_mdsp.exceptions import MdspError, MdspResponseError
 
-#: IoT File search refuses an ``offset`` above this (DOC api-iotfile-references-filtering).
-MAX_FILE_SEARCH_OFFSET = 5000
+#: IoT File search refuses an ``offset`` above this (§0, DOC api-iotfile-references-filtering).
+MAX_FILE_SEARCH_OFFSET = 10_000
+#: IoT File search answers at most this many files per page (§0, IoT File OpenAPI spec 3.2.4).
+MAX_FILE_SEARCH_LIMIT = 200
 
 Page = list[Any]
 
@@ -187,29 +189,51 @@ def iter_scim_pages(
 
 
 def iter_offset_pages(
-    transport: Transport, path: str, *, params: Mapping[str, Any] | None = None, limit: int = 500
+    transport: Transport, path: str, *, params: Mapping[str, Any] | None = None, limit: int = MAX_FILE_SEARCH_LIMIT
 ) -> Iterator[Page]:
-    """Yield the pages of an IoT File search (``offset``/``limit``, plain arrays; §7).
+    """Yield the pages of an IoT File search (``offset``/``limit``, plain arrays; §0, §7).
+
+    The service may answer fewer files than ``limit`` asks for (the spec caps it at 200 while the
+    docs speak of 500), so a short page does not mean the end: the first request asks for
+    ``count=true`` and paging ends at the total it names in ``X-Total-Count``, or at an empty page.
 
     :param transport: the transport.
     :param path: ``/api/iotfile/v3/files/{entityId}``.
     :param params: ``filter``, ``order`` …
-    :param limit: items per page (the service's maximum is 500).
-    :raises MdspError: more results than the service can page to; narrow the filter.
+    :param limit: items per page (the service's maximum is 200).
+    :raises MdspError: more results than the service can page to (``offset`` stops at 10,000);
+        raised before the first page when the total says so. Narrow the filter.
     """
-    offset = 0
+    offset, total = 0, None
     while True:
-        body = transport.request_json("GET", path, params={**(params or {}), "offset": offset, "limit": limit})
-        page = list(body or [])
-        yield page
-        if len(page) < limit:
-            return
-        offset += len(page)
         if offset > MAX_FILE_SEARCH_OFFSET:
-            raise MdspError(
-                f"The file search of {path} has more than {MAX_FILE_SEARCH_OFFSET} results, the most IoT "
-                "File can page through; narrow the 'filter' (for example by path or updated time)"
-            )
+            raise _past_offset_cap(path, total)
+        query = {**(params or {}), "offset": offset, "limit": limit, "count": "true" if offset == 0 else None}
+        response = transport.request("GET", path, params=query)
+        page = list(parse_json(response) or [])
+        if offset == 0:
+            total = _total_count(response)
+            if total is not None and total > MAX_FILE_SEARCH_OFFSET + max(len(page), 1):
+                raise _past_offset_cap(path, total)
+        if not page:
+            return
+        yield page
+        offset += len(page)
+        if total is not None and offset >= total:
+            return
+
+
+def _total_count(response: Any) -> int | None:
+    text = str(response.headers.get("X-Total-Count") or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _past_offset_cap(path: str, total: int | None) -> MdspError:
+    count = f"{total} results" if total is not None else f"more than {MAX_FILE_SEARCH_OFFSET} results"
+    return MdspError(
+        f"The file search of {path} has {count}; IoT File pages only up to offset {MAX_FILE_SEARCH_OFFSET}. "
+        "Narrow the 'filter' (for example by path or updated time)"
+    )
 
 
 def iter_next_record_pages(

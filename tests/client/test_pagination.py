@@ -101,21 +101,40 @@ def test_scim_paging_stops_on_an_empty_page(transport, requests_mock):
     assert api.call_count == 1
 
 
-def test_file_search_stops_on_a_short_page(transport, requests_mock):
+def test_file_search_goes_on_past_a_short_page_to_the_total_count(transport, requests_mock):
     files = f"{GATEWAY}/api/iotfile/v3/files/e1"
-    api = requests_mock.get(files, [{"json": [1, 2]}, {"json": [3]}])
+    # The service answers fewer than the limit asked for (it caps limit at 200, §0).
+    api = requests_mock.get(
+        files, [{"json": [1, 2], "headers": {"X-Total-Count": "5"}}, {"json": [3, 4]}, {"json": [5]}]
+    )
+    assert list(iter_items(iter_offset_pages(transport, files, limit=500))) == [1, 2, 3, 4, 5]
+    assert [query(r)["offset"] for r in api.request_history] == ["0", "2", "4"]
+    assert query(api.request_history[0])["count"] == "true"
+
+
+def test_file_search_without_a_total_stops_at_an_empty_page(transport, requests_mock):
+    files = f"{GATEWAY}/api/iotfile/v3/files/e1"
+    api = requests_mock.get(files, [{"json": [1, 2]}, {"json": [3]}, {"json": []}])
     assert list(iter_items(iter_offset_pages(transport, files, limit=2))) == [1, 2, 3]
-    assert [query(r)["offset"] for r in api.request_history] == ["0", "2"]
+    assert [query(r)["offset"] for r in api.request_history] == ["0", "2", "3"]
 
 
-def test_file_search_beyond_the_offset_cap_says_to_narrow_the_filter(transport, requests_mock):
+def test_file_search_beyond_the_offset_cap_fails_before_the_first_page(transport, requests_mock):
+    files = f"{GATEWAY}/api/iotfile/v3/files/e1"
+    api = requests_mock.get(files, json=list(range(200)), headers={"X-Total-Count": "10201"})
+    with pytest.raises(MdspError, match="Narrow the 'filter'"):
+        next(iter_offset_pages(transport, files))
+    assert api.call_count == 1
+
+
+def test_file_search_without_a_total_stops_at_the_offset_cap(transport, requests_mock):
     files = f"{GATEWAY}/api/iotfile/v3/files/e1"
     api = requests_mock.get(files, json=list(range(2500)))
     pages = iter_offset_pages(transport, files, limit=2500)
-    with pytest.raises(MdspError, match="narrow the 'filter'"):
+    with pytest.raises(MdspError, match="Narrow the 'filter'"):
         for _ in pages:
             pass
-    assert [query(r)["offset"] for r in api.request_history] == ["0", "2500", "5000"]
+    assert [query(r)["offset"] for r in api.request_history] == ["0", "2500", "5000", "7500", "10000"]
 
 
 def test_next_record_pages_follow_until_absent_and_refuse_other_hosts(transport, requests_mock):

@@ -4,6 +4,13 @@ The etag is a number that starts at 0 and counts up by one per write (as the Nod
 assumes). A file's ``path`` is its directory with a trailing ``/`` (``""`` at the top level),
 so ``path + name`` is the full path.
 
+Rules (insights-hub-api.md §0): a file path has at most 100 characters; every multipart part
+sent with ``?part=N`` has at least the minimum part size (5 MB), and only the request that
+completes the upload may carry a smaller, final part (DOC api-iotfile-references-multipart:
+"the complete request accepts a file part that is smaller than the minimum allowed part size
+and treats it as the final part"; N:sdk/common/multipart-uploader.ts ``UploadChunk`` sends its
+last part that way). A search filter the service cannot read is ignored (see :mod:`.search`).
+
 Gap choices: a PUT over an existing file without ``If-Match`` answers 409
 (``EXISTS_WITHOUT_IF_MATCH_STATUS``); a stale one the configured ``stale_etag_status``.
 Not emulated: entity existence checks, the 1-minute gateway timeout (502), removal of
@@ -12,20 +19,19 @@ unfinished uploads after 2 days, ``createdBy`` other than the calling client.
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import ApiError, check_if_match
 from ...timefmt import TimeFormatError, format_ms, now_ms, parse_iso
+from .search import parse_filter
 
 EXISTS_WITHOUT_IF_MATCH_STATUS = 409
 MAX_PART_NUMBER = 1000
-SEARCH_FIELDS = ("name", "path", "updated")
+#: File paths have at most 100 characters (§0, the IoT File OpenAPI spec 3.2.4).
+MAX_PATH_LENGTH = 100
 ORDER_FIELDS = ("name", "path", "updated", "created", "size", "timestamp")
-_TERM = re.compile(r"^\s*(\w+)\s*(eq|=|gte|gt|lte|lt)\s*(.+?)\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -79,6 +85,7 @@ class FileBackend:
         :param headers: ``type``, ``description``, ``timestamp`` and normalised ``if-match``
         :param user: the caller, recorded in ``createdBy``/``updatedBy``
         """
+        check_path(filepath)
         existing = self.files.get((entity, filepath))
         self._check_write(existing, headers.get("if-match"), filepath)
         now = format_ms(self._clock())
@@ -136,12 +143,11 @@ class FileBackend:
         """Return the metadata of an entity's files matching a filter, ordered.
 
         :param entity: entity id
-        :param filter_text: e.g. ``name eq xyz*.txt and path eq unit/test/``
+        :param filter_text: e.g. ``name eq 'xyz*.txt' and path eq 'unit/test/'``; one the service
+            cannot read is ignored (every file matches)
         :param order: e.g. ``name asc`` or ``updated desc``
         """
-        tests = (
-            [_term(t) for t in re.split(r"\s+and\s+", filter_text.strip(), flags=re.IGNORECASE)] if filter_text else []
-        )
+        tests = parse_filter(filter_text) or []
         found = [f.meta for (e, _), f in self.files.items() if e == entity and all(t(f.meta) for t in tests)]
         key, desc = "name", False
         if order:
@@ -159,20 +165,29 @@ class FileBackend:
         :param filepath: full path
         :param if_match: etag when the upload replaces an existing file
         """
+        check_path(filepath)
         self._check_write(self.files.get((entity, filepath)), if_match, filepath)
         self.uploads[(entity, filepath)] = Upload(if_match=if_match)
 
-    def put_part(self, entity: str, filepath: str, part: int, data: bytes) -> None:
+    def put_part(self, entity: str, filepath: str, part: int, data: bytes, final: bool = False) -> None:
         """Store one part (a reused number overwrites).
 
         :param entity: entity id
         :param filepath: full path
         :param part: part number 1..1000
         :param data: part content
+        :param final: the part comes with ``?upload=complete`` and may be smaller than the minimum
+        :raises ApiError: 400 for a number out of range or a short part sent with ``?part=N``
         """
         upload = self._upload(entity, filepath)
         if not 1 <= part <= MAX_PART_NUMBER:
             raise ApiError(400, f"part must be 1..{MAX_PART_NUMBER}, got {part}")
+        if not final and len(data) < self.min_part_bytes:
+            raise ApiError(
+                400,
+                f"Part {part} has {len(data)} bytes, less than the minimum part size of {self.min_part_bytes}; "
+                "send the last, smaller part with ?upload=complete",
+            )
         upload.parts[part] = (data, format_ms(self._clock()))
 
     def next_part(self, entity: str, filepath: str) -> int:
@@ -235,28 +250,18 @@ class FileBackend:
         return found
 
 
+def check_path(filepath: str) -> None:
+    """Refuse a file path longer than :data:`MAX_PATH_LENGTH` characters.
+
+    :param filepath: full path inside the entity
+    :raises ApiError: 400 naming the limit
+    """
+    if len(filepath) > MAX_PATH_LENGTH:
+        raise ApiError(400, f"File path has {len(filepath)} characters; at most {MAX_PATH_LENGTH} are allowed")
+
+
 def _iso(value: str) -> str:
     try:
         return format_ms(parse_iso(value))
     except TimeFormatError as exc:
         raise ApiError(400, f"Header 'timestamp' is not ISO 8601: {value!r}") from exc
-
-
-def _term(text: str) -> Callable[[dict[str, Any]], bool]:
-    match = _TERM.match(text)
-    if match is None or match.group(1) not in SEARCH_FIELDS:
-        raise ApiError(400, f"filter term {text!r} must be '<name|path|updated> <eq|gt|gte|lt|lte> <value>'")
-    name, op, value = match.group(1), match.group(2).lower(), match.group(3).strip("'\"")
-    if name == "updated":
-        value = _iso(value)
-    if op in ("eq", "="):
-        if "*" in value:
-            return lambda m: fnmatch.fnmatchcase(m[name], value)
-        return lambda m: m[name] == value
-    compare: dict[str, Callable[[str, str], bool]] = {
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-    }
-    return lambda m: compare[op](m[name], value)

@@ -1,9 +1,15 @@
-"""IoT File v3 routes (§7).
+"""IoT File v3 routes (§7, corrected by §0).
 
-Gap choices: a PUT answers 201 when it creates the file and 200 when it replaces it, with the
-new etag in an (unquoted, numeric) ``ETag`` header; multipart ``start``/``part``/``abort``
-answer 200; DELETE answers 204; ``count=true`` on search adds a ``Count`` header with the total;
-``limit`` above 500 answers 400.
+Rules: a PUT answers 201 when it creates the file and 204 when it replaces it, with the new
+integer etag in an (unquoted) ``ETag`` header (§0, IoT File OpenAPI spec 3.2.4); DELETE takes
+no ``If-Match`` (the spec names none), so one sent is ignored; search ``limit`` is at most 200
+(spec 3.2.4), ``offset`` at most 10,000 (DOC api-iotfile-references-filtering) and
+``count=true`` answers the total in ``X-Total-Count`` (spec 3.2.4). ``If-None-Match`` on GET is
+not supported and is ignored.
+
+Gap choices: a ``limit`` above 200 is clamped to 200 rather than refused (a client that stops at
+the first page shorter than the ``limit`` it asked for then misses files, as it would on a
+tenant that clamps); multipart ``start``/``part``/``abort`` answer 200; DELETE answers 204.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from ...errors import ApiError, json_response
 from ...wire import if_match, query_bool, query_int
 
 router = APIRouter(prefix="/api/iotfile/v3")
-DEFAULT_LIMIT = 500  # §7
-MAX_OFFSET = 5000  # §7
+MAX_LIMIT = 200  # §0: the OpenAPI spec 3.2.4 caps limit at 200
+MAX_OFFSET = 10_000  # §0: DOC api-iotfile-references-filtering
+TOTAL_COUNT_HEADER = "X-Total-Count"  # §0
+UPDATED_STATUS = 204  # §0: PUT over an existing file
 
 
 def _meta_headers(request: Request) -> dict[str, str | None]:
@@ -35,9 +43,9 @@ async def search_files(request: Request, entity_id: str) -> Response:
     """Search an entity's files: a plain array, ``offset``/``limit`` paging."""
     files = authorized_backend(request, "iot.fil.r").files
     offset = query_int(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
-    limit = query_int(request, "limit", DEFAULT_LIMIT, minimum=1, maximum=DEFAULT_LIMIT)
+    limit = min(query_int(request, "limit", MAX_LIMIT, minimum=1), MAX_LIMIT)
     found = files.search(entity_id, request.query_params.get("filter"), request.query_params.get("order"))
-    headers = {"Count": str(len(found))} if query_bool(request, "count") else None
+    headers = {TOTAL_COUNT_HEADER: str(len(found))} if query_bool(request, "count") else None
     return json_response(found[offset : offset + limit], headers=headers)
 
 
@@ -60,14 +68,14 @@ async def put_file(request: Request, entity_id: str, filepath: str) -> Response:
         raise ApiError(400, f"upload must be start, complete or abort, got {upload!r}")
     if part is not None or (upload == "complete" and data):
         number = part if part is not None else files.next_part(entity_id, filepath)
-        files.put_part(entity_id, filepath, number, data)
+        files.put_part(entity_id, filepath, number, data, final=upload == "complete")
         if upload is None:
             return Response(status_code=200)
     if upload == "complete":
         meta, created = files.complete(entity_id, filepath, headers, caller.client_id)
     else:
         meta, created = files.put(entity_id, filepath, data, headers, caller.client_id)
-    return Response(status_code=201 if created else 200, headers={"ETag": str(meta["etag"])})
+    return Response(status_code=201 if created else UPDATED_STATUS, headers={"ETag": str(meta["etag"])})
 
 
 @router.get("/files/{entity_id}/{filepath:path}")
@@ -116,7 +124,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 @router.delete("/files/{entity_id}/{filepath:path}")
 async def delete_file(request: Request, entity_id: str, filepath: str) -> Response:
-    """Delete a file."""
+    """Delete a file; an ``If-Match`` header is ignored, as the service takes none (§0)."""
     authorized_backend(request, "iot.fil.d").files.delete(entity_id, filepath)
     return Response(status_code=204)
 
