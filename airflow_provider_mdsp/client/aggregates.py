@@ -39,18 +39,22 @@ def validate_aggregate_request(
     to: TimeValue | None,
     interval_value: int | str | None,
     interval_unit: str | None,
+    count: int | None = None,
 ) -> None:
-    """Check an aggregates request against the service's rules before sending it (§5).
+    """Check an aggregates request against the service's rules before sending it (§0, §5).
 
     Units are minute|hour|day|week|month; values minute 2–60 (even), hour 1–24, day 1–90,
     week 1–12, month 1–3; the range may span 24 h for minutes, 7 days for hours and 90 days
     otherwise, and ``to`` must be after ``from_``. All parameters may be omitted (the service then
-    picks day/1 over the last 7 days), but value and unit go together.
+    picks day/1 over the last 7 days), but value and unit go together. With an interval and
+    ``count`` one bound is enough: the service spans ``count`` intervals from it
+    (§0, N:sdk/iotaggregate-v4 docstrings); that span must fit the unit's longest range.
 
     :param from_: start of the range, or ``None``.
     :param to: end of the range, or ``None``.
     :param interval_value: number of units per interval.
     :param interval_unit: ``minute``, ``hour``, ``day``, ``week`` or ``month``.
+    :param count: number of intervals.
     :raises MdspConfigError: naming the parameter at fault and the allowed values.
     """
     unit = _check_unit(interval_unit)
@@ -66,13 +70,19 @@ def validate_aggregate_request(
     end = to_datetime(to, name="to") if to is not None else None
     if start is not None and end is not None and end <= start:
         raise MdspConfigError(f"to ({format_time(end)}) must be after from_ ({format_time(start)})", field="to")
+    if count is not None and (isinstance(count, bool) or not str(count).strip().isdigit() or int(count) < 1):
+        raise MdspConfigError(f"count must be a whole number of at least 1, got {count!r}", field="count")
     if unit is None:
         return
     if start is None or end is None:
+        if count is not None and value is not None:
+            _check_count_span(unit, value, int(count))
+            return
         if MAX_RANGE[unit] < timedelta(days=90):
             # One bound alone makes the service use a 90-day range (§5), too long for this unit.
             raise MdspConfigError(
-                f"With interval_unit={unit!r} give both from_ and to (at most {_span(MAX_RANGE[unit])} apart)",
+                f"With interval_unit={unit!r} give both from_ and to (at most {_span(MAX_RANGE[unit])} apart), "
+                "or one of them and count",
                 field="to" if end is None else "from_",
             )
         return
@@ -81,6 +91,19 @@ def validate_aggregate_request(
             f"The range from_..to spans {_span(end - start)}; with interval_unit={unit!r} it may span at most "
             f"{_span(MAX_RANGE[unit])}. Shorten it or use a larger unit",
             field="to",
+        )
+
+
+def _check_count_span(unit: str, value: int, count: int) -> None:
+    length = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+    length["week"] = timedelta(weeks=1)
+    length["month"] = timedelta(days=28)  # the shortest month: a lower bound of the span
+    span = length[unit] * value * count
+    if span > MAX_RANGE[unit]:
+        raise MdspConfigError(
+            f"count={count} intervals of {value} {unit} span {_span(span)}; with interval_unit={unit!r} the range "
+            f"may span at most {_span(MAX_RANGE[unit])}. Lower count",
+            field="count",
         )
 
 
@@ -152,7 +175,9 @@ class AggregatesClient:
         :param count: number of intervals, when the interval is to be derived.
         :return: ``[{"starttime", "endtime", "<variable>": {"sum", "average", "minvalue", …}}]``.
         """
-        validate_aggregate_request(from_=from_, to=to, interval_value=interval_value, interval_unit=interval_unit)
+        validate_aggregate_request(
+            from_=from_, to=to, interval_value=interval_value, interval_unit=interval_unit, count=count
+        )
         for name, value in (("asset_id", asset_id), ("aspect_name", aspect_name)):
             if not str(value or "").strip():
                 raise MdspConfigError(f"{name} must not be empty", field=name)

@@ -126,7 +126,9 @@ class BulkClient:
         :param property_set: the aspect name.
         :param from_: start of the range (required; the range must be under 90 days).
         :param to: end of the range (required).
-        :param limit: records per page; without it each page fills the service's 1-minute budget.
+        :param limit: at most this many records in all, across pages: the service carries the
+            rest of the limit on each ``nextRecord`` (§0). Without it the whole range is read, each
+            page filling the service's 1-minute budget.
         :param select: variables to return.
         """
         path = f"{BASE}/timeseries/{segment(entity_id, name='entity_id')}/{segment(property_set, name='property_set')}"

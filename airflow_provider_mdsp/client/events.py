@@ -17,8 +17,9 @@ from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, Mdsp
 log = logging.getLogger(__name__)
 
 BASE = "/api/eventmanagement/v3"
-#: Events per page; the documented maximum is 100 (N docstring; QX says 500).
-DEFAULT_PAGE_SIZE = 100
+#: Events per page: the service's maximum (§0, N:sdk/event/event-management.ts from the spec).
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
 #: POSTs of one event at most, counting the first; each resend follows a lookup that found nothing.
 CREATE_EVENT_ATTEMPTS = 3
 #: Waits before each lookup after an ambiguous failure. Events become visible about 100 ms after
@@ -71,9 +72,11 @@ class EventsClient:
             ``{"entityId": "…", "timestamp": {"between": "[2024-01-01T00:00:00Z, 2024-02-01T00:00:00Z)"}}``.
         :param sort: e.g. ``timestamp,asc``; the service sorts by timestamp descending by default.
         :param history: include earlier events of the same correlation.
-        :param size: events per page.
+        :param size: events per page, at most 100.
         :param include_shared: include events of assets shared from other tenants.
+        :raises MdspConfigError: ``size`` above 100, which the service refuses.
         """
+        check_page_size(size)
         params = {
             "filter": json_filter(filter),
             "sort": sort,
@@ -158,8 +161,9 @@ class EventsClient:
         """Yield event types matching a filter.
 
         :param filter: a filter dict or JSON string.
-        :param size: event types per page.
+        :param size: event types per page, at most 100.
         """
+        check_page_size(size)
         params = {"filter": json_filter(filter)}
         return iter_items(
             iter_spring_pages(self.transport, f"{BASE}/eventTypes", "eventTypes", params=params, size=size)
@@ -179,3 +183,15 @@ class EventsClient:
             ``parentId``, ``ttl``, ``scope`` (§6).
         """
         return self.transport.request_json("POST", f"{BASE}/eventTypes", json=dict(event_type))
+
+
+def check_page_size(size: int) -> None:
+    """Refuse a page size Event Management would answer with 400 (§0).
+
+    :param size: items per page.
+    :raises MdspConfigError: naming ``size`` and the allowed range.
+    """
+    if not 1 <= int(size) <= MAX_PAGE_SIZE:
+        raise MdspConfigError(
+            f"size must be 1..{MAX_PAGE_SIZE} (Event Management's page maximum), got {size}", field="size"
+        )

@@ -141,13 +141,17 @@ class MdspHook(BaseHook):
         transport = self.client.transport
         if paging == "spring":
             key = embedded_key or endpoint.rstrip("/").rsplit("/", 1)[-1]
-            return pagination.iter_spring_pages(transport, endpoint, key, params=params, size=page_size or 200)
+            # Event Management pages hold at most 100 items (§0); Asset Management recommends 200 (§3).
+            default = 100 if "/eventmanagement/" in endpoint else 200
+            return pagination.iter_spring_pages(transport, endpoint, key, params=params, size=page_size or default)
         if paging == "link":
             return pagination.iter_link_pages(transport, endpoint, params=params)
         if paging == "scim":
             return pagination.iter_scim_pages(transport, endpoint, params=params, count=page_size or 100)
         if paging == "offset":
-            return pagination.iter_offset_pages(transport, endpoint, params=params, limit=page_size or 500)
+            return pagination.iter_offset_pages(
+                transport, endpoint, params=params, limit=page_size or pagination.MAX_FILE_SEARCH_LIMIT
+            )
         if paging == "next_record":
             return pagination.iter_next_record_pages(transport, endpoint, params=params)
         raise MdspConfigError(f"paging must be one of {', '.join(PAGING_STYLES)}, not {paging!r}", field="paging")

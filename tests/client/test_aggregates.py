@@ -54,6 +54,8 @@ INVALID = [
     ({**span(days=1), "interval_value": None, "interval_unit": "day"}, "interval_value", "required"),
     ({"from_": T0, "to": None, "interval_value": 1, "interval_unit": "hour"}, "to", "give both"),
     ({"from_": datetime(2024, 5, 1), "to": None, "interval_value": None, "interval_unit": None}, "from_", "naive"),
+    ({"from_": T0, "to": None, "interval_value": 2, "interval_unit": "minute", "count": 721}, "count", "24 hours"),
+    ({"from_": None, "to": T0, "interval_value": 1, "interval_unit": "hour", "count": 0}, "count", "at least 1"),
 ]
 
 
@@ -99,3 +101,13 @@ def test_an_invalid_request_is_refused_before_any_call(client, requests_mock):
     with pytest.raises(MdspConfigError):
         client.aggregates.get_aggregates("a1", "Vibration", from_=T0, to=T0, interval_value=1, interval_unit="day")
     assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize("bounds", [{"from_": T0}, {"to": T0}], ids=["from only", "to only"])
+@pytest.mark.parametrize(("unit", "value", "count"), [("minute", 2, 30), ("hour", 1, 24)])
+def test_count_with_one_bound_is_sent_for_minutes_and_hours(client, requests_mock, bounds, unit, value, count):
+    api = requests_mock.get(PATH, json={"aggregates": []})
+    client.aggregates.get_aggregates("a1", "Vibration", interval_value=value, interval_unit=unit, count=count, **bounds)
+    sent = query(api.last_request)
+    assert (sent["intervalUnit"], sent["count"]) == (unit, str(count))
+    assert ("from" in sent, "to" in sent) == ("from_" in bounds, "to" in bounds)

@@ -143,3 +143,12 @@ def test_a_500_is_not_treated_as_ambiguous(client, requests_mock):
     with pytest.raises(MdspServerError):
         client.events.create_event(EVENT, sleep=lambda s: None)
     assert requests_mock.call_count == 1
+
+
+def test_a_page_size_above_100_is_refused_before_sending(client, requests_mock):
+    with pytest.raises(MdspConfigError, match=r"1\.\.100") as err:
+        client.events.iter_event_pages(size=500)
+    assert err.value.field == "size"
+    with pytest.raises(MdspConfigError):
+        client.events.iter_event_types(size=101)
+    assert not requests_mock.called

@@ -122,3 +122,15 @@ def test_window_rules():
     assert (months.start, months.end) == (parse_iso("2024-01-01T00:00:00Z"), parse_iso("2024-03-01T00:00:00Z"))
     from_only = resolve(now, parse_iso("2024-03-01T00:00:00Z"), None, "day", 1, None)
     assert from_only.end == parse_iso("2024-03-11T00:00:00Z")  # 90 days capped at now
+
+
+@pytest.mark.parametrize("bound", ["from", "to"])
+def test_count_with_one_bound_is_enough_and_too_long_a_span_is_refused(emu, api, ids, bound):
+    edge = iso(minute_now() - 2 * 3_600_000 - (minute_now() % 3_600_000))
+    params = {"assetId": ids["bench-motor"], "aspectName": "Vibration", "intervalUnit": "minute"}
+    params.update({"intervalValue": 2, "count": 30, bound: edge})
+    answered = api.get(f"{emu.url}{AGG}", params=params, timeout=10)
+    assert answered.status_code == 200
+    assert len(answered.json()["aggregates"]) == 30
+    refused = api.get(f"{emu.url}{AGG}", params={**params, "count": 721}, timeout=10)  # 1442 min > 24 h
+    assert refused.status_code == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -76,22 +77,41 @@ def test_malformed_job_is_400_in_spring_body(emu, api):
     assert r.json()["status"] == 400
 
 
-def test_bulk_read_pages_with_next_record(emu, api, ids):
-    end = minute_now() - HOUR
-    params = {"from": iso(end - 10 * 60_000), "to": iso(end), "limit": 250}
-    url = f"{emu.url}{BULK}/timeseries/{ids['bench-motor']}/Vibration"
-    records, pages = [], 0
+def read_all(api, url, params):
+    """Follow ``nextRecord``; return the records and the ``limit`` each request carried."""
+    records, limits = [], []
     body = api.get(url, params=params, timeout=10).json()
+    limits.append(params.get("limit"))
     while True:
-        pages += 1
         records += body["records"]
         if "nextRecord" not in body:
-            break
-        assert body["nextRecord"].startswith(emu.url)
+            return records, limits
+        assert body["nextRecord"].startswith(api_base(url))
+        limits.append(parse_qs(urlsplit(body["nextRecord"]).query).get("limit", [None])[0])
         body = api.get(body["nextRecord"], timeout=10).json()
-    assert len(records) == 600
-    assert pages == 3
-    assert len({r["_time"] for r in records}) == 600
+
+
+def api_base(url):
+    return url.split("/api/")[0]
+
+
+def test_bulk_read_without_limit_pages_with_next_record(emu, api, ids):
+    end = minute_now() - HOUR
+    url = f"{emu.url}{BULK}/timeseries/{ids['bench-motor']}/Vibration"
+    records, limits = read_all(api, url, {"from": iso(end - 3 * HOUR), "to": iso(end)})
+    assert len(records) == 3 * 3600  # one record a second
+    assert len(limits) == 3  # pages of 5000
+    assert len({r["_time"] for r in records}) == len(records)
+
+
+def test_bulk_read_limit_caps_the_whole_read_not_a_page(emu, api, ids):
+    end = minute_now() - HOUR
+    url = f"{emu.url}{BULK}/timeseries/{ids['bench-motor']}/Vibration"
+    few, limits = read_all(api, url, {"from": iso(end - 10 * 60_000), "to": iso(end), "limit": 250})
+    assert (len(few), limits) == (250, [250])  # no nextRecord once the limit is used up
+    many, limits = read_all(api, url, {"from": iso(end - 3 * HOUR), "to": iso(end), "limit": 7000})
+    assert len(many) == 7000
+    assert limits == [7000, "2000"]  # the next URL carries the limit less what was returned (§0)
 
 
 def test_bulk_read_needs_from_and_to(emu, api, ids):

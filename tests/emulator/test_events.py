@@ -138,3 +138,12 @@ def test_event_type_lifecycle(emu, api, ids):
     assert api.delete(url, headers={"If-Match": "0"}, timeout=10).status_code == 412
     assert api.delete(url, headers={"If-Match": "1"}, timeout=10).status_code == 204
     assert api.get(url, timeout=10).status_code == 404
+
+
+def test_a_page_of_more_than_100_events_is_refused(emu, api):
+    assert api.get(f"{emu.url}{EM}/events", params={"size": 100}, timeout=10).status_code == 200
+    refused = api.get(f"{emu.url}{EM}/events", params={"size": 101}, timeout=10)
+    assert refused.status_code == 400  # §0: the spec's maximum is 100
+    assert isinstance(refused.json(), list)
+    assert {"logref", "message"} <= set(refused.json()[0])
+    assert api.get(f"{emu.url}{EM}/eventTypes", params={"size": 101}, timeout=10).status_code == 400

@@ -327,12 +327,12 @@ def test_bulk_import_job_runs_to_success_and_reads_back(client, new_pump):
         assert time.monotonic() < deadline, f"job still {status}"
         time.sleep(BULK_STEP_S / 2)
     assert status == "SUCCESS"
-    back = list(
-        client.bulk.iter_bulk_timeseries(
-            asset_id, "PumpData", from_=start - timedelta(seconds=1), to=start + HOUR, limit=10
-        )
-    )
+    window = {"from_": start - timedelta(seconds=1), "to": start + HOUR}
+    back = list(client.bulk.iter_bulk_timeseries(asset_id, "PumpData", **window))
     assert [r["FlowRate"] for r in back] == [100.0 + k for k in range(30)]
+    # limit caps the whole read, across nextRecord pages (§0)
+    first = list(client.bulk.iter_bulk_timeseries(asset_id, "PumpData", limit=10, **window))
+    assert [r["FlowRate"] for r in first] == [100.0 + k for k in range(10)]
 
 
 # --- Identity -----------------------------------------------------------------------------------

@@ -1,9 +1,13 @@
 """IoT TS Bulk v3 routes (§8).
 
-Gap choices: POST /importJobs answers 201 with the job and a ``Location`` header; a bulk read
-without ``limit`` returns at most ``DEFAULT_READ_LIMIT`` records (the real service fills a
-1-minute budget); ``nextRecord`` is an absolute URL on the caller's host with ``from`` moved to
-the last returned ``_time`` (``from`` exclusive, ``to`` inclusive, as in Time Series).
+Rule (§0, DOC api-iottsbulk-overview): ``limit`` caps the whole read, not a page: each
+``nextRecord`` URL carries ``limit`` reduced by the records already returned, and once ``limit``
+records are returned there is no ``nextRecord``.
+
+Gap choices: POST /importJobs answers 201 with the job and a ``Location`` header; a page holds
+at most ``PAGE_RECORDS`` records (the real service fills a 1-minute budget); ``nextRecord`` is an
+absolute URL on the caller's host with ``from`` moved to the last returned ``_time`` (``from``
+exclusive, ``to`` inclusive, as in Time Series).
 """
 
 from __future__ import annotations
@@ -23,8 +27,7 @@ from ..timeseries.render import parse_select, render_records
 PREFIX = "/api/iottsbulk/v3"
 router = APIRouter(prefix=PREFIX)
 CREATE_STATUS = 201  # gap (§11)
-DEFAULT_READ_LIMIT = 5000
-MAX_READ_LIMIT = 50_000
+PAGE_RECORDS = 5000
 MAX_READ_RANGE_MS = 90 * MS_PER_DAY  # range < 90 d (§8)
 
 
@@ -50,12 +53,15 @@ async def read_bulk(request: Request, entity_id: str, property_set: str) -> Resp
     lo, hi = required_time(request, "from"), required_time(request, "to")
     if not 0 < hi - lo < MAX_READ_RANGE_MS:
         raise ApiError(400, "'to' must be after 'from' and the range shorter than 90 days")
-    limit = query_int(request, "limit", DEFAULT_READ_LIMIT, minimum=1, maximum=MAX_READ_LIMIT)
+    limit = query_int(request, "limit", 0, minimum=1) if request.query_params.get("limit") else None
+    page = min(limit, PAGE_RECORDS) if limit is not None else PAGE_RECORDS
     names = ts.check_select(entity_id, property_set, parse_select(request))
-    hits = ts.read(entity_id, property_set, lo, hi, limit + 1)
+    hits = ts.read(entity_id, property_set, lo, hi, page + 1)
     tail = ""
-    if len(hits) > limit:
-        hits = hits[:limit]
-        tail = ',"nextRecord":' + json.dumps(url_with(request, **{"from": format_ms(hits[-1][0])}))
+    if len(hits) > page:
+        hits = hits[:page]
+        if limit != page:  # the limit, if any, is not used up: the rest of it goes on the next URL
+            rest = None if limit is None else limit - page
+            tail = ',"nextRecord":' + json.dumps(url_with(request, limit=rest, **{"from": format_ms(hits[-1][0])}))
     body = '{"records":' + render_records(ts, entity_id, property_set, hits, names) + tail + "}"
     return Response(body, media_type="application/json")

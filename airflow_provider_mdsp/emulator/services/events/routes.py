@@ -1,8 +1,11 @@
 """Event Management v3 routes (§6).
 
 Gap choices: POST /events and POST /eventTypes answer 201; event-type updates are accepted as
-PATCH and, as the Node SDK sends them, PUT; DELETE answers 204. ``size`` defaults to 20 and is
-at most 500 (QX); the default sort is ``timestamp,desc``.
+PATCH and, as the Node SDK sends them, PUT; DELETE answers 204. ``size`` defaults to 20; the
+default sort is ``timestamp,desc``.
+
+Rule: ``size`` is at most 100 (§0, N:sdk/event/event-management.ts ``GetEvents``, from the
+spec); a larger one answers 400. QX's 500 is wrong.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ PREFIX = "/api/eventmanagement/v3"
 router = APIRouter(prefix=PREFIX)
 CREATE_STATUS = 201  # gap (§11)
 DEFAULT_SIZE = 20
-MAX_SIZE = 500
+MAX_SIZE = 100  # §0
 
 
 def _event(request: Request, event: dict[str, Any]) -> dict[str, Any]:
