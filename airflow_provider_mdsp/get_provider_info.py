@@ -30,7 +30,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         {"type": ["string", "null"], "enum": AUTH_TYPES, "default": "tenant_credentials"},
     ),
     "tenant": _field("Tenant", "Your tenant name, e.g. 'acme' in acme.eu1.mindsphere.io."),
-    "token_url": _field(
+    "auth_url": _field(
         "Token URL",
         "Leave empty to derive https://{tenant}.piam.{region}.{domain}/oauth/token from the gateway.",
     ),
@@ -66,7 +66,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "Longest wait between attempts, also the cap on Retry-After.",
         {"type": ["number", "null"], "default": 60, "minimum": 1},
     ),
-    "shared_token_cache": _field(
+    "shared_cache": _field(
         "Share tokens between tasks on a worker",
         "Cache tokens in an owner-only file so short tasks on one host reuse one token.",
         {"type": ["boolean", "null"], "default": False},
@@ -81,7 +81,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "login": "technical user or app credential client ID",
         "password": "client secret",
         "tenant": "acme",
-        "token_url": "https://acme.piam.eu1.mindsphere.io/oauth/token",
+        "auth_url": "https://acme.piam.eu1.mindsphere.io/oauth/token",
         "extra": '{"auth_type": "tenant_credentials", "tenant": "acme"}',
     },
 }

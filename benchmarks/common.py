@@ -52,11 +52,11 @@ def quiet_logs() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def connection_env(url: str, *, shared_token_cache: bool = False, **extra: Any) -> dict[str, str]:
+def connection_env(url: str, *, shared_cache: bool = False, **extra: Any) -> dict[str, str]:
     """Return ``AIRFLOW_CONN_*`` variables: the ``mdsp`` connection and the two HttpHook baselines.
 
     :param url: the emulator's base URL.
-    :param shared_token_cache: the ``mdsp`` connection's host-wide token cache switch.
+    :param shared_cache: the ``mdsp`` connection's host-wide token cache switch.
     :param extra: more ``mdsp`` connection extras (timeouts, retries).
     """
     mdsp = {
@@ -64,7 +64,7 @@ def connection_env(url: str, *, shared_token_cache: bool = False, **extra: Any) 
         "host": url,
         "login": CLIENT_ID,
         "password": CLIENT_SECRET,
-        "extra": {"tenant": TENANT, "token_url": url + TOKEN_PATH, "shared_token_cache": shared_token_cache, **extra},
+        "extra": {"tenant": TENANT, "auth_url": url + TOKEN_PATH, "shared_cache": shared_cache, **extra},
     }
     # What users of HttpHook configure: the API with no login (the bearer header is set by hand),
     # and the token endpoint with Basic auth (HttpHook's default when a login is set).

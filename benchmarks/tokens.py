@@ -121,7 +121,7 @@ def many_tasks_rows(emu: EmulatorHandle, tasks: int, calls: int) -> list[Row]:
     counts = {}
     for variant, shared in (("cache_on", True), ("cache_off", False), ("http", False)):
         cache_dir = tempfile.mkdtemp(prefix="mdsp-bench-tokens-")
-        env = {**connection_env(emu.url, shared_token_cache=shared), "MDSP_TOKEN_CACHE_DIR": cache_dir}
+        env = {**connection_env(emu.url, shared_cache=shared), "MDSP_TOKEN_CACHE_DIR": cache_dir}
         before = token_requests(emu)
         run_json_subprocess(
             ["-m", "benchmarks.tokens", "tasks", variant, str(tasks), str(calls), str(WORKER_CONCURRENCY)], env=env

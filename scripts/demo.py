@@ -193,7 +193,7 @@ def print_counters(stats: dict[str, Any]) -> None:
         print(f"  {stats['rate_limited']} answered 429")
     print(
         "  (`airflow dags test` runs every task in one process, so they share one token; on workers,\n"
-        "   `shared_token_cache` in the connection shares it between the tasks of a host.)"
+        "   `shared_cache` in the connection shares it between the tasks of a host.)"
     )
 
 

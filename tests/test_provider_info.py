@@ -70,6 +70,22 @@ def test_connection_form_metadata_lists_every_field_with_secrets_hidden():
     assert meta.extra_fields["auth_type"]["schema"]["enum"][0] == "tenant_credentials"
 
 
+def test_only_secret_fields_have_names_airflows_masker_hides():
+    """Airflow masks the form value of any field whose name contains "token", "proxy", "secret"...:
+    a non-secret field with such a name shows ``***`` and a saved form stores ``***`` (issue 10)."""
+    from airflow.sdk.log import mask_secret  # noqa: F401  (configures the masker like a task does)
+
+    try:
+        from airflow._shared.secrets_masker import should_hide_value_for_key
+    except ImportError:  # pragma: no cover - Airflow 3.1 keeps it in the core package
+        from airflow.utils.log.secrets_masker import should_hide_value_for_key  # type: ignore[no-redef]
+
+    secrets = {name for name, spec in CONN_FIELDS.items() if spec["schema"].get("format") == "password"}
+    hidden = {name for name in CONN_FIELDS if should_hide_value_for_key(name)}
+    assert secrets == {"user_token", "refresh_token", "proxy"}
+    assert hidden == secrets
+
+
 def test_hook_form_methods_for_airflow_before_3_2():
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
 

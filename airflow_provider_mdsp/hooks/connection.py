@@ -40,6 +40,11 @@ _APP_CLIENT_ID = re.compile(r"^(?P<host>[a-z0-9]+)-(?P<app>.+?)-(?P<version>\d+\
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
+#: What Airflow's UI and API show in place of a value it hides; saved back, it is never the real value.
+AIRFLOW_MASK = "***"
+#: Extra fields renamed so that Airflow's masker (which hides any key containing "token") leaves them
+#: readable; an old name is answered with its new one.
+RENAMED_FIELDS = {"token_url": "auth_url", "shared_token_cache": "shared_cache"}
 
 
 @dataclass(frozen=True)
@@ -49,13 +54,13 @@ class ConnectionConfig:
     :param settings: gateway, timeouts, TLS, proxy, retries.
     :param credentials: the credentials of the chosen auth type.
     :param tenant: the tenant the data belongs to (user tenant for app credentials), if known.
-    :param shared_token_cache: share tokens between processes on one worker host.
+    :param shared_cache: share tokens between processes on one worker host.
     """
 
     settings: ClientSettings
     credentials: Credentials
     tenant: str | None
-    shared_token_cache: bool = False
+    shared_cache: bool = False
 
 
 def read_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,10 +88,13 @@ def config_from_connection(
     :raises MdspConfigError: a field is missing or malformed; the message names it.
     """
     fields = read_extra(extra)
+    _refuse_masked({"host": host, "login": login, "password": password, **fields})
     unknown = sorted(set(fields) - set(CONN_FIELDS))
     if unknown:
+        renamed = [f"'{old}' is now '{RENAMED_FIELDS[old]}'" for old in unknown if old in RENAMED_FIELDS]
+        hint = f" ({'; '.join(renamed)})" if renamed else ""
         raise MdspConfigError(
-            f"Unknown connection extra field(s) {', '.join(unknown)}; known fields: {', '.join(CONN_FIELDS)}",
+            f"Unknown connection extra field(s) {', '.join(unknown)}{hint}; known fields: {', '.join(CONN_FIELDS)}",
             field=unknown[0],
         )
     settings = _settings(host, fields)
@@ -102,7 +110,18 @@ def config_from_connection(
         )
     builder = _BUILDERS[auth_type]
     credentials, tenant = builder(settings.gateway_url, login, password, fields)
-    return ConnectionConfig(settings, credentials, tenant, _bool(fields, "shared_token_cache", False))
+    return ConnectionConfig(settings, credentials, tenant, _bool(fields, "shared_cache", False))
+
+
+def _refuse_masked(values: Mapping[str, Any]) -> None:
+    """Refuse Airflow's mask ``***`` as a field value: a form saved with a hidden default stores it."""
+    for name, value in values.items():
+        if isinstance(value, str) and value.strip() == AIRFLOW_MASK:
+            raise MdspConfigError(
+                f"Connection field '{name}' holds '{AIRFLOW_MASK}', the mask Airflow shows in place of a hidden "
+                "value, not a value: edit the connection, type the real value (or clear the field) and save",
+                field=name,
+            )
 
 
 def _settings(host: str | None, fields: Mapping[str, Any]) -> ClientSettings:
@@ -259,14 +278,14 @@ def _tenant(value: Any, field: str) -> str:
 
 
 def _token_url(fields: Mapping[str, Any]) -> str | None:
-    value = _optional(fields, "token_url")
+    value = _optional(fields, "auth_url")
     if value is None:
         return None
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise MdspConfigError(
-            "Connection field 'token_url' must be a URL like https://acme.piam.eu1.mindsphere.io/oauth/token",
-            field="token_url",
+            "Connection field 'auth_url' must be a URL like https://acme.piam.eu1.mindsphere.io/oauth/token",
+            field="auth_url",
         )
     return value
 

@@ -88,7 +88,7 @@ class MdspHook(BaseHook):
         tokens = token_provider_for(
             config.settings,
             config.credentials,
-            shared_cache=config.shared_token_cache,
+            shared_cache=config.shared_cache,
             on_new_token=mask_token,
         )
         return MdspClient.create(config.settings, tokens)

@@ -39,7 +39,7 @@ CASES = [
     ("missing tenant", fields({"tenant": None}), "tenant"),
     ("tenant that is a URL", fields({"tenant": "https://acme.eu1.mindsphere.io"}), "tenant"),
     ("unknown auth type", fields({"auth_type": "oauth2"}), "auth_type"),
-    ("token URL that is not a URL", fields({"token_url": "acme.piam.eu1"}), "token_url"),
+    ("token URL that is not a URL", fields({"auth_url": "acme.piam.eu1"}), "auth_url"),
     (
         "sub tenant outside tenant_credentials",
         fields({**APP, "sub_tenant": "plant7"}, login="acme-app-1.0.0"),
@@ -68,7 +68,7 @@ CASES = [
     ("proxy without a scheme", fields({"proxy": f"tech:{PROXY_PASSWORD}@proxy.corp:3128"}), "proxy"),
     ("proxy with an unsupported scheme", fields({"proxy": f"ftp://tech:{PROXY_PASSWORD}@proxy.corp"}), "proxy"),
     ("verify_tls that is not a boolean", fields({"verify_tls": "sometimes"}), "verify_tls"),
-    ("shared_token_cache that is not a boolean", fields({"shared_token_cache": "perhaps"}), "shared_token_cache"),
+    ("shared_cache that is not a boolean", fields({"shared_cache": "perhaps"}), "shared_cache"),
     ("read timeout that is not a number", fields({"timeout": "soon"}), "timeout"),
     ("read timeout of zero", fields({"timeout": 0}), "timeout"),
     ("negative connect timeout", fields({"connect_timeout": "-5"}), "connect_timeout"),

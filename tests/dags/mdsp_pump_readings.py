@@ -10,7 +10,7 @@ Run it against the local emulator::
     mdsp-emulator --port 8080 &                 # or: python -m airflow_provider_mdsp.emulator
     export AIRFLOW_CONN_MDSP_DEFAULT='{"conn_type": "mdsp", "host": "http://127.0.0.1:8080",
         "login": "demo-techuser", "password": "demo-secret",
-        "extra": {"tenant": "demo", "token_url": "http://127.0.0.1:8080/oauth/token"}}'
+        "extra": {"tenant": "demo", "auth_url": "http://127.0.0.1:8080/oauth/token"}}'
     export AIRFLOW__CORE__DAGS_FOLDER=$PWD/tests/dags MDSP_OUTPUT_DIR=/tmp/mdsp-output
     airflow db migrate && airflow dags test mdsp_pump_readings 2026-05-01T06:00:00+00:00
 

@@ -23,11 +23,11 @@ def test_tenant_credentials_default_and_token_url_derived_from_gateway():
     assert cfg.settings.gateway_url == GATEWAY
     assert cfg.settings.timeout == (10.0, 60.0)
     assert cfg.tenant == "acme"
-    assert cfg.shared_token_cache is False
+    assert cfg.shared_cache is False
 
 
 def test_bare_region_expands_to_gateway_and_explicit_token_url_wins():
-    cfg = config(host="eu1", tenant="acme", token_url="https://login.example.com/oauth/token")
+    cfg = config(host="eu1", tenant="acme", auth_url="https://login.example.com/oauth/token")
     assert cfg.settings.gateway_url == GATEWAY
     assert cfg.credentials.token_url == "https://login.example.com/oauth/token"
 
@@ -100,7 +100,7 @@ def test_legacy_prefixed_extras_are_accepted():
         ({"auth_type": "app_credentials", "app_name": "x", "host_tenant": "acme"}, "app_version", "Cockpit"),
         ({"auth_type": "user_token"}, "user_token", "bearer token"),
         ({"auth_type": "refresh_token", "tenant": "acme"}, "refresh_token", "refresh token"),
-        ({"tenant": "acme", "token_url": "not a url"}, "token_url", "oauth/token"),
+        ({"tenant": "acme", "auth_url": "not a url"}, "auth_url", "oauth/token"),
         ({"tenant": "acme", "sub_tenant": "s", "auth_type": "refresh_token", "refresh_token": "r"}, "sub_tenant", ""),
         ({"tenant": "acme", "verify_tls": "maybe"}, "verify_tls", "true or false"),
         ({"tenant": "acme", "ca_bundle": "/nonexistent/ca.pem"}, "ca_bundle", "not a file"),
@@ -117,3 +117,31 @@ def test_bad_fields_name_the_field_and_never_the_secret(kwargs, field, hint):
     assert err.value.field == field
     assert hint in str(err.value)
     assert SECRET not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"host": "***", "tenant": "acme"}, "host"),
+        ({"login": "***", "tenant": "acme"}, "login"),
+        ({"password": "***", "tenant": "acme"}, "password"),
+        ({"tenant": "***"}, "tenant"),
+        ({"tenant": "acme", "shared_cache": "***"}, "shared_cache"),
+        ({"tenant": "acme", "auth_url": " *** "}, "auth_url"),
+        ({"auth_type": "user_token", "user_token": "***"}, "user_token"),
+        ({"auth_type": "refresh_token", "tenant": "acme", "refresh_token": "***"}, "refresh_token"),
+        ({"tenant": "acme", "proxy": "***"}, "proxy"),
+    ],
+)
+def test_airflows_mask_is_never_taken_for_a_value(kwargs, field):
+    with pytest.raises(MdspConfigError) as err:
+        config(**kwargs)
+    assert err.value.field == field
+    assert f"Connection field '{field}' holds '***', the mask Airflow shows" in str(err.value)
+
+
+def test_the_names_before_the_masking_fix_point_to_their_new_names():
+    with pytest.raises(MdspConfigError) as err:
+        config(tenant="acme", token_url="https://login.example.com/oauth/token", shared_token_cache=True)
+    assert "'shared_token_cache' is now 'shared_cache'" in str(err.value)
+    assert "'token_url' is now 'auth_url'" in str(err.value)

@@ -42,7 +42,7 @@ def emulator_conn_json(url: str) -> str:
             "host": url,
             "login": DEMO_CLIENT_ID,
             "password": DEMO_CLIENT_SECRET,
-            "extra": {"tenant": DEMO_TENANT, "token_url": f"{url}/oauth/token"},
+            "extra": {"tenant": DEMO_TENANT, "auth_url": f"{url}/oauth/token"},
         }
     )
 

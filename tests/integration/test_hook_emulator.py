@@ -23,7 +23,7 @@ APP_ID, APP_SECRET = "demo-mdspdemoapp-1.0.0", "demo-app-secret"
 
 
 def tenant_credentials(emu: Any) -> tuple[dict[str, Any], str]:
-    extra = {"tenant": "demo", "token_url": emu.token_url}
+    extra = {"tenant": "demo", "auth_url": emu.token_url}
     return {"login": TECH_ID, "password": TECH_SECRET, "extra": extra}, "client_credentials"
 
 
@@ -45,7 +45,7 @@ def user_token(emu: Any) -> tuple[dict[str, Any], str]:
 
 def refresh_token(emu: Any) -> tuple[dict[str, Any], str]:
     issued = requests.post(f"{emu.url}/_emulator/refresh-token", json={"client_id": TECH_ID}, timeout=10).json()
-    extra = {"auth_type": "refresh_token", "tenant": "demo", "token_url": emu.token_url}
+    extra = {"auth_type": "refresh_token", "tenant": "demo", "auth_url": emu.token_url}
     return {"login": TECH_ID, "password": TECH_SECRET, "extra": {**extra, "refresh_token": issued["refresh_token"]}}, (
         "refresh_token"
     )

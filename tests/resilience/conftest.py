@@ -86,7 +86,7 @@ def mdsp_emulator_connection(emulator, mdsp_connection) -> str:
         host=emulator.url,
         login=CLIENT_ID,
         password=CLIENT_SECRET,
-        extra={"tenant": TENANT, "token_url": emulator.token_url, **RETRIES},
+        extra={"tenant": TENANT, "auth_url": emulator.token_url, **RETRIES},
     )
 
 

@@ -86,7 +86,7 @@ def test_the_create_event_operator_creates_each_event_exactly_once(served, mdsp_
         host=emu.url,
         login=CLIENT_ID,
         password=CLIENT_SECRET,
-        extra={"tenant": TENANT, "token_url": emu.token_url, **RETRIES},
+        extra={"tenant": TENANT, "auth_url": emu.token_url, **RETRIES},
     )
     entity = emu.demo_assets()["Motor-A1"]
     now, stamps = window_now()

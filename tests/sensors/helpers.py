@@ -84,7 +84,7 @@ def emulator_connection(emu: Any) -> str:
             "host": emu.url,
             "login": "demo-techuser",
             "password": "demo-secret",
-            "extra": {"tenant": "demo", "token_url": emu.token_url},
+            "extra": {"tenant": "demo", "auth_url": emu.token_url},
         }
     )
 
