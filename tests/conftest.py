@@ -30,6 +30,24 @@ def _fresh_token_providers() -> Iterator[None]:
 
 
 @pytest.fixture
+def manual_clock() -> Iterator[Any]:
+    """Install a :class:`~airflow_provider_mdsp.timeutil.ManualClock` for every layer: sleeps take no time."""
+    from airflow_provider_mdsp.timeutil import ManualClock, using_clock
+
+    with using_clock(ManualClock()) as clock:
+        yield clock
+
+
+@pytest.fixture
+def python310(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse times with Python 3.10's stricter ``fromisoformat``, whatever Python runs the tests."""
+    from airflow_provider_mdsp import timeutil
+    from tests.helpers.time import py310_fromisoformat
+
+    monkeypatch.setattr(timeutil, "_fromisoformat", py310_fromisoformat)
+
+
+@pytest.fixture
 def mdsp_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
     """Create an ``mdsp`` connection through ``AIRFLOW_CONN_<ID>``, as users of env connections do."""
 

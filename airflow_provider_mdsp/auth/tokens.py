@@ -10,9 +10,10 @@ import base64
 import binascii
 import json
 import math
-import time
 from dataclasses import dataclass
 from typing import Any
+
+from airflow_provider_mdsp import timeutil
 
 #: Renew a token this many seconds before it expires. Technical tokens live 1800 s
 #: (insights-hub-api.md §2.1, S1). The Siemens SDKs renew "about 5 min" before expiry
@@ -27,8 +28,8 @@ SHORT_LIFETIME_MARGIN_FRACTION: float = 0.25
 
 
 def now() -> float:
-    """Return the current time in seconds since the epoch; the one clock of the auth layer."""
-    return time.time()
+    """Return the current time in seconds since the epoch, read from the provider's one installed clock."""
+    return timeutil.epoch()
 
 
 def refresh_margin_for(lifetime: float) -> float:

@@ -9,13 +9,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 import requests
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.aggregates import AggregatesClient
 from airflow_provider_mdsp.client.assets import AssetsClient
 from airflow_provider_mdsp.client.bulk import BulkClient
@@ -64,7 +64,7 @@ class MdspClient:
         tokens: TokenSource,
         *,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = timeutil.sleep,
     ) -> MdspClient:
         """Build a client from settings and a token source.
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_mdsp.client.paths import csv
-from airflow_provider_mdsp.client.timeutil import TimeValue, format_time, to_datetime
 from airflow_provider_mdsp.client.transport import Transport
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.timeutil import TimeValue, format_time, to_datetime
 
 PATH = "/api/iottsaggregates/v4/aggregates"
 

@@ -8,9 +8,9 @@ from urllib.parse import unquote, urlsplit
 
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_next_record_pages
 from airflow_provider_mdsp.client.paths import csv, required, segment
-from airflow_provider_mdsp.client.timeutil import TimeValue, format_time
 from airflow_provider_mdsp.client.transport import Transport, parse_json
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspResponseError
+from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
 BASE = "/api/iottsbulk/v3"
 #: Job states after which nothing changes any more (§8).

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_spring_pages
 from airflow_provider_mdsp.client.paths import JsonFilter, flag, json_filter, segment
-from airflow_provider_mdsp.client.timeutil import format_time, shift, utcnow
 from airflow_provider_mdsp.client.transport import Transport
 from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConnectionError
+from airflow_provider_mdsp.timeutil import format_time, shift, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,9 @@ class EventsClient:
         """
         return self.transport.request_json("GET", f"{BASE}/events/{segment(event_id, name='event_id')}")
 
-    def create_event(self, event: Mapping[str, Any], *, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    def create_event(
+        self, event: Mapping[str, Any], *, sleep: Callable[[float], None] = timeutil.sleep
+    ) -> dict[str, Any]:
         """Create an event once, even when the network fails mid-call, and return it.
 
         Creating is not idempotent, so a POST is never resent blindly. The event gets a

@@ -11,9 +11,9 @@ import requests
 from airflow_provider_mdsp.client.pagination import MAX_FILE_SEARCH_LIMIT, Page, iter_items, iter_offset_pages
 from airflow_provider_mdsp.client.paths import file_path as encode_file_path
 from airflow_provider_mdsp.client.paths import segment
-from airflow_provider_mdsp.client.timeutil import TimeValue, format_time
 from airflow_provider_mdsp.client.transport import Transport, translate_request_error
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError
+from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable
 
 import tenacity
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.settings import ClientSettings
 from airflow_provider_mdsp.exceptions import (
     MdspApiError,
@@ -84,7 +84,7 @@ def make_retrying(
     settings: ClientSettings,
     *,
     idempotent: bool,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = timeutil.sleep,
     rand: Callable[[], float] = random.random,
 ) -> tenacity.Retrying:
     """Build the tenacity ``Retrying`` for one call from the settings and the pure decisions above.

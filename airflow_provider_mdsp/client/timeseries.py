@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_link_pages, read_ahead
 from airflow_provider_mdsp.client.paths import csv, segment
 from airflow_provider_mdsp.client.retry import wait_seconds
-from airflow_provider_mdsp.client.timeutil import TimeValue, format_time
 from airflow_provider_mdsp.client.transport import Transport, parse_json
 from airflow_provider_mdsp.exceptions import MdspConfigError, parse_retry_after
+from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ class TimeSeriesClient:
     def __init__(self, transport: Transport, *, sleep: Callable[[float], None] | None = None) -> None:
         self.transport = transport
         # Share the transport's (injectable) sleep, so tests that inject one never really wait.
-        default: Callable[[float], None] = getattr(transport, "_sleep", time.sleep)
+        default: Callable[[float], None] = getattr(transport, "_sleep", timeutil.sleep)
         self._sleep = sleep or default
 
     def iter_timeseries_pages(

@@ -7,9 +7,9 @@ Token requests have no side effects, so they are retried like idempotent calls (
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.auth import (
     Credentials,
     FileTokenCache,
@@ -29,7 +29,7 @@ def token_provider_for(
     *,
     shared_cache: bool | FileTokenCache = False,
     on_new_token: Callable[[Token], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = timeutil.sleep,
 ) -> TokenProvider:
     """Return the process-wide token provider for these credentials, creating it on first use.
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -17,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.retry import is_idempotent, make_retrying
 from airflow_provider_mdsp.client.settings import ClientSettings
 from airflow_provider_mdsp.exceptions import (
@@ -166,7 +166,7 @@ class Transport:
         tokens: TokenSource,
         *,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = timeutil.sleep,
     ) -> None:
         self.settings = settings
         self.tokens = tokens

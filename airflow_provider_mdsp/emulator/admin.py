@@ -3,7 +3,9 @@
 * ``GET /_emulator/health``
 * ``GET``/``PUT /_emulator/faults``: read or replace the fault settings
 * ``GET /_emulator/stats``, ``POST /_emulator/stats/reset``: counters
-* ``POST /_emulator/reset``: drop all tenant state and counters
+* ``POST /_emulator/reset``: drop all tenant state and counters, and go back to wall time
+* ``GET /_emulator/clock``, ``POST /_emulator/clock/advance`` ``{"seconds": N}``: the emulator's clock
+  (:mod:`.clock`), so tests of expiry and job progress never sleep
 * ``POST /_emulator/user-token``: a signed user token (for the pass-through flow)
 * ``POST /_emulator/refresh-token``: what the authorization-code flow would have issued
 * ``GET /_emulator/demo``: names and ids of the demo plant
@@ -21,6 +23,7 @@ from .auth import emulator_state, issue_user_tokens
 from .config import ALL_SCOPES
 from .errors import ApiError, json_response
 from .faults import FaultSettings, FaultSettingsError
+from .timefmt import format_ms
 from .wire import base_url, read_json
 
 router = APIRouter(prefix="/_emulator")
@@ -77,6 +80,30 @@ async def reset(request: Request) -> Response:
     """Drop all tenant state, refresh tokens and counters."""
     emulator_state(request).reset()
     return Response(status_code=204)
+
+
+def _clock_body(request: Request) -> dict[str, Any]:
+    clock = emulator_state(request).clock
+    return {"now": format_ms(clock.now_ms()), "offset_s": clock.offset_s}
+
+
+@router.get("/clock")
+async def get_clock(request: Request) -> Response:
+    """Return the emulator's time and how far it runs ahead of wall time."""
+    return json_response(_clock_body(request))
+
+
+@router.post("/clock/advance")
+async def advance_clock(request: Request) -> Response:
+    """Move the emulator's clock forward: ``{"seconds": N}``, N >= 0."""
+    seconds = _object(await read_json(request)).get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ApiError(400, "seconds must be a number >= 0")
+    try:
+        emulator_state(request).clock.advance(float(seconds))
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from exc
+    return json_response(_clock_body(request))
 
 
 @router.post("/user-token")

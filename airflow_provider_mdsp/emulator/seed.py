@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .services.assets.models import asset_id_for
 from .services.timeseries.generators import SeriesGenerator, Signal
-from .timefmt import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, format_ms, now_ms
+from .timefmt import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, format_ms
 
 if TYPE_CHECKING:
     from .state import TenantBackend
@@ -188,7 +188,7 @@ def _seed_events(backend: TenantBackend) -> None:
 def _seed_alarms(backend: TenantBackend, alarm_type: str) -> None:
     t, events = backend.tenant, backend.events
     hot = asset_id_for(t, HOT_PUMP)
-    today = now_ms() // MS_PER_DAY * MS_PER_DAY
+    today = backend.clock.now_ms() // MS_PER_DAY * MS_PER_DAY
     for day in range(1, ALARM_DAYS + 1):
         start = today - day * MS_PER_DAY + OVERHEAT_START_S * 1000
         body = {
@@ -210,7 +210,7 @@ def _seed_standard_events(backend: TenantBackend) -> None:
         ("Line-A2", 26 * MS_PER_HOUR, 20, "Line restarted after a product change", "OPS-12"),
         ("Pump-B1-2", 5 * MS_PER_HOUR, 10, "Flow rate below target for 10 minutes", "PROC-07"),
     )
-    minute = now_ms() // MS_PER_MINUTE * MS_PER_MINUTE
+    minute = backend.clock.now_ms() // MS_PER_MINUTE * MS_PER_MINUTE
     for name, age, severity, description, code in standard:
         body = {
             "entityId": asset_id_for(t, name),

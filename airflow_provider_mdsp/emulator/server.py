@@ -81,6 +81,15 @@ class EmulatorHandle:
         """Drop all tenant state and counters (the demo data is re-seeded on next use)."""
         self._call("POST", "/_emulator/reset")
 
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the emulator's clock forward (token expiry, job progress, rate windows) without waiting.
+
+        :param seconds: how far, >= 0
+        :return: ``{"now", "offset_s"}``
+        """
+        result: dict[str, Any] = self._call("POST", "/_emulator/clock/advance", {"seconds": seconds})
+        return result
+
     def demo_assets(self, tenant: str = "demo") -> dict[str, str]:
         """Return ``{asset name: asset id}`` of the demo plant.
 

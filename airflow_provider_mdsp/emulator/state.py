@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .clock import EmulatorClock
 from .config import AppCredential, ClientCredential, EmulatorConfig, TenantConfig
 from .faults import FaultInjector, FaultSettings
 from .services.aggregates.models import AggregateBackend
@@ -32,18 +33,20 @@ class TenantBackend:
 
     :param tenant: tenant name
     :param config: emulator config
+    :param clock: the emulator's clock, read by every model
     """
 
-    def __init__(self, tenant: str, config: EmulatorConfig) -> None:
+    def __init__(self, tenant: str, config: EmulatorConfig, clock: EmulatorClock) -> None:
         self.tenant = tenant
+        self.clock = clock
         self.generators: dict[tuple[str, str], SeriesGenerator] = {}
         self.types = TypeRegistry(tenant, config.stale_etag_status)
         self.assets = AssetBackend(tenant, self.types, config.stale_etag_status)
-        self.timeseries = TimeSeriesBackend(self.assets.property_set, self._generator)
-        self.aggregates = AggregateBackend(self.timeseries)
-        self.events = EventBackend(tenant, config.stale_etag_status, self._asset_info)
-        self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes)
-        self.bulk = BulkBackend(self.files, self.timeseries, config.bulk_step_s)
+        self.timeseries = TimeSeriesBackend(self.assets.property_set, self._generator, clock.now_ms)
+        self.aggregates = AggregateBackend(self.timeseries, clock.now_ms)
+        self.events = EventBackend(tenant, config.stale_etag_status, self._asset_info, clock.now_ms)
+        self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes, clock.now_ms)
+        self.bulk = BulkBackend(self.files, self.timeseries, config.bulk_step_s, clock.time)
         self.identity = IdentityBackend(tenant)
         tenant_config = config.tenant(tenant)
         if tenant_config is not None:
@@ -75,9 +78,12 @@ class EmulatorState:
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
-        self.faults = FaultInjector(FaultSettings.from_dict(config.faults))
+        self.clock = EmulatorClock()
+        self.faults = FaultInjector(FaultSettings.from_dict(config.faults), self.clock.monotonic)
         self.stats = Stats()
-        self.tokens = TokenService(self.token_lifetime, config.refresh_token_lifetime_s, config.refresh_token_reuse)
+        self.tokens = TokenService(
+            self.token_lifetime, config.refresh_token_lifetime_s, config.refresh_token_reuse, clock=self.clock.time
+        )
         self._backends: dict[str, TenantBackend] = {}
         self._lock = threading.Lock()
 
@@ -95,14 +101,15 @@ class EmulatorState:
             with self._lock:
                 backend = self._backends.get(tenant)
                 if backend is None:
-                    backend = self._backends[tenant] = TenantBackend(tenant, self.config)
+                    backend = self._backends[tenant] = TenantBackend(tenant, self.config, self.clock)
         backend.advance()
         return backend
 
     def reset(self) -> None:
-        """Drop all tenant state, refresh tokens and counters; keep config, keys and faults."""
+        """Drop all tenant state, refresh tokens and counters, back to wall time; keep config, keys, faults."""
         with self._lock:
             self._backends.clear()
+        self.clock.reset()
         self.tokens.reset()
         self.stats.reset()
         self.faults.configure(self.faults.settings)

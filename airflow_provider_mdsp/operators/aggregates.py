@@ -7,9 +7,10 @@ from typing import Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, iso, resolve_window
+from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, resolve_window
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
 from airflow_provider_mdsp.operators.timeseries import variables_list
+from airflow_provider_mdsp.timeutil import format_time
 
 #: The client's parameter names, as the operator's user knows them.
 _OPERATOR_FIELDS = {"from_": "from_time", "to": "to_time"}
@@ -107,9 +108,14 @@ class MdspReadAggregatesOperator(MdspBaseOperator):
     def execute(self, context: Any) -> dict:
         """Check the request, read the aggregates and deliver them."""
         start, end = resolve_window(self.from_time, self.to_time, context, lookback=self.lookback)
-        summary: dict[str, Any] = {"asset_id": self.asset_id, "aspect": self.aspect, "from": iso(start), "to": iso(end)}
+        summary: dict[str, Any] = {
+            "asset_id": self.asset_id,
+            "aspect": self.aspect,
+            "from": format_time(start),
+            "to": format_time(end),
+        }
         if start == end:
-            self.log.info("Empty window at %s: no aggregates to read", iso(start))
+            self.log.info("Empty window at %s: no aggregates to read", format_time(start))
             pages: list[list[dict]] = []
             summary.update(interval_unit=self.interval_unit, interval_value=self.interval_value)
         else:

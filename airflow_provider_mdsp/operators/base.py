@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.timeutil import format_time, to_utc, utcnow
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
@@ -59,30 +60,6 @@ class MdspBaseOperator(BaseOperator):
         return MdspHook(mdsp_conn_id=self.mdsp_conn_id)
 
 
-def to_utc(value: Any, name: str) -> datetime | None:
-    """Parse a (templated) time parameter into an aware UTC datetime.
-
-    :param value: ``None``, an aware ``datetime`` (pendulum too) or an ISO 8601 string; ``""`` is ``None``.
-    :param name: the parameter name, for the error message.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise MdspConfigError(
-                f"Parameter '{name}' is {value!r}, not an ISO 8601 time such as 2026-01-31T00:00:00Z", field=name
-            ) from None
-    if moment.tzinfo is None:
-        raise MdspConfigError(
-            f"Parameter '{name}' has no time zone ({value!r}); give UTC, e.g. 2026-01-31T00:00:00Z", field=name
-        )
-    return moment.astimezone(timezone.utc)
-
-
 def resolve_window(
     from_time: Any,
     to_time: Any,
@@ -116,10 +93,10 @@ def resolve_window(
         end = _run_after(context)
     if start is None:
         start = end - lookback
-        log.info("No data interval for this run: reading the %s before %s", lookback, end.isoformat())
+        log.info("No data interval for this run: reading the %s before %s", lookback, format_time(end))
     if end < start:
         raise MdspConfigError(
-            f"to_time ({end.isoformat()}) is before from_time ({start.isoformat()}); swap them or fix the template",
+            f"to_time ({format_time(end)}) is before from_time ({format_time(start)}); swap them or fix the template",
             field="to_time",
         )
     return start, end
@@ -128,9 +105,4 @@ def resolve_window(
 def _run_after(context: Mapping[str, Any]) -> datetime:
     dag_run = context.get("dag_run")
     run_after = getattr(dag_run, "run_after", None) if dag_run is not None else None
-    return to_utc(run_after, "run_after") or datetime.now(timezone.utc)
-
-
-def iso(moment: datetime) -> str:
-    """Render a UTC datetime the way XCom summaries and the API show it (``…Z``, milliseconds)."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return to_utc(run_after, "run_after") or utcnow()

@@ -9,13 +9,13 @@ task later imports anew.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
+from airflow_provider_mdsp.timeutil import deadline_after, monotonic, sleep
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -27,11 +27,6 @@ STATE_KEY = "mdsp_bulk_import_job_id"
 XCOM_KEY = "job_id"
 #: Default longest wait for a job. Jobs import at most a day of data, up to 1 GB (§8).
 DEFAULT_TIMEOUT = timedelta(hours=6)
-
-
-def _sleep(seconds: float) -> None:
-    """Wait between polls in the worker (a module function so tests can replace it)."""
-    time.sleep(seconds)
 
 
 def _seconds(value: float | timedelta, name: str) -> float:
@@ -118,19 +113,17 @@ class MdspBulkImportOperator(MdspBaseOperator):
         )
 
     def _poll(self, context: Context, trigger: MdspBulkImportJobTrigger) -> dict[str, Any]:
-        deadline = time.monotonic() + self.timeout
+        deadline = monotonic() + self.timeout
         while True:
             result = trigger.check_once(self.hook)
             if result is not None:
                 return self._finish(context, trigger.outcome(result))
-            remaining = deadline - time.monotonic()
+            remaining = deadline - monotonic()
             if remaining <= 0:
                 return self._finish(context, {"status": "timeout", "message": self._timeout_message(trigger.job_id)})
-            _sleep(min(self.poll_interval, remaining))
+            sleep(min(self.poll_interval, remaining))
 
     def _defer(self, context: Context, trigger: MdspBulkImportJobTrigger, *, check_first: bool) -> dict[str, Any]:
-        from airflow_provider_mdsp.triggers.base import deadline_after
-
         if check_first:
             result = trigger.check_once(self.hook)
             if result is not None:

@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator, iso, resolve_window, to_utc
+from airflow_provider_mdsp.operators.base import MdspBaseOperator, resolve_window
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
+from airflow_provider_mdsp.timeutil import format_time, to_utc
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -36,7 +37,7 @@ def window_term(start: Any, end: Any) -> dict[str, str]:
 
     Consecutive runs' windows then neither overlap nor leave a gap.
     """
-    return {"between": f"[{iso(start)}, {iso(end)})"}
+    return {"between": f"[{format_time(start)}, {format_time(end)})"}
 
 
 class MdspQueryEventsOperator(MdspBaseOperator):
@@ -122,7 +123,7 @@ class MdspQueryEventsOperator(MdspBaseOperator):
         terms = compose_event_filter(
             given, type_id=self.type_id, entity_id=self.entity_id, timestamp=window_term(start, end)
         )
-        return terms, {"from": iso(start), "to": iso(end)}
+        return terms, {"from": format_time(start), "to": format_time(end)}
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Page through the matching events and deliver them to XCom or ``output_path``."""
@@ -226,7 +227,7 @@ class MdspCreateEventOperator(MdspBaseOperator):
             defaults["entityId"] = self.entity_id
         moment = to_utc(self.timestamp, "timestamp") or to_utc(context.get("data_interval_end"), "data_interval_end")
         if moment is not None:
-            defaults["timestamp"] = iso(moment)
+            defaults["timestamp"] = format_time(moment)
         bodies = []
         for index, event in enumerate(self.events if self.events is not None else [{}]):
             if not isinstance(event, Mapping):
@@ -240,7 +241,7 @@ class MdspCreateEventOperator(MdspBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Create the events (skipping those an earlier try of this task created) and return their ids."""
-        from airflow_provider_mdsp.client.timeutil import format_time, utcnow
+        from airflow_provider_mdsp.timeutil import format_time, utcnow
 
         events = self.hook.client.events
         retry = int(getattr(context.get("ti"), "try_number", 1) or 1) > 1
@@ -269,7 +270,7 @@ class MdspCreateEventOperator(MdspBaseOperator):
 
 def _find_existing(events: EventsClient, body: Mapping[str, Any]) -> dict[str, Any] | None:
     """Return the event with this body's correlation id, entity and type, if one exists (retry check)."""
-    from airflow_provider_mdsp.client.timeutil import shift
+    from airflow_provider_mdsp.timeutil import shift
 
     terms = {"entityId": body["entityId"], "correlationId": body["correlationId"]}
     if body.get("typeId"):

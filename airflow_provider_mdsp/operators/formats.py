@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.timeutil import format_time
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -36,14 +37,9 @@ def storage_path(value: str | ObjectStoragePath) -> ObjectStoragePath:
     return value if isinstance(value, ObjectStoragePath) else ObjectStoragePath(str(value).strip())
 
 
-def _iso(moment: datetime) -> str:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return _iso(value)
+        return format_time(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

@@ -15,12 +15,12 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import iso
 from airflow_provider_mdsp.operators.formats import OUTPUT_FORMATS, storage_path, writer_for
+from airflow_provider_mdsp.timeutil import format_time, record_time
 
 __all__ = [
     "DEFAULT_MAX_XCOM_RECORDS",
@@ -213,11 +213,11 @@ class TimeRange:
         texts = [v for v in values if isinstance(v, str)]
         if texts and len(texts) == len(values) and _uniform_utc(texts):
             # Same-shaped UTC ISO strings sort like the times they name: parse two, not thousands.
-            self._widen(_parse_time(min(texts)))
-            self._widen(_parse_time(max(texts)))
+            self._widen(record_time(min(texts)))
+            self._widen(record_time(max(texts)))
             return
         for value in values:
-            self._widen(_parse_time(value))
+            self._widen(record_time(value))
 
     def _widen(self, moment: datetime | None) -> None:
         if moment is None:
@@ -230,8 +230,8 @@ class TimeRange:
     def summary(self) -> dict[str, str | None]:
         """Return ``{"first_time", "last_time"}`` (``None`` when no record had a time)."""
         return {
-            "first_time": None if self.first is None else iso(self.first),
-            "last_time": None if self.last is None else iso(self.last),
+            "first_time": None if self.first is None else format_time(self.first),
+            "last_time": None if self.last is None else format_time(self.last),
         }
 
 
@@ -239,15 +239,3 @@ def _uniform_utc(texts: list[str]) -> bool:
     """Tell whether ISO strings all end in ``Z`` and share one length (so one precision)."""
     width = len(texts[0])
     return all(len(t) == width and t.endswith("Z") for t in texts)
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

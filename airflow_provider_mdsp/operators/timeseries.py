@@ -15,9 +15,10 @@ from typing import Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspPartialWriteError
-from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, iso, resolve_window
+from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, resolve_window
 from airflow_provider_mdsp.operators.formats import iter_records_file
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
+from airflow_provider_mdsp.timeutil import format_time
 
 
 def variables_list(variables: str | Iterable[str] | None) -> list[str] | None:
@@ -164,9 +165,9 @@ class MdspReadTimeSeriesOperator(MdspBaseOperator):
     def execute(self, context: Any) -> dict:
         """Read the window and deliver the records."""
         start, end = resolve_window(self.from_time, self.to_time, context, lookback=self.lookback)
-        summary = {"asset_id": self.asset_id, "aspect": self.aspect, "from": iso(start), "to": iso(end)}
+        summary = {"asset_id": self.asset_id, "aspect": self.aspect, "from": format_time(start), "to": format_time(end)}
         if start == end:
-            self.log.info("Empty window at %s: nothing to read", iso(start))
+            self.log.info("Empty window at %s: nothing to read", format_time(start))
             pages: Iterable[list[dict]] = iter(())
         else:
             pages = self.hook.client.timeseries.iter_timeseries_pages(

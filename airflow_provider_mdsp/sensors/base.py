@@ -9,7 +9,7 @@ same method in a thread. So the three modes send the same requests and return th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -20,7 +20,8 @@ except ImportError:  # Airflow 3.1 keeps them in the core package
     from airflow.exceptions import AirflowSensorTimeout, AirflowSkipException  # type: ignore[no-redef]
 
 from airflow_provider_mdsp.exceptions import MdspError
-from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable, iso, to_utc
+from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
+from airflow_provider_mdsp.timeutil import deadline_after, format_time, to_utc, utcnow
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -39,8 +40,8 @@ def point_in_time(value: Any, context: Mapping[str, Any], name: str) -> str:
     moment = to_utc(value, name) or to_utc(context.get("data_interval_end"), "data_interval_end")
     if moment is None:
         dag_run = context.get("dag_run")
-        moment = to_utc(getattr(dag_run, "run_after", None), "run_after") or datetime.now(timezone.utc)
-    return iso(moment)
+        moment = to_utc(getattr(dag_run, "run_after", None), "run_after") or utcnow()
+    return format_time(moment)
 
 
 class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
@@ -75,8 +76,6 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
         """Poke (or reschedule) as any sensor; when deferrable, check once and then defer."""
         if not self.deferrable:
             return super().execute(context)
-        from airflow_provider_mdsp.triggers.base import deadline_after
-
         try:
             done = self.poke(context)
         except MdspError as exc:

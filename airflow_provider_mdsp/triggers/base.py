@@ -10,31 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_mdsp.client.timeutil import format_time, to_datetime
 from airflow_provider_mdsp.exceptions import MdspError, MdspJobFailedError
+from airflow_provider_mdsp.timeutil import async_sleep, seconds_until, to_datetime
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
 
 #: Event ``status`` values.
 SUCCESS, ERROR, TIMEOUT = "success", "error", "timeout"
-
-
-def deadline_after(timeout: float | timedelta | None, *, now: datetime | None = None) -> str | None:
-    """Return the ISO deadline ``timeout`` from now, as a trigger carries it (``None``: no deadline).
-
-    :param timeout: seconds or a timedelta.
-    :param now: the current time (injectable for tests).
-    """
-    if timeout is None:
-        return None
-    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-    return format_time((now or datetime.now(timezone.utc)) + timedelta(seconds=seconds))
 
 
 class MdspPollingTrigger(BaseTrigger):
@@ -94,12 +81,12 @@ class MdspPollingTrigger(BaseTrigger):
                 if result is not None:
                     yield TriggerEvent(self.outcome(result))
                     return
-                remaining = (deadline - datetime.now(timezone.utc)).total_seconds() if deadline else None
+                remaining = seconds_until(deadline)
                 if remaining is not None and remaining <= 0:
                     message = f"Stopped waiting at the deadline {self.timeout_at}; the condition was not met"
                     yield TriggerEvent({"status": TIMEOUT, "message": message, "result": None})
                     return
-                await asyncio.sleep(self.poll_interval if remaining is None else min(self.poll_interval, remaining))
+                await async_sleep(self.poll_interval if remaining is None else min(self.poll_interval, remaining))
         finally:
             client = hook.__dict__.get("client")  # close only a client that was actually built
             if client is not None:

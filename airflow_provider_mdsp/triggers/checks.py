@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.client.bulk import FINAL_STATES
 from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict
-from airflow_provider_mdsp.client.timeutil import format_time, to_datetime, utcnow
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.timeutil import format_time, to_datetime, utcnow
 
 if TYPE_CHECKING:
     from datetime import datetime

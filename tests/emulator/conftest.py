@@ -14,7 +14,7 @@ from airflow_provider_mdsp.emulator.timefmt import format_ms, now_ms
 
 TECH = ("demo-techuser", "demo-secret")
 READER = ("demo-reader", "demo-reader-secret")
-BULK_STEP_S = 0.2  # short job states keep the bulk tests fast
+BULK_STEP_S = 60.0  # job states move when a test advances the emulator clock, never in real time
 MIN_PART_BYTES = 1024  # small multipart parts keep the upload tests light
 
 

@@ -10,6 +10,7 @@ import requests
 from airflow_provider_mdsp.emulator import run_emulator
 from airflow_provider_mdsp.emulator.cli import banner, build_parser, faults_from_args
 from airflow_provider_mdsp.emulator.config import ConfigError, load_config
+from airflow_provider_mdsp.emulator.timefmt import parse_iso
 
 pytestmark = pytest.mark.integration
 
@@ -100,3 +101,14 @@ def test_command_line_flags_become_faults_and_banner_shows_credentials():
     assert "http://127.0.0.1:8089/oauth/token" in text
     assert "client_id=demo-techuser client_secret=demo-secret" in text
     assert "demo-mdspdemoapp-1.0.0" in text
+
+
+def test_the_clock_moves_only_forward_and_reset_puts_it_back(emu):
+    before = emu.advance_clock(0)
+    after = emu.advance_clock(90)
+    assert after["offset_s"] == before["offset_s"] + 90
+    assert parse_iso(after["now"]) - parse_iso(before["now"]) >= 90_000
+    back = requests.post(f"{emu.url}/_emulator/clock/advance", json={"seconds": -1}, timeout=10)
+    assert back.status_code == 400
+    emu.reset()
+    assert requests.get(f"{emu.url}/_emulator/clock", timeout=10).json()["offset_s"] == 0

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from airflow_provider_mdsp.exceptions import MdspJobFailedError, MdspWaitTimeoutError
-from airflow_provider_mdsp.operators import bulk
 from airflow_provider_mdsp.operators.bulk import STATE_KEY, MdspBulkImportOperator
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 from tests.sensors.helpers import ASSET, BULK, TaskDeferred, connect, context
@@ -42,8 +41,7 @@ class FakeStore(dict):
 
 
 @pytest.fixture
-def gateway(mdsp_connection, requests_mock, monkeypatch):
-    monkeypatch.setattr(bulk, "_sleep", lambda seconds: None)
+def gateway(mdsp_connection, requests_mock, manual_clock):
     return connect(mdsp_connection, requests_mock)
 
 

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from airflow_provider_mdsp.exceptions import MdspJobFailedError
-from airflow_provider_mdsp.triggers.base import deadline_after, result_from_event
+from airflow_provider_mdsp.timeutil import deadline_after
+from airflow_provider_mdsp.triggers.base import result_from_event
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 from airflow_provider_mdsp.triggers.events import MdspEventTrigger
 from airflow_provider_mdsp.triggers.timeseries import MdspTimeSeriesTrigger

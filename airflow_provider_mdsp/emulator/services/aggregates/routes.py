@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from ...auth import authorized_backend
 from ...errors import MISSING_PARAMETER, ApiError, json_response
-from ...timefmt import now_ms
 from ...wire import query_int, query_time
 from .models import parse_select
 from .window import resolve
@@ -28,7 +27,7 @@ async def get_aggregates(request: Request) -> Response:
     value = query_int(request, "intervalValue", 0) if raw_value else None
     count = query_int(request, "count", 0) if params.get("count") else None
     window = resolve(
-        now_ms(),
+        backend.clock.now_ms(),
         query_time(request, "from"),
         query_time(request, "to"),
         params.get("intervalUnit") or None,
