@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_spring_pages
 from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict, flag, json_filter, segment
 from airflow_provider_mdsp.client.transport import Transport
-from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError
+from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConflictError, MdspConnectionError
+
+log = logging.getLogger(__name__)
 
 BASE = "/api/assetmanagement/v3"
 #: Page size for listings. The service defaults to 10; its docs recommend 200 (§3,
@@ -95,11 +99,36 @@ class AssetsClient:
         return self.transport.request_json("GET", f"{BASE}/assets/root")
 
     def create_asset(self, asset: Mapping[str, Any]) -> dict[str, Any]:
-        """Create an asset and return it with its ``assetId`` and ``etag``.
+        """Create an asset once, even when the network fails mid-call, and return it with ``assetId`` and ``etag``.
+
+        Creating is not idempotent. After an ambiguous failure (the answer was lost) or a 409
+        (a sibling of that name exists: an earlier try, whose answer was lost, may have created
+        it), the asset is looked up by ``name`` and ``parentId``; one of the same ``typeId`` is
+        returned as the created asset. Anything else is raised.
 
         :param asset: at least ``name``, ``typeId`` and ``parentId`` (§3).
         """
-        return self.transport.request_json("POST", f"{BASE}/assets", json=dict(asset))
+        body = dict(asset)
+        try:
+            return self.transport.request_json("POST", f"{BASE}/assets", json=body)
+        except (MdspApiError, MdspConnectionError) as exc:
+            if not (is_ambiguous(exc) or isinstance(exc, MdspConflictError)):
+                raise
+            found = self._find_created(body)
+            if found is None:
+                raise
+            return found
+
+    def _find_created(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Return the asset of this name, parent and type, if one exists (its creation's answer was lost)."""
+        if not (body.get("name") and body.get("parentId") and body.get("typeId")):
+            return None
+        terms = {"and": {"name": {"eq": body["name"]}, "parentId": {"eq": body["parentId"]}}}
+        for asset in self.iter_assets(filter=terms, size=10):
+            if asset.get("name") == body["name"] and asset.get("typeId") == body["typeId"]:
+                log.info("Asset %r under %s exists already (an answer was lost)", body["name"], body["parentId"])
+                return asset
+        return None
 
     def update_asset(self, asset_id: str, asset: Mapping[str, Any], *, etag: str | int | None = None) -> dict[str, Any]:
         """Replace an asset (PUT) and return the new version.

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_next_record_pages
 from airflow_provider_mdsp.client.paths import csv, required, segment
+from airflow_provider_mdsp.client.paths import file_path as encode_file_path
 from airflow_provider_mdsp.client.transport import Transport, parse_json
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspResponseError
-from airflow_provider_mdsp.timeutil import TimeValue, format_time
+from airflow_provider_mdsp.timeutil import TimeValue, format_time, shift
 
 BASE = "/api/iottsbulk/v3"
 #: Job states after which nothing changes any more (§8).
 FINAL_STATES = frozenset({"SUCCESS", "ERROR"})
 #: Files one import job may list (§8, DOC api-iottsbulk-overview).
 MAX_IMPORT_FILES = 100
+#: Bytes read from the start of an import file to find its first record.
+FIRST_RECORD_BYTES = 64 * 1024
 #: Field names eu1 sent in 2019, mapped to today's (§8, N:sdk/iotbulk maps both).
 _LEGACY_JOB_FIELDS = {"jobId": "id", "jobStartTime": "startTime", "jobLastModified": "lastModified"}
 
@@ -52,6 +57,21 @@ def _file_entry(entry: Mapping[str, Any], index: int) -> dict[str, Any]:
         "from": format_time(entry["from"], name=f"files[{index}].from"),
         "to": format_time(entry["to"], name=f"files[{index}].to"),
     }
+
+
+def import_fingerprint(entity_id: str, property_set: str, files: Iterable[Mapping[str, Any]]) -> str:
+    """Return a short digest naming one import (asset, aspect, files and their ranges).
+
+    A task that remembers it before submitting knows, on its next try, whether a job for the
+    very same files may already exist.
+
+    :param entity_id: the asset id.
+    :param property_set: the aspect name.
+    :param files: the files as given to :meth:`BulkClient.create_import_job`.
+    """
+    entries = [_file_entry(f, i) for i, f in enumerate(files)]
+    text = json.dumps([entity_id, property_set, entries], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class BulkClient:
@@ -101,6 +121,51 @@ class BulkClient:
                 status=response.status_code,
             )
         return job
+
+    def imported(self, entity_id: str, property_set: str, files: Iterable[Mapping[str, Any]]) -> bool:
+        """Tell whether the time series holds the first record of every file, with the file's values.
+
+        The service cannot list import jobs (§8), so an import whose job id was lost is found by
+        its effect. Each file's first record is read from IoT File (a ranged GET of its start) and
+        looked up at its ``_time`` in the time series; a record there with other values (demo or
+        older data) does not count.
+
+        :param entity_id: the asset id.
+        :param property_set: the aspect name.
+        :param files: the files of the import.
+        """
+        for index, entry in enumerate(_file_entry(f, i) for i, f in enumerate(files)):
+            first = self._first_record(entity_id, entry["filePath"])
+            if first is None:
+                continue  # an empty file imports nothing
+            at = str(first["_time"])
+            # Reads are ``(from, to]``: start a millisecond before the record.
+            start = shift(at, seconds=-0.001, name=f"files[{index}] first _time")
+            pages = self.iter_bulk_timeseries_pages(entity_id, property_set, from_=start, to=format_time(at), limit=1)
+            stored = next(iter_items(pages), None)
+            if stored is None or any(stored.get(k) != v for k, v in first.items() if k != "_time"):
+                return False
+        return True
+
+    def _first_record(self, entity_id: str, file_path: str) -> dict[str, Any] | None:
+        """Return the first record of a JSON record file in IoT File, reading only its start."""
+        path = f"/api/iotfile/v3/files/{segment(entity_id, name='entity_id')}/{encode_file_path(file_path)}"
+        headers = {"Accept": "*/*", "Range": f"bytes=0-{FIRST_RECORD_BYTES - 1}"}
+        head = self.transport.request("GET", path, headers=headers)
+        text = head.content.decode("utf-8", errors="replace").lstrip()
+        if not text.startswith("["):
+            raise MdspResponseError(f"Import file {file_path} is not a JSON array of records", status=head.status_code)
+        body = text[1:].lstrip()
+        if body.startswith("]"):
+            return None
+        try:
+            record, _ = json.JSONDecoder().raw_decode(body)
+        except ValueError:
+            raise MdspResponseError(
+                f"The first record of import file {file_path} is not JSON or longer than {FIRST_RECORD_BYTES} bytes",
+                status=head.status_code,
+            ) from None
+        return record if isinstance(record, dict) and record.get("_time") else None
 
     def get_import_job(self, job_id: str) -> dict[str, Any]:
         """Return an import job's state: ``status`` is SUBMITTED, IN_PROGRESS, SUCCESS or ERROR (§8).

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from airflow_provider_mdsp import timeutil
+from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_spring_pages
 from airflow_provider_mdsp.client.paths import JsonFilter, flag, json_filter, segment
 from airflow_provider_mdsp.client.transport import Transport
@@ -28,21 +29,6 @@ EVENT_VISIBILITY_WAITS = (0.5, 2.0)
 #: Half-width in seconds of the timestamp window of that lookup. A ``timestamp`` term is needed:
 #: without one only the last 7 days are searched (§6, DOC api-eventmanagement-references-filtering).
 LOOKUP_WINDOW_SECONDS = 1.0
-#: Gateway answers after which the event may or may not exist (the service may have acted).
-AMBIGUOUS_STATUSES = frozenset({502, 504})
-
-
-def is_ambiguous(exc: BaseException) -> bool:
-    """Tell whether a failed create may nevertheless have created the event.
-
-    True for a read timeout or a connection dropped after the request was sent, and for 502/504
-    from the gateway; false for errors raised before sending and for definite refusals.
-    """
-    if isinstance(exc, MdspApiError):
-        return exc.status in AMBIGUOUS_STATUSES
-    if isinstance(exc, MdspConnectionError):
-        return exc.request_sent
-    return False
 
 
 class EventsClient:

@@ -8,11 +8,12 @@ from typing import IO, Any
 
 import requests
 
+from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.pagination import MAX_FILE_SEARCH_LIMIT, Page, iter_items, iter_offset_pages
 from airflow_provider_mdsp.client.paths import file_path as encode_file_path
 from airflow_provider_mdsp.client.paths import segment
 from airflow_provider_mdsp.client.transport import Transport, translate_request_error
-from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError
+from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConflictError, MdspError
 from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,30 @@ def range_header(byte_range: ByteRange) -> str:
         return f"bytes={int(start)}-{'' if end is None else int(end)}"
     text = str(byte_range).strip()
     return text if text.startswith("bytes=") else f"bytes={text}"
+
+
+def _drain(read: Reader, part_size: int) -> int:
+    """Read a source to its end in parts, keeping nothing, and return how many bytes it held."""
+    total = 0
+    while chunk := read(part_size):
+        total += len(chunk)
+    return total
+
+
+def exact_file_filter(file_path: str) -> str | None:
+    """Return the IoT File search filter for one file: ``name eq '<name>' and path eq '<dir>/'``.
+
+    Values are quoted as in the service's examples (DOC api-iotfile-references-filtering). A name
+    or folder holding a quote cannot be quoted; that term is left out, and since the service
+    ignores a filter it cannot read (§0) the caller must check each result's path anyway.
+
+    :param file_path: the normalised remote path.
+    """
+    directory, _, name = file_path.rpartition("/")
+    terms = [f"name eq '{name}'"] if "'" not in name else []
+    if directory and "'" not in directory:
+        terms.append(f"path eq '{directory}/'")
+    return " and ".join(terms) or None
 
 
 def _etag(response: requests.Response) -> str | None:
@@ -154,23 +179,83 @@ class FilesClient:
         # Read one part and peek one byte: a file of exactly part_size bytes still goes in one PUT.
         head = [read(part_size)]
         head.append(read(1) if len(head[0]) == part_size else b"")
+        target = (entity_id, file_path, None if etag is None else str(etag))
         if not head[1]:
-            response = self.transport.request("PUT", path, data=head[0], headers=headers)
-            size, parts = len(head[0]), 1
+            new_etag, size, parts = self._single(target, path, head[0], headers), len(head[0]), 1
         else:
-            response, size, parts = self._multipart(path, headers, head, read, part_size)
+            new_etag, size, parts = self._multipart(target, path, headers, head, read, part_size)
         stored = str(file_path).strip().lstrip("/")
-        return {"entityId": entity_id, "path": stored, "size": size, "etag": _etag(response), "parts": parts}
+        return {"entityId": entity_id, "path": stored, "size": size, "etag": new_etag, "parts": parts}
+
+    def _single(self, target: tuple[str, str, str | None], path: str, body: bytes, headers: dict[str, str]) -> Any:
+        """One PUT; when its answer was lost and the resend meets the stored file, that file is the result.
+
+        The transport resends a PUT after a lost answer; the resend then finds the file already
+        written (409 without ``If-Match``, 409/412 for the old ``If-Match``), and so does an Airflow
+        retry of the task. A stored file of the same size and the same bytes is this upload.
+        """
+        try:
+            return _etag(self.transport.request("PUT", path, data=body, headers=headers))
+        except MdspConflictError:
+            found = self._converged(target, len(body), body)
+            if found is None:
+                raise
+            return found
+
+    def _converged(self, target: tuple[str, str, str | None], size: int, prefix: bytes | None) -> Any:
+        """Return the etag of the stored file if it is what this upload wrote, else ``None``.
+
+        It is when it has the size uploaded, a version other than the one replaced, and (when
+        ``prefix`` is given) begins with these bytes. IoT File offers no checksum (§7), so the
+        bytes are compared with a ranged GET.
+        """
+        entity_id, file_path, replaced = target
+        meta = self.find_file(entity_id, file_path)
+        if meta is None or meta.get("size") != size or str(meta.get("etag")) == replaced:
+            return None
+        if prefix and self.get_file(entity_id, file_path, byte_range=(0, len(prefix) - 1)) != prefix:
+            return None
+        log.info("%s on %s is already stored as uploaded (an earlier answer was lost)", file_path, entity_id)
+        return None if meta.get("etag") is None else str(meta["etag"])
+
+    def find_file(self, entity_id: str, file_path: str) -> dict[str, Any] | None:
+        """Return the metadata of one file (``size``, ``etag`` …), or ``None`` if there is none.
+
+        :param entity_id: the asset id.
+        :param file_path: path under the asset.
+        """
+        wanted = "/".join(p for p in str(file_path).strip().split("/") if p)
+        for item in self.iter_files(entity_id, filter=exact_file_filter(wanted)):
+            stored = "/".join(p for p in f"{item.get('path') or ''}/{item.get('name') or ''}".split("/") if p)
+            if stored == wanted:
+                return item
+        return None
 
     def _multipart(
-        self, path: str, headers: dict[str, str], head: list[bytes], read: Reader, part_size: int
-    ) -> tuple[requests.Response, int, int]:
-        """Run start, parts and complete (carrying the last part); abort on any failure.
+        self,
+        target: tuple[str, str, str | None],
+        path: str,
+        headers: dict[str, str],
+        head: list[bytes],
+        read: Reader,
+        part_size: int,
+    ) -> tuple[Any, int, int]:
+        """Run start, parts and complete (carrying the last part); abort on any failure; converge
+        when an answer was lost.
 
         ``head`` is ``[part 1, peeked byte]``; it is emptied once read, so that only one part is
         referenced at a time. One byte is peeked after each part to know whether it is the last.
         """
-        self.transport.request("PUT", path, params={"upload": "start"}, headers=headers)
+        try:
+            self.transport.request("PUT", path, params={"upload": "start"}, headers=headers)
+        except MdspConflictError:
+            # An earlier try (whose answer was lost) may have stored this very file: count the
+            # rest of the source and compare size and first part before failing.
+            size = len(head[0]) + len(head[1]) + _drain(read, part_size)
+            found = self._converged(target, size, head[0])
+            if found is None:
+                raise
+            return found, size, -(-size // part_size)
         size = number = 0
         try:
             part, peek = head
@@ -184,10 +269,7 @@ class FilesClient:
                     )
                 size += len(part)
                 if not peek:
-                    response = self.transport.request(
-                        "PUT", path, params={"upload": "complete"}, data=part, headers=headers
-                    )
-                    return response, size, number
+                    return self._complete(target, path, headers, part, size), size, number
                 self.transport.request("PUT", path, params={"part": number}, data=part, headers=headers)
                 # Drop each part before reading the next, so one part at a time is in memory.
                 part = b""
@@ -196,6 +278,24 @@ class FilesClient:
         except BaseException:
             self._abort(path, headers)
             raise
+
+    def _complete(
+        self, target: tuple[str, str, str | None], path: str, headers: dict[str, str], last: bytes, size: int
+    ) -> Any:
+        """Send ``?upload=complete`` with the last part; if its answer was lost, the finished file is the result.
+
+        The resend of a completion that happened finds no upload in progress (404); a completion
+        cut off at the gateway (502/504) or by the network may have happened too.
+        """
+        try:
+            response = self.transport.request("PUT", path, params={"upload": "complete"}, data=last, headers=headers)
+            return _etag(response)
+        except MdspError as exc:
+            lost = is_ambiguous(exc) or (isinstance(exc, MdspApiError) and exc.status == 404)
+            found = self._converged(target, size, None) if lost else None
+            if found is None:
+                raise
+            return found
 
     def _abort(self, path: str, headers: dict[str, str]) -> None:
         try:

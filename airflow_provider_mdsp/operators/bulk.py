@@ -1,10 +1,17 @@
 """Operator for TS Bulk: import time-series files from IoT File, and wait for the job.
 
 Creating an import job is not idempotent (user-asks.md, ask 8: retried create-job calls started
-duplicate syncs). So the job id is remembered before any waiting: in Airflow 3.3's task state store
-(which outlives a try), and in XCom under ``job_id``. A retried task finds the id and waits for that
-job again instead of submitting another one. Once the job ends, the id is forgotten, so clearing the
-task later imports anew.
+duplicate syncs). So the job id is remembered before any waiting, where the next try finds it
+(:class:`~airflow_provider_mdsp.operators.trystate.TryMemory`: Airflow 3.3's task state store, else
+an Airflow Variable of the task instance), and in XCom under ``job_id``. A retried task finds the id
+and waits for that job again instead of submitting another one. Once the job ends, the id is
+forgotten, so clearing the task later imports anew.
+
+A submission whose answer was lost (the job may exist, its id is unknown) is remembered too, by a
+digest of the asset, aspect and files. The service cannot list import jobs (§8), so that try and
+every later one look for the job's effect instead of submitting again: records in every file's
+range. The import counts as done once they appear; if none appear within ``timeout``, the memory
+is dropped and the next try submits anew.
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError, MdspWaitTimeoutError
 from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
+from airflow_provider_mdsp.operators.trystate import TryMemory
 from airflow_provider_mdsp.timeutil import deadline_after, monotonic, sleep
 
 if TYPE_CHECKING:
@@ -22,8 +30,12 @@ if TYPE_CHECKING:
 
     from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 
-#: Key of the job id in the task state store (Airflow 3.3+) and in XCom.
-STATE_KEY = "mdsp_bulk_import_job_id"
+#: Prefix of what the operator remembers across tries; the job id's state-store key is STATE_KEY.
+MEMORY_PREFIX = "mdsp_bulk_import_"
+#: Key of the job id in the task state store (Airflow 3.3+).
+STATE_KEY = MEMORY_PREFIX + "job_id"
+#: Key of the digest of a submission whose answer was lost.
+PENDING_KEY = MEMORY_PREFIX + "pending"
 XCOM_KEY = "job_id"
 #: Default longest wait for a job. Jobs import at most a day of data, up to 1 GB (§8).
 DEFAULT_TIMEOUT = timedelta(hours=6)
@@ -92,9 +104,9 @@ class MdspBulkImportOperator(MdspBaseOperator):
         else:
             if not isinstance(self.files, list):
                 raise MdspConfigError("files must be a list of {filePath, from, to} dicts", field="files")
-            job = self.hook.client.bulk.create_import_job(self.entity_id, self.aspect, self.files)
-            job_id = str(job["id"])
-            self.log.info("Submitted import job %s for %s/%s", job_id, self.entity_id, self.aspect)
+            job_id = self._submit(context)
+            if job_id is None:
+                return self._await_lost_import(context)
         remember_job_id(context, job_id)
         if not self.wait:
             forget_job_id(context)
@@ -103,6 +115,50 @@ class MdspBulkImportOperator(MdspBaseOperator):
         if self.deferrable:
             return self._defer(context, trigger, check_first=reattached)
         return self._poll(context, trigger)
+
+    def _submit(self, context: Context) -> str | None:
+        """Submit the job and return its id; ``None`` when this or an earlier try lost the answer."""
+        from airflow_provider_mdsp.client.bulk import import_fingerprint
+        from airflow_provider_mdsp.client.converge import is_ambiguous
+
+        memory = TryMemory(context, MEMORY_PREFIX)
+        digest = import_fingerprint(self.entity_id, self.aspect, self.files)
+        if memory.get("pending") == digest:
+            self.log.warning("An earlier try submitted this import and lost the answer; not submitting again")
+            return None
+        memory.set("pending", digest)
+        try:
+            job = self.hook.client.bulk.create_import_job(self.entity_id, self.aspect, self.files)
+        except MdspError as exc:
+            if is_ambiguous(exc):
+                self.log.warning("Submitting the import job failed ambiguously (%s); the job may exist", exc)
+                return None
+            memory.delete("pending")  # certainly not submitted: a retry submits
+            raise
+        job_id = str(job["id"])
+        memory.set("job_id", job_id)  # before dropping the pending digest: a crash between keeps one
+        memory.delete("pending")
+        self.log.info("Submitted import job %s for %s/%s", job_id, self.entity_id, self.aspect)
+        return job_id
+
+    def _await_lost_import(self, context: Context) -> dict[str, Any]:
+        """Wait in the worker for the records of an import whose job id was lost, up to ``timeout``."""
+        bulk_client = self.hook.client.bulk
+        memory = TryMemory(context, MEMORY_PREFIX)
+        deadline = monotonic() + self.timeout
+        while not bulk_client.imported(self.entity_id, self.aspect, self.files):
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                memory.delete("pending")
+                raise MdspWaitTimeoutError(
+                    f"An import job for {self.entity_id}/{self.aspect} was submitted but its answer was lost, and "
+                    f"no records arrived in the files' ranges within {self.timeout:.0f} s; the next try submits again"
+                )
+            sleep(min(self.poll_interval, remaining))
+        memory.delete("pending")
+        message = "Imported by a job whose submission answer was lost (its records are in every file's range)"
+        self.log.info(message)
+        return {"job_id": None, "status": "SUCCESS", "message": message, "startTime": None, "lastModified": None}
 
     def make_trigger(self, job_id: str, timeout_at: str | None = None) -> MdspBulkImportJobTrigger:
         """Return the trigger checking the job; the worker's polling uses its check too."""
@@ -141,7 +197,6 @@ class MdspBulkImportOperator(MdspBaseOperator):
         return self._finish(context, event)
 
     def _finish(self, context: Context, event: Mapping[str, Any] | None) -> dict[str, Any]:
-        from airflow_provider_mdsp.exceptions import MdspWaitTimeoutError
         from airflow_provider_mdsp.triggers.base import SUCCESS, result_from_event
 
         if isinstance(event, Mapping) and (event.get("status") == SUCCESS or event.get("job_failed")):
@@ -163,24 +218,21 @@ def known_job_id(context: Mapping[str, Any], task_id: str) -> str | None:
     :param context: the task context.
     :param task_id: this task's id, for the XCom fallback before Airflow 3.3.
     """
-    store = context.get("task_state_store")
-    if store is not None:
-        value = store.get(STATE_KEY)
-        return str(value) if value else None
+    memory = TryMemory(context, MEMORY_PREFIX)
+    found = memory.get("job_id")
+    if found or context.get("task_state_store") is not None:
+        return found
     ti = context.get("ti")
     if ti is None:
         return None
-    # Before 3.3: XCom of this task. Airflow clears it when a new try starts, so this finds the id
-    # only when the same try resumes; retries then submit a new job (documented limitation).
+    # XCom of this task: found when the same try resumes (Airflow clears it when a new try starts).
     value = ti.xcom_pull(task_ids=task_id, key=XCOM_KEY)
     return str(value) if value else None
 
 
 def remember_job_id(context: Mapping[str, Any], job_id: str) -> None:
-    """Store the job id where a retry finds it, before any waiting (task state store and XCom)."""
-    store = context.get("task_state_store")
-    if store is not None:
-        store.set(STATE_KEY, job_id)
+    """Store the job id where a retry finds it, before any waiting (try memory and XCom)."""
+    TryMemory(context, MEMORY_PREFIX).set("job_id", job_id)
     ti = context.get("ti")
     if ti is not None:
         ti.xcom_push(key=XCOM_KEY, value=job_id)
@@ -188,6 +240,4 @@ def remember_job_id(context: Mapping[str, Any], job_id: str) -> None:
 
 def forget_job_id(context: Mapping[str, Any]) -> None:
     """Drop the remembered job id once the job ended, so a later clear-and-rerun imports again."""
-    store = context.get("task_state_store")
-    if store is not None:
-        store.delete(STATE_KEY)
+    TryMemory(context, MEMORY_PREFIX).delete("job_id")

@@ -151,27 +151,8 @@ def current_etag(files: FilesClient, entity_id: str, file_path: str) -> str | No
     :param entity_id: the asset id.
     :param file_path: the normalised remote path.
     """
-    for item in files.iter_files(entity_id, filter=exact_file_filter(file_path)):
-        stored = normalise_path(f"{item.get('path') or ''}/{item.get('name') or ''}")
-        if stored == file_path and item.get("etag") is not None:
-            return str(item["etag"])
-    return None
-
-
-def exact_file_filter(file_path: str) -> str | None:
-    """Return the IoT File search filter for one file: ``name eq '<name>' and path eq '<dir>/'``.
-
-    Values are quoted as in the service's examples (DOC api-iotfile-references-filtering). A name
-    or folder holding a quote cannot be quoted; that term is left out, and since the service
-    ignores a filter it cannot read (§0) the caller must check each result's path anyway.
-
-    :param file_path: the normalised remote path.
-    """
-    directory, _, name = file_path.rpartition("/")
-    terms = [f"name eq '{name}'"] if "'" not in name else []
-    if directory and "'" not in directory:
-        terms.append(f"path eq '{directory}/'")
-    return " and ".join(terms) or None
+    found = files.find_file(entity_id, file_path)
+    return None if found is None or found.get("etag") is None else str(found["etag"])
 
 
 class MdspDownloadFileOperator(MdspBaseOperator):

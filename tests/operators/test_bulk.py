@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from airflow_provider_mdsp.exceptions import MdspJobFailedError, MdspWaitTimeout
 from airflow_provider_mdsp.operators.bulk import STATE_KEY, MdspBulkImportOperator
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 from tests.sensors.helpers import ASSET, BULK, TaskDeferred, connect, context
+from tests.sensors.helpers import FILES as FILE_API
 from tests.triggers.test_triggers import first_event
 
 FILES = [{"filePath": "import/day1.json", "from": "2024-05-01T00:00:00Z", "to": "2024-05-02T00:00:00Z"}]
@@ -167,3 +169,62 @@ def test_a_failing_status_check_in_the_worker_keeps_the_job_for_the_retry(gatewa
     with pytest.raises(MdspServerError):
         operator(deferrable=False).execute(context(ti=FakeTI(requests_mock), task_state_store=store))
     assert store[STATE_KEY] == "job-1"
+
+
+class FakeVariables(dict):
+    """Airflow Variables as a task runner before 3.3 offers them (get/set/delete by key)."""
+
+    def install(self, monkeypatch):
+        from airflow.sdk import Variable
+
+        monkeypatch.setattr(Variable, "get", classmethod(lambda cls, key, default=None: self.get(key, default)))
+        monkeypatch.setattr(Variable, "set", classmethod(lambda cls, key, value: self.__setitem__(key, value)))
+        monkeypatch.setattr(Variable, "delete", classmethod(lambda cls, key: self.pop(key, None)))
+        return self
+
+
+def retry_ti(requests_mock):
+    """A task instance with its identity, as every try of one task instance has it."""
+    ti = FakeTI(requests_mock)
+    ti.dag_id, ti.task_id, ti.run_id, ti.map_index = "imports", "import", "manual__1", -1
+    return ti
+
+
+FIRST = {"_time": "2024-05-01T00:00:00.000Z", "Speed": 1.5}
+
+
+def test_before_3_3_a_lost_submission_is_not_resubmitted_by_the_retry(gateway, requests_mock, monkeypatch):
+    import requests
+
+    from airflow_provider_mdsp.exceptions import MdspServerError
+
+    variables = FakeVariables().install(monkeypatch)
+    post = requests_mock.post(f"{BULK}/importJobs", exc=requests.exceptions.ConnectionError("reset by peer"))
+    requests_mock.get(f"{FILE_API}/{ASSET}/import/day1.json", status_code=500, json={"id": "", "message": "down"})
+    with pytest.raises(MdspServerError):  # try 1: the job may exist, and the check of its effect fails too
+        operator(deferrable=False).execute(context(ti=retry_ti(requests_mock)))
+    assert post.call_count == 1
+    [key] = variables
+    assert key == "mdsp_try_state:imports:import:-1:manual__1"
+    assert "mdsp_bulk_import_pending" in json.loads(variables[key])
+    requests_mock.get(f"{FILE_API}/{ASSET}/import/day1.json", text=json.dumps([FIRST, {**FIRST, "Speed": 2}]))
+    requests_mock.get(
+        f"{BULK}/timeseries/{ASSET}/Vibration", [{"json": {"records": []}}, {"json": {"records": [FIRST]}}]
+    )
+    result = operator(deferrable=False).execute(context(ti=retry_ti(requests_mock)))  # try 2
+    assert (result["status"], result["job_id"]) == ("SUCCESS", None)
+    assert post.call_count == 1, "no second job for the same files"
+    assert variables == {}, "the memory of the task instance is gone once the import is done"
+
+
+def test_a_lost_submission_whose_records_never_arrive_times_out_and_lets_the_next_try_submit(gateway, requests_mock):
+    import requests
+
+    post = requests_mock.post(f"{BULK}/importJobs", exc=requests.exceptions.ReadTimeout("slow"))
+    requests_mock.get(f"{FILE_API}/{ASSET}/import/day1.json", text=json.dumps([FIRST]))
+    requests_mock.get(f"{BULK}/timeseries/{ASSET}/Vibration", json={"records": [{**FIRST, "Speed": 9.0}]})
+    store = FakeStore()
+    with pytest.raises(MdspWaitTimeoutError, match="answer was lost"):
+        operator(deferrable=False, timeout=0).execute(context(ti=FakeTI(requests_mock), task_state_store=store))
+    assert post.call_count == 1
+    assert store == {}, "a record with other values is not this import: the next try submits again"

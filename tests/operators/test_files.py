@@ -73,6 +73,8 @@ def test_upload_of_an_existing_file_without_overwrite_says_how_to_replace_it(gat
     source = tmp_path / "day.json"
     source.write_bytes(b"[]")
     requests_mock.put(f"{FILES}/{ASSET}/day.json", status_code=409, json={"id": "x", "message": "File exists"})
+    other = {"name": "day.json", "path": "", "size": 7, "etag": 3}
+    requests_mock.get(f"{FILES}/{ASSET}", [{"json": [other]}, {"json": []}])
     op = MdspUploadFileOperator(task_id="up", entity_id=ASSET, file_path="day.json", local_path=str(source))
     with pytest.raises(MdspConfigError, match="overwrite=True") as err:
         op.execute(context())

@@ -94,21 +94,44 @@ class DropAfterProcessing:
     """ASGI wrapper cutting the connection of some successful calls *after* the app acted on them.
 
     The emulator's own drops happen before a request reaches a service; this one lets the service
-    create the event and then loses the answer, the case where a blind resend would duplicate it.
+    act (create the event, store the file, start the job) and then loses the answer, the case where
+    a blind resend would duplicate the write or fail on "already exists".
 
     :param app: the emulator app.
     :param rate: fraction of matching successful calls to cut.
     :param method: HTTP method to match.
-    :param path: exact path to match.
+    :param path: exact path to match, or its start when it ends with ``*``.
+    :param query: text the query string must contain (e.g. ``upload=complete``), if any.
+    :param limit: cut at most this many calls.
     """
 
-    def __init__(self, app: Any, rate: float, *, method: str, path: str, seed: int = SEED) -> None:
+    def __init__(
+        self,
+        app: Any,
+        rate: float,
+        *,
+        method: str,
+        path: str,
+        query: str = "",
+        limit: int | None = None,
+        seed: int = SEED,
+    ) -> None:
         self.app, self.rate, self.method, self.path = app, rate, method, path
+        self.query, self.limit = query.encode(), limit
         self.rng = random.Random(seed)
         self.dropped = 0
 
+    def matches(self, scope: Any) -> bool:
+        """Tell whether a request is one whose answer may be cut."""
+        if scope["type"] != "http" or scope["method"] != self.method or self.query not in scope["query_string"]:
+            return False
+        if self.limit is not None and self.dropped >= self.limit:
+            return False
+        path = scope["path"]
+        return path.startswith(self.path[:-1]) if self.path.endswith("*") else path == self.path
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != self.method or scope["path"] != self.path:
+        if not self.matches(scope):
             await self.app(scope, receive, send)
             return
         messages: list[dict[str, Any]] = []
@@ -127,7 +150,7 @@ class DropAfterProcessing:
             self.dropped += 1
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]})
             await send({"type": "http.response.body", "body": b'{"id":', "more_body": True})
-            raise DroppedConnection("connection cut after the event was created")
+            raise DroppedConnection("connection cut after the service acted")
         for message in messages:
             await send(message)
 
