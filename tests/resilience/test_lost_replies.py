@@ -72,7 +72,7 @@ def test_a_retried_upload_task_finds_its_file_from_the_earlier_try(lossy, mdsp_c
         host=emu.url,
         login="demo-techuser",
         password="demo-secret",
-        extra={"tenant": "demo", "token_url": emu.token_url, "max_retries": 0},
+        extra={"tenant": "demo", "auth_url": emu.token_url, "max_retries": 0},
     )
     clear_token_providers()
     upload = MdspUploadFileOperator(
@@ -169,7 +169,7 @@ def test_a_bulk_import_whose_answer_was_lost_is_submitted_once_across_task_retri
         host=emu.url,
         login="demo-techuser",
         password="demo-secret",
-        extra={"tenant": "demo", "token_url": emu.token_url},
+        extra={"tenant": "demo", "auth_url": emu.token_url},
     )
     clear_token_providers()
     store = Store()
