@@ -21,9 +21,31 @@ BODY_EXCERPT_CHARS = 500
 #: send ``X-Correlation-ID``; ``logref`` in Asset/Event bodies is used when no header is there.
 REQUEST_ID_HEADERS = ("x-correlation-id", "x-request-id", "correlation-id")
 
+#: The one retry table for API answers. Retried: throttling and gateway/service unavailability
+#: (user-asks.md asks 2 and 8). 500 and 501 are not: the service failed on this request and would
+#: fail the same way again. :attr:`MdspApiError.retryable` and ``client.retry.should_retry`` read it.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Of those, the answers that say the request was refused before it was processed, so even a
+#: request that is not idempotent (a POST that creates something) may be sent again.
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+
+
+def _rebuild(cls: type[MdspError], args: tuple[Any, ...], state: dict[str, Any]) -> MdspError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class MdspError(Exception):
-    """Base class of every error raised by the provider."""
+    """Base class of every error raised by the provider.
+
+    Every error pickles and unpickles whole (message and attributes), whatever its constructor
+    takes: Airflow and Celery pickle exceptions between processes.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
 class MdspConfigError(MdspError, ValueError):
@@ -86,9 +108,6 @@ class MdspApiError(MdspError):
     :param retry_after: seconds from a ``Retry-After`` header, when present.
     """
 
-    #: Whether the same request may succeed if sent again later.
-    retryable = False
-
     def __init__(
         self,
         status: int,
@@ -117,6 +136,16 @@ class MdspApiError(MdspError):
         rid = f" (request id {self.request_id})" if self.request_id else ""
         return f"{where}HTTP {self.status}{code} {self.message}{rid}".strip()
 
+    @property
+    def retryable(self) -> bool:
+        """Whether the same request may succeed if sent again later (:data:`RETRY_STATUSES`)."""
+        return self.status in RETRY_STATUSES
+
+    @property
+    def not_processed(self) -> bool:
+        """Whether the service certainly did not act on the request (:data:`NOT_PROCESSED_STATUSES`)."""
+        return self.status in NOT_PROCESSED_STATUSES
+
 
 class MdspBadRequestError(MdspApiError):
     """400: the request was malformed (invalid parameter, body property, filter)."""
@@ -141,13 +170,9 @@ class MdspConflictError(MdspApiError):
 class MdspRateLimitedError(MdspApiError):
     """429: the tenant's quota was exceeded; ``retry_after`` says how long to wait, if sent."""
 
-    retryable = True
-
 
 class MdspServerError(MdspApiError):
-    """5xx: the service or gateway failed; 502, 503 and 504 are retried."""
-
-    retryable = True
+    """5xx: the service or gateway failed; 502, 503 and 504 are retried (:data:`RETRY_STATUSES`)."""
 
 
 class MdspAuthError(MdspError):

@@ -4,8 +4,9 @@ The functions take a ready ``requests.Session`` (TLS verification, CA bundle and
 it by the client layer, which also wraps retries around these calls) and return a
 :class:`~airflow_provider_mdsp.auth.tokens.Token`. Request shapes follow reference/insights-hub-api.md §2.
 
-Errors are typed and name the connection field to check; 429 and 5xx become the retryable API
-errors of :func:`airflow_provider_mdsp.exceptions.api_error`. No message ever holds a secret or token.
+Errors are typed and name the connection field to check; 429 and 5xx become the API errors of
+:func:`airflow_provider_mdsp.exceptions.api_error`, retried as its ``RETRY_STATUSES`` table says.
+No message ever holds a secret or token.
 """
 
 from __future__ import annotations

@@ -1,11 +1,27 @@
 """When to retry a failed call and how long to wait: pure decisions, wired into tenacity once.
 
 Retried: connection errors, 429 (honouring ``Retry-After``, capped) and 502/503/504, with
-exponential backoff and jitter, bounded attempts and total time (user-asks.md asks 2 and 8).
-A call that is not idempotent (a POST that creates something) is sent again only when the server
-certainly did not process it: 429 and 503 answers, and connection errors raised before the request
-left the machine. After a read timeout, a dropped connection, 502 or 504 it is not retried, since
-the first attempt may have taken effect.
+exponential backoff and jitter, bounded attempts and total time (user-asks.md asks 2 and 8). The
+statuses come from one table, :data:`~airflow_provider_mdsp.exceptions.RETRY_STATUSES`, which the
+errors' ``retryable`` reads too. A call that is not idempotent (a POST that creates something) is
+sent again only when the server certainly did not process it: 429 and 503 answers
+(:data:`~airflow_provider_mdsp.exceptions.NOT_PROCESSED_STATUSES`), and connection errors raised
+before the request left the machine. After a read timeout, a dropped connection, 502 or 504 it is not
+retried, since the first attempt may have taken effect.
+
+Every request goes through this one loop (:meth:`Transport.request`, token requests too). Three
+domain loops sit on top of it, each for what a status alone cannot decide, each bounded:
+
+* **Lost answer of a create** (``EventsClient.create_event``, ``CREATE_EVENT_ATTEMPTS``): a POST whose
+  answer was lost is not resent blindly; the event is looked up by its correlation id first
+  (``_find_created``, waits ``EVENT_VISIBILITY_WAITS``), and only created again when absent.
+* **ETag conflict** (``AssetsClient._with_etag``): a write without a caller's ETag that meets 412
+  reads the current ETag and sends once more; with the caller's ETag the conflict is raised.
+* **429 inside a 202** (``TimeSeriesClient._send_multi``, ``MULTI_RATE_LIMIT_RETRIES``): a
+  multi-entity write answers 202 listing throttled pairs; only those are resent, after
+  :func:`wait_seconds`.
+
+The transport's one token renewal after a 401 is not a retry of this table: it is the token's.
 """
 
 from __future__ import annotations
@@ -19,16 +35,16 @@ import tenacity
 from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.settings import ClientSettings
 from airflow_provider_mdsp.exceptions import (
+    NOT_PROCESSED_STATUSES,
+    RETRY_STATUSES,
     MdspApiError,
     MdspConnectionError,
 )
 
 log = logging.getLogger(__name__)
 
-#: Statuses worth another attempt: throttling and gateway/service unavailability.
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-#: Statuses that mean the request was refused before it was processed, so a POST may be resent.
-NOT_PROCESSED_STATUSES = frozenset({429, 503})
+__all__ = ["NOT_PROCESSED_STATUSES", "RETRY_STATUSES", "is_idempotent", "make_retrying", "should_retry", "wait_seconds"]
+
 #: HTTP methods that can be sent twice with the same effect (RFC 9110 §9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -45,9 +61,7 @@ def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
     :param idempotent: whether sending the request twice is harmless.
     """
     if isinstance(exc, MdspApiError):
-        if exc.status not in RETRY_STATUSES:
-            return False
-        return idempotent or exc.status in NOT_PROCESSED_STATUSES
+        return exc.retryable and (idempotent or exc.not_processed)
     if isinstance(exc, MdspConnectionError):
         return idempotent or not exc.request_sent
     return False
