@@ -114,6 +114,9 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_mdsp.operators.events",
                     "airflow_provider_mdsp.operators.files",
                     "airflow_provider_mdsp.operators.bulk",
+                    "airflow_provider_mdsp.operators.hierarchy",
+                    "airflow_provider_mdsp.operators.tenants",
+                    "airflow_provider_mdsp.operators.datalake",
                 ],
             }
         ],
@@ -124,6 +127,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_mdsp.sensors.timeseries",
                     "airflow_provider_mdsp.sensors.events",
                     "airflow_provider_mdsp.sensors.bulk",
+                    "airflow_provider_mdsp.sensors.datalake",
                 ],
             }
         ],
@@ -134,6 +138,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_mdsp.triggers.timeseries",
                     "airflow_provider_mdsp.triggers.events",
                     "airflow_provider_mdsp.triggers.bulk",
+                    "airflow_provider_mdsp.triggers.datalake",
                 ],
             }
         ],

@@ -17,24 +17,30 @@ import requests
 
 from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.aggregates import AggregatesClient
+from airflow_provider_mdsp.client.asset_model import AssetModelClient
 from airflow_provider_mdsp.client.assets import AssetsClient
 from airflow_provider_mdsp.client.bulk import BulkClient
+from airflow_provider_mdsp.client.datalake import DataLakeClient
 from airflow_provider_mdsp.client.events import EventsClient
 from airflow_provider_mdsp.client.files import FilesClient
 from airflow_provider_mdsp.client.identity import IdentityClient
 from airflow_provider_mdsp.client.settings import ClientSettings
+from airflow_provider_mdsp.client.tenants import TenantsClient
 from airflow_provider_mdsp.client.timeseries import TimeSeriesClient
 from airflow_provider_mdsp.client.transport import TokenSource, Transport
 
 __all__ = [
     "AggregatesClient",
+    "AssetModelClient",
     "AssetsClient",
     "BulkClient",
     "ClientSettings",
+    "DataLakeClient",
     "EventsClient",
     "FilesClient",
     "IdentityClient",
     "MdspClient",
+    "TenantsClient",
     "TimeSeriesClient",
     "TokenSource",
     "Transport",
@@ -56,6 +62,9 @@ class MdspClient:
         self.files = FilesClient(transport)
         self.bulk = BulkClient(transport)
         self.identity = IdentityClient(transport)
+        self.asset_model = AssetModelClient(transport)
+        self.datalake = DataLakeClient(transport)
+        self.tenants = TenantsClient(transport)
 
     @classmethod
     def create(

@@ -19,13 +19,30 @@ from .services.aggregates import routes as aggregates
 from .services.assets import routes as assets
 from .services.assets import type_routes as asset_types
 from .services.bulk import routes as bulk
+from .services.datalake import routes as datalake
+from .services.datalake import storage_routes as datalake_storage
 from .services.events import routes as events
 from .services.files import routes as files
 from .services.identity import routes as identity
+from .services.tenants import routes as tenants
 from .services.timeseries import routes as timeseries
 from .state import EmulatorState
 
-ROUTERS = (auth, admin, assets, asset_types, timeseries, aggregates, events, files, bulk, identity)
+ROUTERS = (
+    auth,
+    admin,
+    assets,
+    asset_types,
+    timeseries,
+    aggregates,
+    events,
+    files,
+    bulk,
+    identity,
+    datalake,
+    datalake_storage,
+    tenants,
+)
 
 
 def create_app(

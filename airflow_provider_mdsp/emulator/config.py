@@ -20,7 +20,19 @@ FILE_SCOPES = ("iot.fil.r", "iot.fil.w", "iot.fil.d")
 ASSET_SCOPES = ("am.r", "am.w")
 EVENT_SCOPES = ("em.r", "em.w")
 IDENTITY_SCOPES = ("im.r",)
-ALL_SCOPES = TIMESERIES_SCOPES + BULK_SCOPES + FILE_SCOPES + ASSET_SCOPES + EVENT_SCOPES + IDENTITY_SCOPES
+# Gap: the real scope names of Integrated Data Lake and Tenant Management are not public.
+DATALAKE_SCOPES = ("idl.r", "idl.w")
+TENANT_SCOPES = ("tm.r",)
+ALL_SCOPES = (
+    TIMESERIES_SCOPES
+    + BULK_SCOPES
+    + FILE_SCOPES
+    + ASSET_SCOPES
+    + EVENT_SCOPES
+    + IDENTITY_SCOPES
+    + DATALAKE_SCOPES
+    + TENANT_SCOPES
+)
 READ_SCOPES = tuple(s for s in ALL_SCOPES if s.endswith(".r"))
 
 DEFAULT_TOKEN_LIFETIME_S = 1800  # 30 min (S1, S3)
@@ -142,6 +154,7 @@ DEMO_READER_SECRET = "demo-reader-secret"  # noqa: S105 - documented demo creden
 DEMO_APP_CLIENT_ID = "demo-mdspdemoapp-1.0.0"
 DEMO_APP_SECRET = "demo-app-secret"  # noqa: S105 - documented demo credential
 DEMO_SUBTENANT = "demo-sub1"
+DEMO_SUBTENANT_2 = "demo-sub2"
 
 
 def demo_config(seed: int = 0) -> EmulatorConfig:
@@ -155,7 +168,7 @@ def demo_config(seed: int = 0) -> EmulatorConfig:
             ClientCredential(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, ALL_SCOPES, impersonation=True),
             ClientCredential(DEMO_READER_ID, DEMO_READER_SECRET, READ_SCOPES),
         ),
-        subtenants=(DEMO_SUBTENANT,),
+        subtenants=(DEMO_SUBTENANT, DEMO_SUBTENANT_2),
         demo_data=True,
     )
     app = AppCredential(DEMO_APP_CLIENT_ID, DEMO_APP_SECRET, "mdspdemoapp", "1.0.0", "demo", "demo")

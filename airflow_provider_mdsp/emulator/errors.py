@@ -56,6 +56,9 @@ SERVICE_STYLES = {
     "identitymanagement": "scim",
     "im": "scim",
     "technicaltokenmanager": "oauth",
+    # N:sdk/data-lake and sdk/tenant models: {"errors": [{code, logref, message}]}
+    "datalake": "aggregates",
+    "tenantmanagement": "aggregates",
 }
 
 

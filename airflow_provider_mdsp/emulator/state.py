@@ -19,6 +19,8 @@ from .services.aggregates.models import AggregateBackend
 from .services.assets.models import AssetBackend
 from .services.assets.types import TypeRegistry
 from .services.bulk.models import BulkBackend
+from .services.datalake.jobs import ImportJobs
+from .services.datalake.store import LakeStore
 from .services.events.models import EventBackend
 from .services.files.models import FileBackend
 from .services.identity.models import IdentityBackend
@@ -48,6 +50,8 @@ class TenantBackend:
         self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes, clock.now_ms)
         self.bulk = BulkBackend(self.files, self.timeseries, config.bulk_step_s, clock.time)
         self.identity = IdentityBackend(tenant)
+        self.lake = LakeStore(tenant)
+        self.lake_jobs = ImportJobs(self.lake, self.timeseries, config.bulk_step_s)
         tenant_config = config.tenant(tenant)
         if tenant_config is not None:
             self.identity.add_users(tenant_config.users)
@@ -66,8 +70,9 @@ class TenantBackend:
         return {"assetTypeId": asset["typeId"], "parentAssetId": asset["parentId"]}
 
     def advance(self) -> None:
-        """Move time-driven state forward (bulk import jobs)."""
+        """Move time-driven state forward (bulk import jobs, Data Lake import jobs)."""
         self.bulk.advance()
+        self.lake_jobs.advance()
 
 
 class EmulatorState:

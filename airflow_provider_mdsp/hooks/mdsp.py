@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,25 @@ def mask_token(token: Token) -> None:
     _mask(token.refresh_token)
 
 
+def with_sub_tenant(config: ConnectionConfig, sub_tenant: str, conn_id: str) -> ConnectionConfig:
+    """Return the connection's settings with its credentials impersonating ``sub_tenant`` (§2.1).
+
+    :param config: the connection's settings.
+    :param sub_tenant: the subtenant id.
+    :param conn_id: the connection id, for the error.
+    :raises MdspConfigError: the connection's auth type cannot impersonate.
+    """
+    from airflow_provider_mdsp.auth.credentials import TenantCredentials
+
+    if not isinstance(config.credentials, TenantCredentials):
+        raise MdspConfigError(
+            f"sub_tenant needs a connection with auth_type tenant_credentials; {conn_id!r} uses "
+            f"{config.credentials.flow}",
+            field="sub_tenant",
+        )
+    return dataclasses.replace(config, credentials=dataclasses.replace(config.credentials, sub_tenant=sub_tenant))
+
+
 class MdspHook(BaseHook):
     """Talk to Siemens Insights Hub through an Airflow Connection of type ``mdsp``.
 
@@ -49,6 +69,8 @@ class MdspHook(BaseHook):
     timeouts and retries; errors are typed (:mod:`airflow_provider_mdsp.exceptions`).
 
     :param mdsp_conn_id: the Airflow Connection id.
+    :param sub_tenant: impersonate this subtenant instead of the connection's ``sub_tenant``
+        (``tenant_credentials`` only): one connection serves every subtenant, e.g. one mapped task each.
     """
 
     conn_name_attr = "mdsp_conn_id"
@@ -56,9 +78,10 @@ class MdspHook(BaseHook):
     conn_type = "mdsp"
     hook_name = "Siemens Insights Hub"
 
-    def __init__(self, mdsp_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+    def __init__(self, mdsp_conn_id: str = default_conn_name, *, sub_tenant: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mdsp_conn_id = mdsp_conn_id
+        self.sub_tenant = sub_tenant or None
 
     @cached_property
     def config(self) -> ConnectionConfig:
@@ -68,6 +91,8 @@ class MdspHook(BaseHook):
             config = config_from_connection(conn.host, conn.login, conn.password, conn.extra_dejson or {})
         except MdspConfigError as exc:
             raise MdspConfigError(f"Connection {self.mdsp_conn_id!r}: {exc}", field=exc.field) from None
+        if self.sub_tenant:
+            config = with_sub_tenant(config, self.sub_tenant, self.mdsp_conn_id)
         for secret in config.credentials.secrets:
             _mask(secret)
         # The masker hides extras by key name ("token", "secret" …), and "proxy" is not one of them.

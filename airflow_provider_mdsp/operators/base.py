@@ -43,21 +43,24 @@ class MdspBaseOperator(BaseOperator):
     """Base of the Insights Hub operators: holds the connection id and builds the hook lazily.
 
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    :param sub_tenant: impersonate this subtenant with the connection's tenant credentials, e.g.
+        one mapped task per subtenant (``.expand(sub_tenant=…)``); ``None`` uses the connection as is.
     """
 
-    template_fields: tuple[str, ...] = ("mdsp_conn_id",)
+    template_fields: tuple[str, ...] = ("mdsp_conn_id", "sub_tenant")
     ui_color = "#009999"  # Siemens petrol
 
-    def __init__(self, *, mdsp_conn_id: str = "mdsp_default", **kwargs: Any) -> None:
+    def __init__(self, *, mdsp_conn_id: str = "mdsp_default", sub_tenant: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mdsp_conn_id = mdsp_conn_id
+        self.sub_tenant = sub_tenant
 
     @cached_property
     def hook(self) -> MdspHook:
         """The hook for ``mdsp_conn_id``, built on first use in the task process."""
         from airflow_provider_mdsp.hooks.mdsp import MdspHook
 
-        return MdspHook(mdsp_conn_id=self.mdsp_conn_id)
+        return MdspHook(mdsp_conn_id=self.mdsp_conn_id, sub_tenant=self.sub_tenant or None)
 
 
 def resolve_window(

@@ -182,3 +182,48 @@ def bulk_job_failure(summary: Mapping[str, Any]) -> str | None:
         return None
     reason = summary.get("message") or "the service gave no message"
     return f"Bulk import job {summary.get('job_id')} ended in ERROR: {reason}"
+
+
+def lake_job_summary(job: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the XCom summary of a Data Lake import job.
+
+    :param job: the job or its details (N:sdk/data-lake ``ImportJobDetails``).
+    :return: ``{"job_id", "name", "status", "destinationPath", "fileCount", "message"}``.
+    """
+    return {
+        "job_id": str(job.get("id") or ""),
+        "name": job.get("name"),
+        "status": str(job.get("status") or "").upper(),
+        "destinationPath": job.get("destinationPath"),
+        "fileCount": job.get("fileCount"),
+        "message": job.get("responseMessage"),
+    }
+
+
+def check_lake_import_job(hook: MdspHook, job_id: str) -> dict[str, Any] | None:
+    """Tell whether a Data Lake time-series import job has ended (SUCCESS or FAILED).
+
+    One status read per check; the details (file count, message) are read once it has ended.
+
+    :param hook: the hook whose client is used.
+    :param job_id: the job id.
+    :return: the job summary (:func:`lake_job_summary`) when final, else ``None``.
+    """
+    datalake = hook.client.datalake
+    job = datalake.get_import_job(job_id)
+    status = str(job.get("status") or "").upper()
+    if status not in datalake.FINAL_JOB_STATES:
+        log.info("Data Lake import job %s is %s", job_id, status or "in an unknown state")
+        return None
+    return lake_job_summary({"id": job_id, **datalake.get_import_job_details(job_id)})
+
+
+def lake_job_failure(summary: Mapping[str, Any]) -> str | None:
+    """Return the failure message of a finished Data Lake import job, or ``None`` when it succeeded.
+
+    :param summary: a summary from :func:`check_lake_import_job`.
+    """
+    if summary.get("status") != "FAILED":
+        return None
+    reason = summary.get("message") or "the service gave no message"
+    return f"Data Lake import job {summary.get('job_id')} FAILED: {reason}"

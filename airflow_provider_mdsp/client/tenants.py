@@ -1,0 +1,73 @@
+"""Tenant Management v4: the subtenants of a tenant (``/api/tenantmanagement/v4/subtenants``).
+
+Source: N:sdk/tenant/tenant-management.ts ``GetSubtenants`` (``page``, ``size``) and
+tenant-management-models.ts ``PageSubtenantResource``: a Spring Data page
+``{content, first, last, number, numberOfElements, size, totalElements, totalPages}`` (no
+``_embedded``), each subtenant ``{id, displayName, description, entityId, ETag}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from airflow_provider_mdsp.client.pagination import Page, iter_items
+from airflow_provider_mdsp.client.paths import segment
+from airflow_provider_mdsp.client.transport import Transport
+from airflow_provider_mdsp.exceptions import MdspResponseError
+
+BASE = "/api/tenantmanagement/v4"
+#: Subtenants per page (our choice; the service's default and maximum are not documented).
+DEFAULT_PAGE_SIZE = 100
+
+
+def iter_content_pages(transport: Transport, path: str, *, size: int) -> Iterator[Page]:
+    """Yield the ``content`` of each page of a Spring Data page until ``last`` (or ``totalPages``) says so.
+
+    :param transport: the transport.
+    :param path: the collection path.
+    :param size: items per page.
+    """
+    number = 0
+    while True:
+        body = transport.request_json("GET", path, params={"page": number, "size": size})
+        if not isinstance(body, Mapping):
+            raise MdspResponseError(f"Expected a page object from {path}, got {type(body).__name__}")
+        yield list(body.get("content") or [])
+        number += 1  # counted here: a server echoing a wrong ``number`` must not loop us forever
+        total_pages = body.get("totalPages")
+        if body.get("last") is True or (total_pages is not None and number >= int(total_pages)):
+            return
+        if body.get("last") is None and total_pages is None:
+            return  # neither marker: take the one page as all there is
+
+
+class TenantsClient:
+    """Read the subtenants of the caller's tenant (Tenant Management v4).
+
+    :param transport: the transport to the gateway.
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def iter_subtenant_pages(self, *, size: int = DEFAULT_PAGE_SIZE) -> Iterator[Page]:
+        """Yield pages of subtenants ``{id, displayName, description, entityId, ETag}``.
+
+        :param size: subtenants per page.
+        """
+        return iter_content_pages(self.transport, f"{BASE}/subtenants", size=size)
+
+    def iter_subtenants(self, *, size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Yield every subtenant, across pages.
+
+        :param size: subtenants per page.
+        """
+        return iter_items(self.iter_subtenant_pages(size=size))
+
+    def get_subtenant(self, subtenant_id: str) -> dict[str, Any]:
+        """Return one subtenant.
+
+        :param subtenant_id: its id.
+        """
+        return self.transport.request_json("GET", f"{BASE}/subtenants/{segment(subtenant_id, name='subtenant_id')}")

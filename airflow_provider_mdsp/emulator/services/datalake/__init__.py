@@ -1,0 +1,1 @@
+"""Integrated Data Lake v3 (emulated)."""

@@ -1,0 +1,1 @@
+"""Tenant Management v4 (emulated)."""

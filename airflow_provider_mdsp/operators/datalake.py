@@ -1,0 +1,355 @@
+"""Operators for the Integrated Data Lake: upload, download and list objects, export time series into it.
+
+Objects move through pre-signed URLs, streamed both ways (memory stays flat for files of several
+GB); downloads land atomically at any ``ObjectStoragePath``. The export starts a
+``timeSeriesImportJobs`` job named after the task instance, so a retried or re-run task finds its
+job again instead of exporting twice. Sources: :mod:`airflow_provider_mdsp.client.datalake`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.operators.base import (
+    DEFERRAL_GRACE,
+    MdspBaseOperator,
+    default_deferrable,
+    iso,
+    resolve_window,
+)
+from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_mdsp.triggers.datalake import MdspDataLakeImportJobTrigger
+
+DEFAULT_TIMEOUT = timedelta(hours=6)
+
+
+def _sleep(seconds: float) -> None:
+    """Wait between polls in the worker (a module function so tests can replace it)."""
+    time.sleep(seconds)
+
+
+def _names(value: str | Iterable[str] | None, name: str) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else [str(v) for v in value or []]
+    names = [v.strip() for v in items if v.strip()]
+    if not names:
+        raise MdspConfigError(f"{name} must name at least one, e.g. ['PumpData']", field=name)
+    return names
+
+
+def relative_to(path: str, folder: str) -> str:
+    """Return ``path`` relative to ``folder`` (both lake paths)."""
+    prefix = folder.strip("/") + "/"
+    clean = path.strip("/")
+    return clean[len(prefix) :] if clean.startswith(prefix) else clean.rsplit("/", 1)[-1]
+
+
+class MdspDataLakeUploadOperator(MdspBaseOperator):
+    """Upload a local or object-storage file to a Data Lake path (replacing an object there).
+
+    :param lake_path: the object path in the lake, e.g. ``reports/2024-05-01/kpi.csv`` (templated).
+    :param local_path: a file on the worker (templated), or
+    :param source_path: any ``ObjectStoragePath`` URI (templated).
+    :param subtenant_id: a tenant writing into its subtenant's lake (templated).
+    :returns: ``{"path", "bytes"}``.
+    """
+
+    template_fields: tuple[str, ...] = (
+        *MdspBaseOperator.template_fields,
+        "lake_path",
+        "local_path",
+        "source_path",
+        "subtenant_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        lake_path: str,
+        local_path: str | None = None,
+        source_path: str | None = None,
+        subtenant_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.lake_path = lake_path
+        self.local_path = local_path
+        self.source_path = source_path
+        self.subtenant_id = subtenant_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Stream the source to the lake."""
+        from airflow_provider_mdsp.operators.output import storage_path
+
+        given = [p for p in (self.local_path, self.source_path) if p not in (None, "")]
+        if len(given) != 1:
+            raise MdspConfigError("Give exactly one of local_path and source_path", field="local_path")
+        source = storage_path(str(given[0]))
+        try:
+            with source.open("rb") as stream:
+                result = self.hook.client.datalake.upload_object(
+                    self.lake_path, stream, subtenant_id=self.subtenant_id or None
+                )
+        except FileNotFoundError:
+            field = "local_path" if self.local_path else "source_path"
+            raise MdspConfigError(f"The source file {source} does not exist", field=field) from None
+        self.log.info("Uploaded %s to the Data Lake at %s (%s bytes)", source, result["path"], result["bytes"])
+        return result
+
+
+class MdspDataLakeDownloadOperator(MdspBaseOperator):
+    """Download a lake object, or every object below a lake folder, to any ``ObjectStoragePath``.
+
+    Each file is streamed and written atomically (nothing half-written appears at the target).
+
+    :param lake_path: one object, written to ``output_path`` (templated); or
+    :param lake_folder: every object below this folder, written below ``output_path`` keeping the
+        paths relative to the folder (templated).
+    :param output_path: the target file (``lake_path``) or folder (``lake_folder``) URI (templated).
+    :param subtenant_id: a tenant reading its subtenant's lake (templated).
+    :returns: ``{"files": [{"lake_path", "path", "bytes"}], "bytes": total}``.
+    """
+
+    template_fields: tuple[str, ...] = (
+        *MdspBaseOperator.template_fields,
+        "lake_path",
+        "lake_folder",
+        "output_path",
+        "subtenant_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        output_path: str,
+        lake_path: str | None = None,
+        lake_folder: str | None = None,
+        subtenant_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.output_path = output_path
+        self.lake_path = lake_path
+        self.lake_folder = lake_folder
+        self.subtenant_id = subtenant_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Stream each object to its target."""
+        from airflow_provider_mdsp.operators.output import atomic_output, storage_path
+
+        if bool(self.lake_path) == bool(self.lake_folder):
+            raise MdspConfigError("Give exactly one of lake_path and lake_folder", field="lake_path")
+        if self.output_path in (None, ""):
+            raise MdspConfigError("output_path is required, e.g. 's3://bucket/lake-copy/'", field="output_path")
+        datalake, subtenant = self.hook.client.datalake, self.subtenant_id or None
+        target = storage_path(self.output_path)
+        if self.lake_path:
+            pairs = [(str(self.lake_path).strip("/"), target)]
+        else:
+            folder = str(self.lake_folder)
+            objects = datalake.iter_objects(folder, subtenant_id=subtenant)
+            pairs = [(o["path"], target / relative_to(o["path"], folder)) for o in objects]
+        files = []
+        for lake_path, out in pairs:
+            with atomic_output(out) as handle:
+                written = datalake.download_object(lake_path, handle, subtenant_id=subtenant)
+            files.append({"lake_path": lake_path, "path": str(out), "bytes": written})
+        self.log.info("Downloaded %d Data Lake objects to %s", len(files), target)
+        return {"files": files, "bytes": sum(f["bytes"] for f in files)}
+
+
+class MdspListDataLakeObjectsOperator(MdspBaseOperator):
+    """List the objects below a Data Lake folder: ``[{"path", "name", "size", "lastModified", "tags"}]``.
+
+    :param folder: the lake folder (templated).
+    :param subtenant_id: a tenant listing its subtenant's lake (templated).
+    :param max_xcom_records: the most objects returned; more fails the task with advice.
+    """
+
+    template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "folder", "subtenant_id")
+
+    def __init__(
+        self,
+        *,
+        folder: str,
+        subtenant_id: str | None = None,
+        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.folder = folder
+        self.subtenant_id = subtenant_id
+        self.max_xcom_records = max_xcom_records
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        """Page through the folder."""
+        keys = ("path", "name", "size", "lastModified", "tags")
+        found = []
+        for obj in self.hook.client.datalake.iter_objects(self.folder, subtenant_id=self.subtenant_id or None):
+            found.append({k: obj.get(k) for k in keys})
+            if len(found) > self.max_xcom_records:
+                raise MdspConfigError(
+                    f"More than {self.max_xcom_records} objects below {self.folder}; list a deeper folder",
+                    field="max_xcom_records",
+                )
+        return found
+
+
+class MdspDataLakeExportOperator(MdspBaseOperator):
+    """Export a time-series window of assets and aspects into the Data Lake, and wait for the job.
+
+    The job is named ``job_name`` (default: DAG, task, map index and run id), and looked up by that
+    name first: a retry or re-run of the task waits for (or reuses) the job it started rather than
+    exporting twice. A job that FAILED is started anew. The window is ``from_time``/``to_time`` or
+    the run's data interval.
+
+    :param asset_ids: asset ids (templated; an XComArg list works).
+    :param aspect_names: aspect names (templated).
+    :param destination: the lake folder for the files (templated).
+    :param from_time: start of the window (templated); default the data interval start.
+    :param to_time: end of the window (templated); default the data interval end.
+    :param job_name: the job's name (templated).
+    :param subtenant_id: a tenant exporting into its subtenant's lake (templated).
+    :param wait: wait for the job to end.
+    :param poll_interval: seconds between status checks.
+    :param timeout: longest wait (seconds or timedelta).
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    :returns: ``{"job_id", "name", "status", "destinationPath", "fileCount", "message", "from", "to"}``.
+    """
+
+    template_fields: tuple[str, ...] = (
+        *MdspBaseOperator.template_fields,
+        "asset_ids",
+        "aspect_names",
+        "destination",
+        "from_time",
+        "to_time",
+        "job_name",
+        "subtenant_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        asset_ids: str | list[str],
+        aspect_names: str | list[str],
+        destination: str | None = None,
+        from_time: Any = None,
+        to_time: Any = None,
+        job_name: str | None = None,
+        subtenant_id: str | None = None,
+        wait: bool = True,
+        poll_interval: float = 30,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.asset_ids = asset_ids
+        self.aspect_names = aspect_names
+        self.destination = destination
+        self.from_time = from_time
+        self.to_time = to_time
+        self.job_name = job_name
+        self.subtenant_id = subtenant_id
+        self.wait = wait
+        self.poll_interval = float(poll_interval)
+        self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
+
+    def default_job_name(self, context: Context) -> str:
+        """Return the job name of this task instance: DAG, task, map index and run id."""
+        ti = context.get("ti")
+        index = getattr(ti, "map_index", -1)
+        suffix = f"[{index}]" if index is not None and index >= 0 else ""
+        return f"{self.dag_id}.{self.task_id}{suffix}.{context.get('run_id')}"
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Find or start the export job, then wait as configured."""
+        start, end = resolve_window(self.from_time, self.to_time, context)
+        name = self.job_name or self.default_job_name(context)
+        datalake, subtenant = self.hook.client.datalake, self.subtenant_id or None
+        job = datalake.find_import_job(name, subtenant_id=subtenant)
+        if job is not None and str(job.get("status")).upper() != "FAILED":
+            self.log.info("Data Lake import job %s (%s) exists already: %s", job["id"], name, job.get("status"))
+        else:
+            job = datalake.create_import_job(
+                name,
+                _names(self.asset_ids, "asset_ids"),
+                _names(self.aspect_names, "aspect_names"),
+                from_=start,
+                to=end,
+                destination=self.destination or None,
+                subtenant_id=subtenant,
+            )
+            self.log.info("Started Data Lake import job %s (%s)", job["id"], name)
+        window = {"from": iso(start), "to": iso(end)}
+        context["ti"].xcom_push(key="job_id", value=str(job["id"]))
+        if not self.wait:
+            return {"job_id": str(job["id"]), "name": name, "status": job.get("status"), **window}
+        trigger = self.make_trigger(str(job["id"]))
+        if self.deferrable:
+            return self._defer(trigger, window)
+        return {**self._poll(trigger), **window}
+
+    def make_trigger(self, job_id: str, timeout_at: str | None = None) -> MdspDataLakeImportJobTrigger:
+        """Return the trigger checking the job; the worker's polling uses its check too."""
+        from airflow_provider_mdsp.triggers.datalake import MdspDataLakeImportJobTrigger
+
+        return MdspDataLakeImportJobTrigger(
+            mdsp_conn_id=self.mdsp_conn_id,
+            job_id=job_id,
+            poll_interval=self.poll_interval,
+            timeout_at=timeout_at,
+            sub_tenant=self.sub_tenant or None,
+        )
+
+    def _poll(self, trigger: MdspDataLakeImportJobTrigger) -> dict[str, Any]:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            result = trigger.check_once(self.hook)
+            if result is not None:
+                return self._finish(trigger.outcome(result))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self._finish({"status": "timeout", "message": self._timeout_message(trigger.job_id)})
+            _sleep(min(self.poll_interval, remaining))
+
+    def _defer(self, trigger: MdspDataLakeImportJobTrigger, window: Mapping[str, str]) -> dict[str, Any]:
+        from airflow_provider_mdsp.triggers.base import deadline_after
+
+        result = trigger.check_once(self.hook)
+        if result is not None:
+            return {**self._finish(trigger.outcome(result)), **window}
+        self.log.info("Deferring: waiting for Data Lake import job %s in the triggerer", trigger.job_id)
+        self.defer(
+            trigger=self.make_trigger(trigger.job_id, deadline_after(self.timeout)),
+            method_name="execute_complete",
+            kwargs={"window": dict(window)},
+            timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
+        )
+
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, window: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Resume after the trigger fired: the job's summary, or its failure or the timeout as an error."""
+        return {**self._finish(event), **dict(window or {})}
+
+    def _finish(self, event: Mapping[str, Any] | None) -> dict[str, Any]:
+        from airflow_provider_mdsp.exceptions import MdspWaitTimeoutError
+        from airflow_provider_mdsp.triggers.base import result_from_event
+
+        return dict(result_from_event(event, on_timeout=MdspWaitTimeoutError))
+
+    def _timeout_message(self, job_id: str) -> str:
+        return (
+            f"Data Lake import job {job_id} did not end within {self.timeout:.0f} s; it keeps running, and a "
+            "retry of this task waits for the same job"
+        )

@@ -1,0 +1,46 @@
+"""Operator for Tenant Management: list the subtenants, to fan work out one mapped task per subtenant.
+
+Source: N:sdk/tenant/tenant-management.ts ``GetSubtenants`` (paged). Each mapped task then reads
+its subtenant's data through the same connection with ``sub_tenant=…`` (impersonation, §2.1).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.operators.base import MdspBaseOperator
+from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: What each subtenant holds in the full result (``ids_only=False``).
+SUBTENANT_KEYS = ("id", "displayName", "description", "entityId")
+
+
+class MdspListSubtenantsOperator(MdspBaseOperator):
+    """List the tenant's subtenants, all pages; by default their ids, ready for ``.expand(sub_tenant=…)``.
+
+    :param ids_only: return ``["sub1", …]``; ``False`` returns ``[{"id", "displayName", "description", "entityId"}]``.
+    :param max_xcom_records: the most subtenants returned; more fails the task with advice.
+    """
+
+    def __init__(
+        self, *, ids_only: bool = True, max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.ids_only = ids_only
+        self.max_xcom_records = max_xcom_records
+
+    def execute(self, context: Context) -> list[Any]:
+        """Page through the subtenants."""
+        found: list[Any] = []
+        for subtenant in self.hook.client.tenants.iter_subtenants():
+            found.append(str(subtenant.get("id")) if self.ids_only else {k: subtenant.get(k) for k in SUBTENANT_KEYS})
+            if len(found) > self.max_xcom_records:
+                raise MdspConfigError(
+                    f"More than {self.max_xcom_records} subtenants; raise max_xcom_records", field="max_xcom_records"
+                )
+        self.log.info("Found %d subtenants", len(found))
+        return found
