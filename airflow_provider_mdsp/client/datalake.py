@@ -151,9 +151,15 @@ class DataLakeClient:
         """
         url = self._one_url(self.generate_upload_urls([path], subtenant_id=subtenant_id), path)
         start = _tell(stream)
+        size = None
+        if start is not None:
+            size = stream.seek(0, 2) - start  # the size, known before sending (and checked here)
+            stream.seek(start)
+            if size > MAX_OBJECT_BYTES:
+                message = f"The file has {size} bytes; a Data Lake object holds at most 5 GB"
+                raise MdspConfigError(message, field="source")
         response = self._signed_call("PUT", url, data=stream, rewind=start)
         response.close()
-        size = (_tell(stream) or 0) - (start or 0) if start is not None else None
         return {"path": _plain(path), "bytes": size}
 
     def download_object(self, path: str, handle: IO[bytes], *, subtenant_id: str | None = None) -> int:

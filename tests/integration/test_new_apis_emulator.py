@@ -38,7 +38,9 @@ def emu() -> Any:
 
 @pytest.fixture
 def client(emu):
-    with MdspClient.create(ClientSettings(emu.url, max_retries=2, backoff_base=0.05), EmulatorTokens(emu.token_url)) as c:
+    with MdspClient.create(
+        ClientSettings(emu.url, max_retries=2, backoff_base=0.05), EmulatorTokens(emu.token_url)
+    ) as c:
         yield c
 
 
@@ -84,7 +86,8 @@ def test_ensure_asset_never_makes_a_second_asset(client):
     assert (made["action"], same["action"], moved["action"]) == ("created", "unchanged", "updated")
     assert made["id"] == same["id"] == moved["id"]
     named = list(client.assets.iter_assets(filter={"parentId": line, "name": "Pump-A1-9"}))
-    assert len(named) == 1 and named[0]["description"] == "spare, installed"
+    assert len(named) == 1
+    assert named[0]["description"] == "spare, installed"
 
 
 def test_subtenants_are_listed_across_pages(client):
@@ -104,7 +107,8 @@ def test_an_object_goes_up_and_comes_back_through_signed_urls_without_the_token(
     url = client.datalake.generate_download_urls(["it/blob.bin"])[0]["signedUrl"]
     tampered = url.replace("X-Method=GET", "X-Method=PUT")
     refused = requests.get(tampered, timeout=10)
-    assert refused.status_code == 403 and "SignatureDoesNotMatch" in refused.text
+    assert refused.status_code == 403
+    assert "SignatureDoesNotMatch" in refused.text
     assert [o["path"] for o in client.datalake.iter_objects("it")] == ["it/blob.bin"]
 
 
@@ -140,6 +144,7 @@ def test_an_export_job_writes_the_window_into_the_lake(client, emu):
     out = io.BytesIO()
     client.datalake.download_object(f"it-exports/one/{pump}/PumpData.json", out)
     records = [json.loads(line) for line in out.getvalue().decode().splitlines()]
-    assert len(records) == 60 and records[-1]["_time"] == end.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert len(records) == 60
+    assert records[-1]["_time"] == end.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     client.datalake.delete_import_job(job["id"])
     assert client.datalake.find_import_job("it-export") is None

@@ -58,7 +58,6 @@ def example_bundle(on_own_emulator, monkeypatch):
 
 def client_of(emulator: Any) -> Any:
     from airflow_provider_mdsp.client import ClientSettings, MdspClient
-
     from tests.integration.test_client_emulator import EmulatorTokens
 
     return MdspClient.create(ClientSettings(emulator.url), EmulatorTokens(emulator.token_url))
@@ -89,11 +88,13 @@ def test_the_example_runs_once_per_subtenant_and_a_rerun_creates_nothing(example
     first = load_example().test(logical_date=day)
     assert str(first.state) == "success", task_states(first)
     counts = xcom_values(first, "per_subtenant.check_record_count")
-    assert [c["Kpi"] for c in counts] == [8, 8] and all(c["PumpData"] > 0 for c in counts)
+    assert [c["Kpi"] for c in counts] == [8, 8]
+    assert all(c["PumpData"] > 0 for c in counts)
     after_first = lake_state(own_emulator)
     assert after_first["kpi_types"] == 1
     assert after_first["pump_aspects"].count("Kpi") == 1
-    assert len(after_first["jobs"]) == 2 and {s for _n, s in after_first["jobs"]} == {"demo-sub1", "demo-sub2"}
+    assert len(after_first["jobs"]) == 2
+    assert {s for _n, s in after_first["jobs"]} == {"demo-sub1", "demo-sub2"}
     assert all(len(paths) == 16 for paths in after_first["objects"].values())  # 8 pumps x 2 aspects
 
     second = load_example().test(logical_date=day)
@@ -119,4 +120,5 @@ def test_the_tour_ensures_walks_uploads_exports_waits_and_downloads(on_own_emula
     (downloaded,) = xcom_values(run, "download_export")
     local = Path(downloaded["files"][0]["path"].removeprefix("file://"))
     lines = local.read_text().splitlines()
-    assert len(lines) == 60 and json.loads(lines[0])["FlowRate"] is not None
+    assert len(lines) == 60
+    assert json.loads(lines[0])["FlowRate"] is not None

@@ -159,3 +159,14 @@ def test_a_failing_check_ends_in_an_error_event_without_any_secret(gateway, requ
 def test_an_unexpected_event_is_a_clear_error():
     with pytest.raises(Exception, match="unexpected event"):
         result_from_event({"nothing": 1}, on_timeout=TimeoutError)
+
+
+def test_the_data_lake_trigger_keeps_its_subtenant_through_serialisation():
+    from airflow_provider_mdsp.triggers.datalake import MdspDataLakeImportJobTrigger
+
+    trigger = MdspDataLakeImportJobTrigger(mdsp_conn_id="c", job_id="j1", poll_interval=5, sub_tenant="sub-a")
+    path, kwargs = trigger.serialize()
+    module, name = path.rsplit(".", 1)
+    rebuilt = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
+    assert (rebuilt.job_id, rebuilt.sub_tenant) == ("j1", "sub-a")
+    assert rebuilt.make_hook().sub_tenant == "sub-a"
