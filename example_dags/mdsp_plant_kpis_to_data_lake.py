@@ -74,7 +74,8 @@ with DAG(
     def write_kpis(pumps: list[dict], sub_tenant: str, **context) -> dict:
         """Read each pump's flow rate over the interval and write its mean as the interval's Kpi record."""
         from airflow_provider_mdsp.hooks.mdsp import MdspHook
-        from airflow_provider_mdsp.operators.base import iso, resolve_window
+        from airflow_provider_mdsp.operators.base import resolve_window
+        from airflow_provider_mdsp.timeutil import format_time
 
         start, end = resolve_window(None, None, context)
         client = MdspHook(sub_tenant=sub_tenant).client
@@ -88,7 +89,7 @@ with DAG(
             read += len(flows)
             if flows:
                 client.timeseries.put_timeseries(
-                    pump["assetId"], "Kpi", [{"_time": iso(end), "FlowMean": round(sum(flows) / len(flows), 3)}]
+                    pump["assetId"], "Kpi", [{"_time": format_time(end), "FlowMean": round(sum(flows) / len(flows), 3)}]
                 )
         print(f"{sub_tenant}: wrote the KPIs of {len(pumps)} pumps from {read} readings")
         return {"asset_ids": [p["assetId"] for p in pumps], "readings": read, "kpis": len(pumps)}

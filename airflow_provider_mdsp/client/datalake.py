@@ -26,9 +26,9 @@ import requests
 from airflow_provider_mdsp.client.pagination import Page, iter_items
 from airflow_provider_mdsp.client.paths import json_filter, required, segment
 from airflow_provider_mdsp.client.retry import make_retrying
-from airflow_provider_mdsp.client.timeutil import TimeValue, format_time
 from airflow_provider_mdsp.client.transport import Transport, translate_request_error
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspResponseError, MdspUnsafeLinkError, api_error
+from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
 BASE = "/api/datalake/v3"
 #: Import job states after which nothing changes any more (N:data-lake.models.ts ``StatusEnum``).

@@ -50,8 +50,8 @@ class TenantBackend:
         self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes, clock.now_ms)
         self.bulk = BulkBackend(self.files, self.timeseries, config.bulk_step_s, clock.time)
         self.identity = IdentityBackend(tenant)
-        self.lake = LakeStore(tenant)
-        self.lake_jobs = ImportJobs(self.lake, self.timeseries, config.bulk_step_s)
+        self.lake = LakeStore(tenant, clock.time)
+        self.lake_jobs = ImportJobs(self.lake, self.timeseries, config.bulk_step_s, clock.time)
         tenant_config = config.tenant(tenant)
         if tenant_config is not None:
             self.identity.add_users(tenant_config.users)

@@ -8,7 +8,6 @@ job again instead of exporting twice. Sources: :mod:`airflow_provider_mdsp.clien
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,10 +17,10 @@ from airflow_provider_mdsp.operators.base import (
     DEFERRAL_GRACE,
     MdspBaseOperator,
     default_deferrable,
-    iso,
     resolve_window,
 )
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
+from airflow_provider_mdsp.timeutil import deadline_after, format_time, monotonic, sleep
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -32,8 +31,8 @@ DEFAULT_TIMEOUT = timedelta(hours=6)
 
 
 def _sleep(seconds: float) -> None:
-    """Wait between polls in the worker (a module function so tests can replace it)."""
-    time.sleep(seconds)
+    """Wait between polls in the worker, on the provider's clock (tests make it instant)."""
+    sleep(seconds)
 
 
 def _names(value: str | Iterable[str] | None, name: str) -> list[str]:
@@ -290,7 +289,7 @@ class MdspDataLakeExportOperator(MdspBaseOperator):
                 subtenant_id=subtenant,
             )
             self.log.info("Started Data Lake import job %s (%s)", job["id"], name)
-        window = {"from": iso(start), "to": iso(end)}
+        window = {"from": format_time(start), "to": format_time(end)}
         context["ti"].xcom_push(key="job_id", value=str(job["id"]))
         if not self.wait:
             return {"job_id": str(job["id"]), "name": name, "status": job.get("status"), **window}
@@ -312,19 +311,17 @@ class MdspDataLakeExportOperator(MdspBaseOperator):
         )
 
     def _poll(self, trigger: MdspDataLakeImportJobTrigger) -> dict[str, Any]:
-        deadline = time.monotonic() + self.timeout
+        deadline = monotonic() + self.timeout
         while True:
             result = trigger.check_once(self.hook)
             if result is not None:
                 return self._finish(trigger.outcome(result))
-            remaining = deadline - time.monotonic()
+            remaining = deadline - monotonic()
             if remaining <= 0:
                 return self._finish({"status": "timeout", "message": self._timeout_message(trigger.job_id)})
             _sleep(min(self.poll_interval, remaining))
 
     def _defer(self, trigger: MdspDataLakeImportJobTrigger, window: Mapping[str, str]) -> dict[str, Any]:
-        from airflow_provider_mdsp.triggers.base import deadline_after
-
         result = trigger.check_once(self.hook)
         if result is not None:
             return {**self._finish(trigger.outcome(result)), **window}

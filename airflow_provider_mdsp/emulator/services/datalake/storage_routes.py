@@ -9,7 +9,6 @@ Uploads stream to disk and downloads stream from it, whatever the object's size.
 from __future__ import annotations
 
 import hmac
-import time
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -40,7 +39,7 @@ def _refusal(request: Request, tenant: str, owner: str, path: str) -> Response |
     expected = sign(method, tenant, owner, path, int(expires))
     if not hmac.compare_digest(expected, signature):
         return s3_error(403, "SignatureDoesNotMatch", "The request signature does not match this request")
-    if int(expires) < time.time():
+    if int(expires) < emulator_state(request).backend(tenant).lake.clock():
         return s3_error(403, "AccessDenied", "Request has expired")
     return None
 

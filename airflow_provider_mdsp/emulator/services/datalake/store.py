@@ -24,6 +24,7 @@ import os
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,10 +80,12 @@ class LakeStore:
     """The objects of one tenant and its subtenants, stored in files.
 
     :param tenant: tenant name
+    :param clock: epoch-seconds clock (the emulator's)
     """
 
-    def __init__(self, tenant: str) -> None:
+    def __init__(self, tenant: str, clock: Callable[[], float] = time.time) -> None:
         self.tenant = tenant
+        self.clock = clock
         self._dir = tempfile.TemporaryDirectory(prefix=f"mdsp-emulator-lake-{tenant}-")
         self.root = Path(self._dir.name)
         self.objects: dict[tuple[str, str], LakeObject] = {}
@@ -127,7 +130,7 @@ class LakeStore:
         :param path: object path
         :param now: epoch seconds (tests)
         """
-        expires = int((now or time.time()) + URL_LIFETIME_S)
+        expires = int((now or self.clock()) + URL_LIFETIME_S)
         signature = sign(method, self.tenant, owner, path, expires)
         query = f"X-Method={method}&X-Expires={expires}&X-Signature={signature}"
         return f"{base}/_datalake-storage/{self.tenant}/{owner}/{path}?{query}"
@@ -152,7 +155,7 @@ class LakeStore:
         target = self.file(owner, path)
         os.replace(temp, target)
         previous = self.objects.get((owner, path))
-        obj = LakeObject(path, target.stat().st_size, int(time.time() * 1000), previous.tags if previous else [])
+        obj = LakeObject(path, target.stat().st_size, int(self.clock() * 1000), previous.tags if previous else [])
         self.objects[(owner, path)] = obj
         return obj
 
