@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-rate", type=float, help="fraction of API calls answered 503")
     p.add_argument("--drop-rate", type=float, help="fraction of API calls whose connection is cut")
     p.add_argument("--token-lifetime", type=int, help="access-token lifetime in seconds (default 1800)")
+    p.add_argument(
+        "--quotas",
+        help="N/M: API calls per tenant and endpoint per 30 s / per hour (either may be empty), or 'off' "
+        "(default 2000/50000)",
+    )
     p.add_argument("--faults-on-token-endpoints", action="store_true", help="also delay/fail token endpoints")
     p.add_argument("--bulk-step", type=float, help="seconds per bulk import job state (default 1)")
     p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
@@ -58,6 +63,7 @@ def faults_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "token_lifetime_s": args.token_lifetime,
         "seed": args.seed,
         "token_endpoints": args.faults_on_token_endpoints or None,
+        "quotas": args.quotas,
     }
     return {k: v for k, v in mapping.items() if v is not None}
 

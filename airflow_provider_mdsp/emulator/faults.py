@@ -2,7 +2,8 @@
 
 Faults apply to ``/api/...`` calls; latency and 503 errors also apply to the token endpoints
 when ``token_endpoints`` is set. ``/_emulator/...`` is never faulted. Order per request:
-latency, then rate limit (429 + ``Retry-After``), then a 503, then a dropped connection.
+latency, then rate limit (429 + ``Retry-After``), then the per-tenant quotas of the real gateway
+(:mod:`.quotas`, on by default), then a 503, then a dropped connection.
 The random draws come from one ``random.Random(seed)``, reset whenever settings change, so a
 fixed request sequence sees the same faults on every run.
 """
@@ -21,6 +22,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from .errors import error_body, service_style
+from .quotas import DEFAULT_QUOTAS, QuotaCounter, Quotas, QuotaSettingsError, endpoint_of, parse_quotas
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -40,7 +42,7 @@ class FaultSettingsError(ValueError):
 
 @dataclass(frozen=True)
 class FaultSettings:
-    """Fault knobs (all off by default).
+    """Fault knobs (all off by default, but for the real service's per-tenant quotas).
 
     :param latency_ms: added delay per request
     :param rate_limit: ``(requests, window_s)`` allowed per client id, or ``None``
@@ -50,6 +52,8 @@ class FaultSettings:
     :param token_lifetime_s: access-token lifetime override
     :param seed: seed of the fault RNG
     :param token_endpoints: also delay/fail the token endpoints
+    :param quotas: per-tenant, per-endpoint quotas per 30 s and per hour (:mod:`.quotas`), or
+        ``None`` for none; on by default with generous values
     """
 
     latency_ms: float = 0.0
@@ -60,6 +64,7 @@ class FaultSettings:
     token_lifetime_s: int | None = None
     seed: int = 0
     token_endpoints: bool = False
+    quotas: Quotas | None = DEFAULT_QUOTAS
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> FaultSettings:
@@ -75,6 +80,11 @@ class FaultSettings:
             raise FaultSettingsError(f"unknown fault setting(s): {sorted(unknown)}")
         if data.get("rate_limit") is not None:
             data["rate_limit"] = parse_rate_limit(data["rate_limit"])
+        if "quotas" in data:
+            try:
+                data["quotas"] = parse_quotas(data["quotas"])
+            except QuotaSettingsError as exc:
+                raise FaultSettingsError(str(exc)) from exc
         try:
             settings = cls(**data)
         except TypeError as exc:
@@ -132,7 +142,7 @@ class Decision:
     """What to do with one request.
 
     :param latency_s: delay before anything else
-    :param action: ``None``, ``"rate_limit"``, ``"error"`` or ``"drop"``
+    :param action: ``None``, ``"rate_limit"``, ``"quota"``, ``"error"`` or ``"drop"``
     :param retry_after_s: ``Retry-After`` value for a 429
     """
 
@@ -150,6 +160,7 @@ class FaultInjector:
 
     def __init__(self, settings: FaultSettings, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
+        self.quota_counter = QuotaCounter()
         self.configure(settings)
 
     def configure(self, settings: FaultSettings) -> None:
@@ -160,12 +171,15 @@ class FaultInjector:
         self.settings = settings
         self._rng = random.Random(settings.seed)
         self._windows: dict[str, tuple[float, int]] = {}
+        self.quota_counter.reset()
 
-    def decide(self, client_id: str, token_endpoint: bool) -> Decision:
+    def decide(self, client_id: str, token_endpoint: bool, tenant: str = "", endpoint: str = "") -> Decision:
         """Return the fault for one request.
 
         :param client_id: caller's client id (rate limits are per client)
         :param token_endpoint: the request is for a token endpoint
+        :param tenant: caller's tenant (quotas are per tenant)
+        :param endpoint: the endpoint the call counts against (see :func:`.quotas.endpoint_of`)
         """
         s = self.settings
         if token_endpoint and not s.token_endpoints:
@@ -175,6 +189,10 @@ class FaultInjector:
             retry_after = self._rate_limited(client_id, *s.rate_limit)
             if retry_after is not None:
                 return Decision(latency, "rate_limit", retry_after)
+        if not token_endpoint and s.quotas is not None:
+            wait = self.quota_counter.check(s.quotas, tenant, endpoint)
+            if wait is not None:
+                return Decision(latency, "quota", s.retry_after_s if s.retry_after_s is not None else wait)
         if s.error_rate and self._rng.random() < s.error_rate:
             return Decision(latency, "error")
         if not token_endpoint and s.drop_rate and self._rng.random() < s.drop_rate:
@@ -212,8 +230,8 @@ def install_log_filter() -> None:
         logger.addFilter(_HideDrops())
 
 
-def client_id_of(headers: list[tuple[bytes, bytes]]) -> str:
-    """Read ``client_id`` from an unverified bearer token (rate-limit key only).
+def claims_of(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """Read the claims of an unverified bearer token (rate-limit and quota keys only).
 
     :param headers: raw ASGI headers
     """
@@ -222,10 +240,10 @@ def client_id_of(headers: list[tuple[bytes, bytes]]) -> str:
             try:
                 payload = value.split(b" ", 1)[1].split(b".")[1]
                 data = json.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
-                return str(data.get("client_id", "anonymous"))
             except (IndexError, ValueError, AttributeError):
-                return "anonymous"
-    return "anonymous"
+                return {}
+            return data if isinstance(data, dict) else {}
+    return {}
 
 
 class FaultMiddleware:
@@ -245,7 +263,13 @@ class FaultMiddleware:
         if not (token_endpoint or path.startswith("/api/")):
             await self.app(scope, receive, send)
             return
-        decision = self.state.faults.decide(client_id_of(scope["headers"]), token_endpoint)
+        claims = claims_of(scope["headers"])
+        decision = self.state.faults.decide(
+            str(claims.get("client_id", "anonymous")),
+            token_endpoint,
+            tenant=str(claims.get("ten", "")),
+            endpoint=endpoint_of(scope.get("method", ""), path),
+        )
         stats = self.state.stats
         if decision.latency_s:
             stats.count_fault("latency")
@@ -256,6 +280,13 @@ class FaultMiddleware:
             message = "Too many requests; retry later"
             headers = [(b"retry-after", str(decision.retry_after_s).encode())]
             await _send_error(send, path, 429, "mdsp.core.generic.tooManyRequests", message, headers)
+            return
+        if decision.action == "quota":
+            stats.count_fault("quota")
+            stats.rate_limited += 1
+            headers = [(b"retry-after", str(decision.retry_after_s).encode())]
+            # The gateway's words (ISS mindsphere/mindconnect-nodejs#344).
+            await _send_error(send, path, 429, "mdsp.core.generic.tooManyRequests", "API rate limit exceeded", headers)
             return
         if decision.action == "error":
             stats.count_fault("error")

@@ -378,3 +378,29 @@ def test_an_expired_token_is_renewed_once(client, emu, ids, tokens):
     client.assets.get_root_asset()
     assert tokens.invalidated == 1
     assert tokens.fetched == 2
+
+
+# --- Per-tenant quotas -------------------------------------------------------------------------------
+
+
+def test_a_spent_30_s_quota_is_waited_out_for_its_retry_after_seconds(emu, tokens, monkeypatch):
+    from airflow_provider_mdsp.emulator import quotas
+
+    start = 1_800_000_000.0 + 20  # 10 s before a 30 s window ends
+    now = [start]
+    monkeypatch.setattr(quotas, "wall_clock", lambda: now[0])
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the emulator's quota clock moves on as the client waits
+        waits.append(seconds)
+        now[0] += seconds
+
+    emu.set_faults(quotas={"per_30s": 2, "per_hour": None})
+    try:
+        with MdspClient.create(ClientSettings(emu.url, backoff_base=0.01), tokens, sleep=sleep) as client:
+            roots = [client.assets.get_root_asset()["assetId"] for _ in range(3)]
+    finally:
+        emu.set_faults()
+    assert len(set(roots)) == 1
+    assert waits == [10]  # the Retry-After of the gateway, not a backoff guess
+    assert emu.stats()["faults"]["quota"] >= 1
