@@ -35,6 +35,11 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "Leave empty to derive https://{tenant}.piam.{region}.{domain}/oauth/token from the gateway.",
     ),
     "sub_tenant": _field("Sub tenant", "Subtenant id to impersonate (tenant_credentials only)."),
+    "iam_action": _field(
+        "IAM action",
+        "With Sub tenant: the iam-action value of the impersonation request. Leave empty for "
+        "client_credentials.tenant-impersonation (not confirmed by a public source).",
+    ),
     "app_name": _field("App name", "app_credentials: the application's name in Developer/Operator Cockpit."),
     "app_version": _field("App version", "app_credentials: the application version the credentials belong to."),
     "host_tenant": _field("Host tenant", "app_credentials: the tenant hosting the app."),

@@ -12,6 +12,7 @@ The flows and their requests follow reference/insights-hub-api.md §2. A typical
 from __future__ import annotations
 
 from airflow_provider_mdsp.auth.credentials import (
+    SUBTENANT_IAM_ACTION,
     AppCredentials,
     Credentials,
     RefreshTokenCredentials,
@@ -23,7 +24,6 @@ from airflow_provider_mdsp.auth.credentials import (
 )
 from airflow_provider_mdsp.auth.filecache import FileTokenCache
 from airflow_provider_mdsp.auth.grants import (
-    SUBTENANT_IAM_ACTION,
     fetch_app_token,
     fetch_tenant_token,
     obtain_token,

@@ -61,6 +61,16 @@ def _repr(obj: object, public: dict[str, str | None], hidden: tuple[str, ...]) -
     return f"{type(obj).__name__}({', '.join(shown)})"
 
 
+#: ``iam-action`` form value asking PIAM to impersonate a subtenant. NOT CONFIRMED by any public
+#: source (insights-hub-api.md §0): the parameters ``iam-action`` and ``subtenant`` are documented
+#: (DOC howto-subtenant; QX client-credentials-grant), this value only inferred from the official
+#: token sample's scope ``iam-action.client_credentials.tenant-impersonation`` and a third-party
+#: note. The connection extra ``iam_action`` overrides it. Impersonation needs tenant service
+#: credentials issued by Siemens support; the docs call app credentials through the Token
+#: Management Service, plus filtering, "the preferred approach".
+SUBTENANT_IAM_ACTION = "client_credentials.tenant-impersonation"
+
+
 @dataclass(frozen=True, repr=False)
 class TenantCredentials:
     """Tenant service credentials or a technical user: ``client_credentials`` at the PIAM token URL.
@@ -72,6 +82,8 @@ class TenantCredentials:
     :param tenant: the tenant name, e.g. ``demo``.
     :param token_url: PIAM token URL, see :func:`piam_token_url`.
     :param sub_tenant: subtenant ID to impersonate, or ``None``.
+    :param iam_action: ``iam-action`` value of the impersonation request; ``None`` for
+        :data:`SUBTENANT_IAM_ACTION` (unconfirmed, so overridable).
     """
 
     client_id: str
@@ -79,6 +91,7 @@ class TenantCredentials:
     tenant: str
     token_url: str
     sub_tenant: str | None = None
+    iam_action: str | None = None
 
     def __post_init__(self) -> None:
         _require(self.client_id, "login", "The client ID")
@@ -87,14 +100,19 @@ class TenantCredentials:
         _require_url(self.token_url, "token_url")
         if self.sub_tenant is not None:
             _require(self.sub_tenant, "sub_tenant", "The subtenant")
+        if self.iam_action is not None:
+            _require(self.iam_action, "iam_action", "The iam-action value")
 
     def _public(self) -> dict[str, str | None]:
-        return {
+        public = {
             "client_id": self.client_id,
             "tenant": self.tenant,
             "token_url": self.token_url,
             "sub_tenant": self.sub_tenant,
         }
+        if self.iam_action is not None:
+            public["iam_action"] = self.iam_action
+        return public
 
     @property
     def flow(self) -> str:

@@ -21,6 +21,7 @@ import requests
 
 from airflow_provider_mdsp.auth import tokens
 from airflow_provider_mdsp.auth.credentials import (
+    SUBTENANT_IAM_ACTION,
     AppCredentials,
     Credentials,
     RefreshTokenCredentials,
@@ -49,11 +50,6 @@ DEFAULT_EXPIRES_IN: float = 1800.0
 #: Lifetime assumed for a user token whose JWT has no readable ``exp`` (an opaque token): it is
 #: re-checked after this long; the gateway stays the judge and answers 401 once it has expired.
 USER_TOKEN_ASSUMED_LIFETIME: float = 1800.0
-
-#: ``iam-action`` form value asking PIAM to impersonate a subtenant. Confidence: medium. The
-#: official token sample carries the scope ``iam-action.client_credentials.tenant-impersonation``
-#: and a third-party Postman note sends this body value (insights-hub-api.md §2.1, DOC howto-subtenant, QX).
-SUBTENANT_IAM_ACTION = "client_credentials.tenant-impersonation"
 
 _FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
@@ -110,7 +106,8 @@ def parse_token_response(body: Mapping[str, Any], *, at: float) -> Token:
 def fetch_tenant_token(session: requests.Session, creds: TenantCredentials, *, timeout: Any) -> Token:
     """Get a token with tenant service credentials (``client_credentials`` at PIAM, §2.1).
 
-    With ``creds.sub_tenant`` the request adds ``iam-action`` and ``subtenant`` to impersonate it.
+    With ``creds.sub_tenant`` the request adds ``iam-action`` (:data:`SUBTENANT_IAM_ACTION` unless
+    ``creds.iam_action`` overrides it) and ``subtenant`` to impersonate it.
 
     :param session: the session to send through (TLS, CA bundle and proxies already set).
     :param creds: the tenant credentials.
@@ -118,7 +115,7 @@ def fetch_tenant_token(session: requests.Session, creds: TenantCredentials, *, t
     """
     form = {"grant_type": "client_credentials"}
     if creds.sub_tenant:
-        form.update({"iam-action": SUBTENANT_IAM_ACTION, "subtenant": creds.sub_tenant})
+        form.update({"iam-action": creds.iam_action or SUBTENANT_IAM_ACTION, "subtenant": creds.sub_tenant})
     headers = {"Authorization": "Basic " + basic_auth_value(creds.client_id, creds.client_secret)}
     headers.update({"Content-Type": _FORM, "Accept": _JSON})
     return _request_token(session, creds, creds.token_url, headers, timeout, data=form)

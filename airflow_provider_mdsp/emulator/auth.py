@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 
 router = APIRouter()
 
-IMPERSONATION_ACTION = "client_credentials.tenant-impersonation"  # medium confidence (§2.1)
+# The one iam-action value the emulator accepts. It is NOT confirmed by any public source (§0):
+# the emulator guesses as the client does, so this rule cannot catch a wrong value; a client that
+# overrides it (connection extra iam_action) gets 400 here.
+IMPERSONATION_ACTION = "client_credentials.tenant-impersonation"
 APP_FIELDS = ("appName", "appVersion", "hostTenant", "userTenant")
 
 

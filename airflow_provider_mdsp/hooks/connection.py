@@ -108,6 +108,12 @@ def config_from_connection(
         raise MdspConfigError(
             "Connection field 'sub_tenant' only works with auth_type tenant_credentials", field="sub_tenant"
         )
+    if _optional(fields, "iam_action") and not _optional(fields, "sub_tenant"):
+        raise MdspConfigError(
+            "Connection field 'iam_action' only applies to subtenant impersonation; set 'sub_tenant' too "
+            "or leave 'iam_action' empty",
+            field="iam_action",
+        )
     builder = _BUILDERS[auth_type]
     credentials, tenant = builder(settings.gateway_url, login, password, fields)
     return ConnectionConfig(settings, credentials, tenant, _bool(fields, "shared_cache", False))
@@ -161,6 +167,7 @@ def _tenant_credentials(
         tenant=tenant,
         token_url=_token_url(fields) or piam_token_url(gateway, tenant),
         sub_tenant=_optional(fields, "sub_tenant"),
+        iam_action=_optional(fields, "iam_action"),
     )
     return creds, tenant
 

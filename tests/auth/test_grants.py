@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 from urllib.parse import parse_qs
@@ -88,6 +89,15 @@ def test_subtenant_flow_adds_impersonation_fields(requests_mock, session, clock)
     }
     assert SUBTENANT_IAM_ACTION == "client_credentials.tenant-impersonation"
     assert token.subtenant == "sub-4711"
+
+
+def test_the_unconfirmed_iam_action_value_can_be_overridden(requests_mock, session, clock):
+    requests_mock.post(PIAM, json=token_body(subtenant="sub-4711"))
+    override = dataclasses.replace(SUBTENANT, iam_action="tenant-impersonation")
+    fetch_tenant_token(session, override, timeout=5)
+    form = parse_qs(requests_mock.last_request.text, strict_parsing=True)
+    assert (form["iam-action"], form["subtenant"]) == (["tenant-impersonation"], ["sub-4711"])
+    assert override.identity != SUBTENANT.identity  # tokens of the two values are never shared
 
 
 def test_app_flow_posts_json_to_token_manager_with_space_auth_key(requests_mock, session, clock):

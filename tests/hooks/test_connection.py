@@ -145,3 +145,13 @@ def test_the_names_before_the_masking_fix_point_to_their_new_names():
         config(tenant="acme", token_url="https://login.example.com/oauth/token", shared_token_cache=True)
     assert "'shared_token_cache' is now 'shared_cache'" in str(err.value)
     assert "'token_url' is now 'auth_url'" in str(err.value)
+
+
+def test_iam_action_overrides_the_unconfirmed_value_only_with_a_sub_tenant():
+    cfg = config(tenant="acme", sub_tenant="acme-east", iam_action="custom.impersonation")
+    assert cfg.credentials.iam_action == "custom.impersonation"
+    assert config(tenant="acme", sub_tenant="acme-east").credentials.iam_action is None
+    with pytest.raises(MdspConfigError) as err:
+        config(tenant="acme", iam_action="custom.impersonation")
+    assert err.value.field == "iam_action"
+    assert "sub_tenant" in str(err.value)
