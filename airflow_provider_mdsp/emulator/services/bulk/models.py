@@ -11,7 +11,8 @@ inside their file's ``from``..``to``. Violations of the body shape answer 400; p
 files or their records end the job in ERROR with a ``message``.
 
 Not emulated: simulation twins (one UTC hour, 350 MB/h), size limits in bytes, the legacy
-``jobId``/``jobStartTime`` field names, the 1-minute read budget (``limit`` has a default).
+``jobId``/``jobStartTime`` field names, the 1-minute read budget (a page holds
+at most ``routes.PAGE_RECORDS`` records instead).
 """
 
 from __future__ import annotations
