@@ -156,11 +156,17 @@ class FaultInjector:
 
     :param settings: initial settings
     :param clock: monotonic seconds clock (injectable for tests)
+    :param wall_clock: epoch seconds; the quota windows are aligned to it
     """
 
-    def __init__(self, settings: FaultSettings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: FaultSettings,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self._clock = clock
-        self.quota_counter = QuotaCounter()
+        self.quota_counter = QuotaCounter(wall_clock)
         self.configure(settings)
 
     def configure(self, settings: FaultSettings) -> None:

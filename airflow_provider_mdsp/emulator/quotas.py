@@ -97,18 +97,13 @@ def endpoint_of(method: str, path: str) -> str:
     return f"{method} /api/{'/'.join(segments)}"
 
 
-def wall_clock() -> float:
-    """Seconds since the epoch; tests replace this to move the quota windows."""
-    return time.time()
-
-
 class QuotaCounter:
     """Count calls per (tenant, endpoint, window) and decide when the quota is spent. No I/O.
 
-    :param clock: epoch-seconds clock; default :func:`wall_clock`, looked up on each call
+    :param clock: epoch-seconds clock (the emulator's :class:`~.clock.EmulatorClock` ``time``)
     """
 
-    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._counts: dict[tuple[str, str, int], tuple[int, int]] = {}
 
@@ -123,7 +118,7 @@ class QuotaCounter:
         :param tenant: the caller's tenant
         :param endpoint: see :func:`endpoint_of`
         """
-        now = self._clock() if self._clock is not None else wall_clock()
+        now = self._clock()
         counted, waits = [], []
         for name, span in WINDOWS:
             limit = getattr(quotas, name)

@@ -84,7 +84,7 @@ class EmulatorState:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.clock = EmulatorClock()
-        self.faults = FaultInjector(FaultSettings.from_dict(config.faults), self.clock.monotonic)
+        self.faults = FaultInjector(FaultSettings.from_dict(config.faults), self.clock.monotonic, self.clock.time)
         self.stats = Stats()
         self.tokens = TokenService(
             self.token_lifetime, config.refresh_token_lifetime_s, config.refresh_token_reuse, clock=self.clock.time

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from airflow_provider_mdsp.emulator import quotas
 from airflow_provider_mdsp.emulator.faults import FaultSettings, FaultSettingsError
 from airflow_provider_mdsp.emulator.quotas import DEFAULT_QUOTAS, QuotaCounter, Quotas, endpoint_of, parse_quotas
+from airflow_provider_mdsp.emulator.timefmt import parse_iso
 
 from .conftest import READER, session, token
 
@@ -17,12 +17,10 @@ ROOT = "/api/assetmanagement/v3/assets/root"
 T0 = 1_800_000_000.0  # a whole hour: 30 s and 1 h windows both start here
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """The emulator's quota clock (the emulator runs in this process), moved by the test."""
-    now = [T0]
-    monkeypatch.setattr(quotas, "wall_clock", lambda: now[0])
-    return now
+def into_window(emu, span: int, seconds: int) -> None:
+    """Advance the emulator's clock to ``seconds`` after the start of its next ``span``-second window."""
+    now_s = parse_iso(emu.advance_clock(0)["now"]) / 1000
+    emu.advance_clock(span - now_s % span + seconds)
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +28,7 @@ def _default_faults(emu):
     emu.set_faults()
     yield
     emu.set_faults()
+    emu.reset()  # the clock back to wall time, the counts gone
 
 
 def test_quotas_are_on_by_default_and_can_be_switched_off(emu):
@@ -45,31 +44,32 @@ def test_quotas_are_on_by_default_and_can_be_switched_off(emu):
     assert refused.status_code == 400
 
 
-def test_the_30_s_quota_is_per_tenant_and_endpoint_and_ends_with_its_window(emu, api, clock):
+def test_the_30_s_quota_is_per_tenant_and_endpoint_and_ends_with_its_window(emu, api):
     emu.set_faults(quotas={"per_30s": 3, "per_hour": None})
-    clock[0] = T0 + 12
+    into_window(emu, 30, 12)
     statuses = [api.get(f"{emu.url}{ROOT}", timeout=10).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     # The reader is another client of the same tenant: the quota is the tenant's, not the client's.
     limited = session(token(emu, READER)).get(f"{emu.url}{ROOT}", timeout=10)
     assert limited.status_code == 429
-    assert limited.headers["Retry-After"] == "18"  # seconds until the 30 s window ends
+    assert 16 <= int(limited.headers["Retry-After"]) <= 18  # seconds until the 30 s window ends
     assert limited.json()["errors"][0]["message"] == "API rate limit exceeded"
     # Another endpoint has its own count.
     assert api.get(f"{emu.url}/api/assetmanagement/v3/aspecttypes", timeout=10).status_code == 200
-    clock[0] = T0 + 30
+    emu.advance_clock(int(limited.headers["Retry-After"]))
     assert api.get(f"{emu.url}{ROOT}", timeout=10).status_code == 200
     assert emu.stats()["faults"]["quota"] >= 2
 
 
-def test_a_spent_hourly_quota_asks_to_wait_until_the_hour_ends(emu, api, clock):
+def test_a_spent_hourly_quota_asks_to_wait_until_the_hour_ends(emu):
     emu.set_faults(quotas={"per_30s": 100, "per_hour": 2})
-    clock[0] = T0 + 600
+    into_window(emu, 3600, 600)
+    api = session(token(emu))  # a token of the emulator's new time
     assert [api.get(f"{emu.url}{ROOT}", timeout=10).status_code for _ in range(3)] == [200, 200, 429]
-    clock[0] = T0 + 1200  # a new 30 s window does not help
+    emu.advance_clock(600)  # a new 30 s window does not help
     limited = api.get(f"{emu.url}{ROOT}", timeout=10)
     assert limited.status_code == 429
-    assert limited.headers["Retry-After"] == "2400"
+    assert 2395 <= int(limited.headers["Retry-After"]) <= 2400
 
 
 def test_counter_counts_no_refused_call_and_waits_for_every_spent_window():
