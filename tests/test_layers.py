@@ -58,7 +58,7 @@ def test_core_works_with_airflow_unimportable():
         for mod in pkgutil.iter_modules(client_pkg.__path__):
             __import__(f"airflow_provider_mdsp.client.{mod.name}")
         from airflow_provider_mdsp.client.settings import ClientSettings
-        from airflow_provider_mdsp.client.tokens import token_provider_for
+        from airflow_provider_mdsp.client.token_fetch import token_provider_for
         from airflow_provider_mdsp.client.transport import Transport
 
         settings = ClientSettings("https://gateway.eu1.mindsphere.io")

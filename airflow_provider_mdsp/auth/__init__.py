@@ -11,6 +11,7 @@ The flows and their requests follow reference/insights-hub-api.md §2. A typical
 
 from __future__ import annotations
 
+from airflow_provider_mdsp.auth.access_token import REFRESH_MARGIN, Token, refresh_margin_for
 from airflow_provider_mdsp.auth.credentials import (
     SUBTENANT_IAM_ACTION,
     AppCredentials,
@@ -32,7 +33,6 @@ from airflow_provider_mdsp.auth.grants import (
     user_token,
 )
 from airflow_provider_mdsp.auth.provider import TokenProvider, clear_token_providers, get_token_provider
-from airflow_provider_mdsp.auth.tokens import REFRESH_MARGIN, Token, now, refresh_margin_for
 
 __all__ = [
     "REFRESH_MARGIN",
@@ -49,7 +49,6 @@ __all__ = [
     "fetch_app_token",
     "fetch_tenant_token",
     "get_token_provider",
-    "now",
     "obtain_token",
     "parse_token_response",
     "piam_token_url",

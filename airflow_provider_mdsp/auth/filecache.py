@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from airflow_provider_mdsp.auth.tokens import Token
+from airflow_provider_mdsp.auth.access_token import Token
 from airflow_provider_mdsp.exceptions import MdspConfigError
 
 try:

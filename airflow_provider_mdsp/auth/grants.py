@@ -2,7 +2,7 @@
 
 The functions take a ready ``requests.Session`` (TLS verification, CA bundle and proxies are set on
 it by the client layer, which also wraps retries around these calls) and return a
-:class:`~airflow_provider_mdsp.auth.tokens.Token`. Request shapes follow reference/insights-hub-api.md §2.
+:class:`~airflow_provider_mdsp.auth.access_token.Token`. Request shapes follow reference/insights-hub-api.md §2.
 
 Errors are typed and name the connection field to check; 429 and 5xx become the API errors of
 :func:`airflow_provider_mdsp.exceptions.api_error`, retried as its ``RETRY_STATUSES`` table says.
@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from airflow_provider_mdsp.auth import tokens
+from airflow_provider_mdsp import timeutil
+from airflow_provider_mdsp.auth.access_token import Token, jwt_claims, number_or_none, scopes_from
 from airflow_provider_mdsp.auth.credentials import (
     SUBTENANT_IAM_ACTION,
     AppCredentials,
@@ -29,7 +30,6 @@ from airflow_provider_mdsp.auth.credentials import (
     UserTokenCredentials,
     basic_auth_value,
 )
-from airflow_provider_mdsp.auth.tokens import Token
 from airflow_provider_mdsp.exceptions import (
     MdspAuthError,
     MdspConnectionError,
@@ -86,10 +86,10 @@ def parse_token_response(body: Mapping[str, Any], *, at: float) -> Token:
     if not isinstance(access_token, str) or not access_token:
         keys = sorted(str(k) for k in body)
         raise MdspResponseError(f"The token response has no access_token (it has the keys {keys}).")
-    expires_in = tokens.number_or_none(body.get("expires_in"))
+    expires_in = number_or_none(body.get("expires_in"))
     if expires_in is None or expires_in <= 0:
         expires_in = DEFAULT_EXPIRES_IN
-    claims = tokens.jwt_claims(access_token)
+    claims = jwt_claims(access_token)
     scope = body.get("scope") if body.get("scope") is not None else claims.get("scope")
     refresh = body.get("refresh_token")
     subtenant = body.get("subtenant") or claims.get("subtenant")
@@ -97,7 +97,7 @@ def parse_token_response(body: Mapping[str, Any], *, at: float) -> Token:
         access_token=access_token,
         expires_at=at + expires_in,
         issued_at=at,
-        scopes=tokens.scopes_from(scope),
+        scopes=scopes_from(scope),
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         subtenant=str(subtenant) if subtenant else None,
     )
@@ -175,10 +175,10 @@ def user_token(creds: UserTokenCredentials) -> Token:
     :param creds: the user token.
     :raises MdspTokenExpiredError: the token has expired.
     """
-    at = tokens.now()
-    claims = tokens.jwt_claims(creds.token)
-    exp = tokens.number_or_none(claims.get("exp"))
-    iat = tokens.number_or_none(claims.get("iat"))
+    at = timeutil.epoch()
+    claims = jwt_claims(creds.token)
+    exp = number_or_none(claims.get("exp"))
+    iat = number_or_none(claims.get("iat"))
     if exp is None:
         exp, iat = at + USER_TOKEN_ASSUMED_LIFETIME, at
     elif exp <= at:
@@ -192,7 +192,7 @@ def user_token(creds: UserTokenCredentials) -> Token:
         access_token=creds.token,
         expires_at=exp,
         issued_at=iat if iat is not None and iat < exp else at,
-        scopes=tokens.scopes_from(claims.get("scope")),
+        scopes=scopes_from(claims.get("scope")),
         subtenant=str(subtenant) if subtenant else None,
     )
 
@@ -232,7 +232,7 @@ def _request_token(
     """Send one token request and turn the response into a Token or a typed error."""
     host = urlsplit(url).hostname or url
     secrets = (*creds.secrets, *extra_secrets)
-    at = tokens.now()
+    at = timeutil.epoch()
     log.debug("Requesting a token from %s (%s flow)", host, creds.flow)
     try:
         response = session.post(url, headers=headers, timeout=timeout, auth=_keep_headers, **body)

@@ -3,19 +3,20 @@
 A provider returns its cached token while it is fresh (:meth:`Token.is_fresh`, one clock and one
 margin), lets exactly one thread fetch a new one when it is not, and drops a token on a 401 only if
 it is still the token that was rejected. :func:`get_token_provider` keeps one provider per
-credential identity per process, so every hook in a worker shares one token
-(reference/user-asks.md ask 1: reuse tokens, renew them before expiry, never fetch too many).
+credential identity and way of fetching per process, so every hook in a worker that fetches alike
+shares one token (reference/user-asks.md ask 1: reuse tokens, renew them before expiry, never fetch
+too many). How a token travels from a connection to a request header: docs/dev/token-path.md.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_mdsp.auth.access_token import Token
 from airflow_provider_mdsp.auth.credentials import Credentials
-from airflow_provider_mdsp.auth.tokens import Token
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.auth.filecache import FileTokenCache
@@ -126,21 +127,26 @@ def _same(a: Token | None, b: Token | None) -> bool:
     return a is not None and b is not None and a.access_token == b.access_token
 
 
-_providers: dict[str, TokenProvider] = {}
+_providers: dict[Hashable, TokenProvider] = {}
 _providers_lock = threading.Lock()
 
 
-def get_token_provider(credentials: Credentials, fetch: Fetch, **kwargs: Any) -> TokenProvider:
+def get_token_provider(
+    credentials: Credentials, fetch: Fetch, *, fetch_key: Hashable = (), **kwargs: Any
+) -> TokenProvider:
     """Return the process-wide :class:`TokenProvider` for these credentials, creating it on first use.
 
-    Every hook in a process with the same credentials (same ``identity``) shares one provider and
-    so one token. The first caller's ``fetch`` and keyword arguments are the ones kept.
+    Providers are keyed by the credentials' ``identity`` and by ``fetch_key``: everything else that
+    changes how a token is fetched (TLS, CA bundle, proxy, timeouts, retries, shared cache). Hooks
+    that agree on both share one provider and so one token; a hook whose proxy or CA bundle differs
+    gets its own provider instead of silently using the first one's session.
 
     :param credentials: the credentials.
-    :param fetch: the token fetcher, used if the provider is created now.
+    :param fetch: the token fetcher, used only if the provider is created now.
+    :param fetch_key: a hashable summary of how ``fetch`` and ``kwargs`` reach the token endpoint.
     :param kwargs: ``shared_cache`` and ``on_new_token``, passed to :class:`TokenProvider`.
     """
-    key = credentials.identity
+    key = (credentials.identity, fetch_key)
     with _providers_lock:
         provider = _providers.get(key)
         if provider is None:

@@ -107,7 +107,7 @@ class MdspHook(BaseHook):
     def client(self) -> MdspClient:
         """The Insights Hub client for this connection."""
         from airflow_provider_mdsp.client import MdspClient
-        from airflow_provider_mdsp.client.tokens import token_provider_for
+        from airflow_provider_mdsp.client.token_fetch import token_provider_for
 
         config = self.config
         tokens = token_provider_for(

@@ -1,4 +1,4 @@
-"""Fixtures for the auth tests: a patched clock and a clean provider registry."""
+"""Fixtures for the auth tests: a hand-moved clock (the root conftest empties the provider registry)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_provider_mdsp.auth import clear_token_providers, tokens
+from airflow_provider_mdsp.timeutil import ManualClock, using_clock
 
-from .helpers import FakeClock
+from .helpers import T0
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Install a hand-moved clock as ``tokens.now``."""
-    fake = FakeClock()
-    monkeypatch.setattr(tokens, "now", fake)
-    return fake
-
-
-@pytest.fixture(autouse=True)
-def _fresh_registry() -> Iterator[None]:
-    clear_token_providers()
-    yield
-    clear_token_providers()
+def clock() -> Iterator[ManualClock]:
+    """Install a hand-moved clock, starting at ``T0``, for every layer."""
+    with using_clock(ManualClock(start=T0)) as manual:
+        yield manual

@@ -1,4 +1,4 @@
-"""Helpers for the auth tests: a hand-moved clock, unsigned JWTs, and the secrets to look for."""
+"""Helpers for the auth tests: the clock's start, unsigned JWTs, and the secrets to look for."""
 
 from __future__ import annotations
 
@@ -12,19 +12,6 @@ T0 = 1_700_000_000.0
 CLIENT_SECRET = "cs-SUPER-SECRET-4711"
 REFRESH_TOKEN = "rt-REFRESH-SECRET-0815"
 ACCESS_TOKEN = "at-ACCESS-SECRET-1234"
-
-
-class FakeClock:
-    """A clock the test moves by hand; installed as ``tokens.now``."""
-
-    def __init__(self, start: float = T0) -> None:
-        self.t = start
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
 
 
 def make_jwt(claims: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.auth import (
     REFRESH_MARGIN,
     RefreshTokenCredentials,
@@ -17,7 +18,6 @@ from airflow_provider_mdsp.auth import (
     UserTokenCredentials,
     clear_token_providers,
     get_token_provider,
-    tokens,
     user_token,
 )
 from airflow_provider_mdsp.exceptions import MdspAuthError, MdspTokenExpiredError
@@ -40,7 +40,7 @@ class Issuer:
         self.previous.append(previous)
         if self.delay:
             time.sleep(self.delay)
-        at = tokens.now()
+        at = timeutil.epoch()
         n = next(self._n)
         return Token(f"token-{n}", at + self.lifetime, at, refresh_token=f"rt-{n}")
 

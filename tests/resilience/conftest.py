@@ -55,7 +55,7 @@ def client_for(url: str, **settings: Any) -> Any:
     """
     from airflow_provider_mdsp.auth import TenantCredentials, clear_token_providers
     from airflow_provider_mdsp.client import ClientSettings, MdspClient
-    from airflow_provider_mdsp.client.tokens import token_provider_for
+    from airflow_provider_mdsp.client.token_fetch import token_provider_for
 
     options = {"backoff_base": 0.01, "connect_timeout": 5.0, "read_timeout": 10.0, **RETRIES, **settings}
     config = ClientSettings(url, **options)

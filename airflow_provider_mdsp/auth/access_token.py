@@ -1,7 +1,7 @@
-"""Tokens as values: an access token, when it was issued, when it expires, and one clock to judge it.
+"""An access token as a value: when it was issued, when it expires, whether it is still fresh.
 
-Everything in :mod:`airflow_provider_mdsp.auth` reads the time through :func:`now` (call it as
-``tokens.now()``, never import the name), so a test can move time by patching one function.
+Freshness is judged on the provider's one clock (:func:`airflow_provider_mdsp.timeutil.epoch`), so a
+test moves token time with :func:`~airflow_provider_mdsp.timeutil.using_clock` like every other wait.
 """
 
 from __future__ import annotations
@@ -25,11 +25,6 @@ REFRESH_MARGIN: float = 300.0
 #: For short-lived tokens the margin shrinks to this fraction of the lifetime, so a 60 s token (an
 #: emulator fault, a misconfigured tenant) is used for 45 s instead of being renewed on every call.
 SHORT_LIFETIME_MARGIN_FRACTION: float = 0.25
-
-
-def now() -> float:
-    """Return the current time in seconds since the epoch, read from the provider's one installed clock."""
-    return timeutil.epoch()
 
 
 def refresh_margin_for(lifetime: float) -> float:
@@ -80,14 +75,14 @@ class Token:
     def expires_in(self, at: float | None = None) -> float:
         """Return the seconds left until expiry (negative once expired).
 
-        :param at: the moment to judge at; defaults to :func:`now`.
+        :param at: the moment to judge at; defaults to the clock's :func:`~airflow_provider_mdsp.timeutil.epoch`.
         """
-        return self.expires_at - (now() if at is None else at)
+        return self.expires_at - (timeutil.epoch() if at is None else at)
 
     def is_fresh(self, at: float | None = None, margin: float | None = None) -> bool:
         """Return whether the token may still be used, i.e. it expires later than ``margin`` from ``at``.
 
-        :param at: the moment to judge at; defaults to :func:`now`.
+        :param at: the moment to judge at; defaults to the clock's :func:`~airflow_provider_mdsp.timeutil.epoch`.
         :param margin: seconds of validity required; defaults to :func:`refresh_margin_for` its lifetime.
         """
         if margin is None:
