@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import Any
+
+import requests
 
 from airflow_provider_mdsp.client.transport import Transport, parse_json
 from airflow_provider_mdsp.exceptions import MdspError, MdspResponseError
@@ -146,16 +148,27 @@ def iter_link_pages(transport: Transport, path: str, *, params: Mapping[str, Any
     :param path: ``/api/iottimeseries/v3/timeseries/{entity}/{propertySet}``.
     :param params: ``from``, ``to``, ``limit``, ``select`` …
     """
+    for response in iter_link_responses(transport, path, params=params):
+        yield link_page(response, path)
+
+
+def iter_link_responses(
+    transport: Transport, path: str, *, params: Mapping[str, Any] | None = None
+) -> Generator[requests.Response, None, None]:
+    """Yield the undecoded responses of a time-series read, following the ``Link`` header (§4).
+
+    A response's bytes take a fraction of the memory of its decoded records, so concurrent window
+    reads hold pages this way until they are written (:mod:`~airflow_provider_mdsp.client.windows`).
+
+    :param transport: the transport.
+    :param path: ``/api/iottimeseries/v3/timeseries/{entity}/{propertySet}``.
+    :param params: ``from``, ``to``, ``limit``, ``select`` …
+    """
     url, query = transport.url_for(path), dict(params or {})
     seen: set[str] = set()
     while True:
         response = transport.request("GET", url, params=query)
-        body = parse_json(response)
-        if body is None:
-            body = []
-        if not isinstance(body, list):
-            raise MdspResponseError(f"Expected a JSON array of records from {path}, got {type(body).__name__}")
-        yield body
+        yield response
         link = next_link(response.headers.get("Link"))
         if not link:
             return
@@ -163,6 +176,21 @@ def iter_link_pages(transport: Transport, path: str, *, params: Mapping[str, Any
         if url in seen:
             raise MdspResponseError(f"The next-page link of {path} repeats an earlier page; stopping")
         seen.add(url)
+
+
+def link_page(response: requests.Response, path: str) -> Page:
+    """Decode one time-series page: a JSON array of records (an empty body is an empty page).
+
+    :param response: a successful response of :func:`iter_link_responses`.
+    :param path: the path read, for the message.
+    :raises MdspResponseError: the body is not a JSON array.
+    """
+    body = parse_json(response)
+    if body is None:
+        return []
+    if not isinstance(body, list):
+        raise MdspResponseError(f"Expected a JSON array of records from {path}, got {type(body).__name__}")
+    return body
 
 
 def iter_scim_pages(

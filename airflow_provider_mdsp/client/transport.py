@@ -13,10 +13,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
+import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_mdsp import timeutil
+from airflow_provider_mdsp.client.pacing import RatePacer
 from airflow_provider_mdsp.client.retry import is_idempotent, make_retrying
 from airflow_provider_mdsp.client.settings import ClientSettings
 from airflow_provider_mdsp.exceptions import (
@@ -26,6 +28,7 @@ from airflow_provider_mdsp.exceptions import (
     MdspUnsafeLinkError,
     api_error,
     body_excerpt,
+    parse_retry_after,
 )
 
 #: Connections kept open per host; enough for the bounded fan-out of mapped reads.
@@ -121,28 +124,50 @@ def _rewinder(data: Any) -> Callable[[], object] | None:
 def parse_json(response: requests.Response) -> Any:
     """Return the JSON body of a successful response, or ``None`` when it is empty.
 
+    The body is decoded from its bytes with msgspec (it ships with Airflow 3), several times faster
+    than ``json.loads`` of ``response.text``, which also guesses the charset first. Documents msgspec
+    refuses (``NaN`` literals, numbers beyond a double) are decoded by the standard library, so the
+    values returned are those ``json.loads`` gives.
+
     :param response: a response whose status was already checked.
     :raises MdspResponseError: the body is an HTML page (a proxy or login page), truncated, or not JSON.
     """
-    text = response.text
-    if not text.strip():
+    content = response.content or b""
+    start = content.lstrip()[:1]
+    if not start:
         return None
     ctype = response.headers.get("Content-Type", "")
-    if "html" in ctype or text.lstrip()[:1] == "<":
+    if "html" in ctype or start == b"<":
         raise MdspResponseError(
             f"Expected JSON from {_where(response)} but got an HTML page; a proxy, firewall or login "
             "page answered instead of Insights Hub (check connection fields 'host' and 'proxy')",
             status=response.status_code,
-            body_excerpt=body_excerpt(text),
+            body_excerpt=body_excerpt(response.text),
         )
     try:
-        return json.loads(text)
+        return decode_json(content)
     except ValueError:
         raise MdspResponseError(
             f"The answer from {_where(response)} is not valid JSON (truncated or corrupt body)",
             status=response.status_code,
-            body_excerpt=body_excerpt(text),
+            body_excerpt=body_excerpt(response.text),
         ) from None
+
+
+def decode_json(content: bytes | str) -> Any:
+    """Decode a JSON document with msgspec, or with the standard library where msgspec refuses it.
+
+    :param content: the document (UTF-8 bytes or text).
+    :raises ValueError: the document is not JSON.
+    """
+    try:
+        return _DECODE(content)
+    except msgspec.MsgspecError:
+        # NaN/Infinity literals and numbers beyond a double: json.loads accepts them (or raises ValueError).
+        return json.loads(content)
+
+
+_DECODE = msgspec.json.Decoder().decode
 
 
 def _where(response: requests.Response) -> str:
@@ -172,6 +197,8 @@ class Transport:
         self.tokens = tokens
         self.session = session or build_session(settings)
         self._sleep = sleep
+        #: Paces every call once set (concurrent reads set one); ``None`` sends at once.
+        self.pacer: RatePacer | None = None
 
     def url_for(self, path_or_url: str) -> str:
         """Return the absolute URL for an API path, refusing absolute URLs to other hosts.
@@ -282,10 +309,15 @@ class Transport:
     def _send(self, method: str, url: str, token: Any, **kwargs: Any) -> requests.Response:
         headers = {"Accept": "application/json", **dict(kwargs.pop("headers") or {})}
         headers["Authorization"] = f"Bearer {token.access_token}"
+        pacer = self.pacer
+        sent_at = pacer.before_send() if pacer is not None else 0.0
         try:
-            return self.session.request(method, url, headers=headers, **kwargs)
+            response = self.session.request(method, url, headers=headers, **kwargs)
         except requests.RequestException as exc:
             raise translate_request_error(exc, url) from None
+        if pacer is not None:
+            pacer.after_response(response.status_code, sent_at, parse_retry_after(response.headers.get("Retry-After")))
+        return response
 
     def _error(self, method: str, url: str, response: requests.Response, access_token: str = "") -> Exception:
         try:

@@ -18,6 +18,7 @@ from airflow_provider_mdsp.exceptions import MdspConfigError, MdspPartialWriteEr
 from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, resolve_window
 from airflow_provider_mdsp.operators.formats import iter_records_file
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
+from airflow_provider_mdsp.operators.progress import ReadProgress
 from airflow_provider_mdsp.timeutil import format_time
 
 
@@ -112,6 +113,11 @@ class MdspReadTimeSeriesOperator(MdspBaseOperator):
     :param to_time: window end, inclusive; templated.
     :param lookback: window length for runs without a data interval.
     :param limit: records per page (the service returns at most 2000).
+    :param concurrency: threads reading sub-windows of a long window at once, over one session and
+        token; ``None`` for :data:`~airflow_provider_mdsp.client.windows.DEFAULT_CONCURRENCY`, ``1``
+        reads sequentially. Records are written in time order and are exactly those
+        of a sequential read; a window of a few pages is read sequentially anyway, and after a 429
+        every thread slows to a pace the service allows (docs/timeseries.md, "Concurrent reads").
     :param output_path: ``ObjectStoragePath`` URI (``file:///…``, ``s3://conn@bucket/key``) to write
         the records to, atomically; templated, e.g. ``…/{{ ds }}/{{ task.asset_id }}.jsonl``.
     :param output_format: ``jsonl``, ``csv`` or ``parquet``.
@@ -142,6 +148,7 @@ class MdspReadTimeSeriesOperator(MdspBaseOperator):
         to_time: Any = None,
         lookback: timedelta = DEFAULT_LOOKBACK,
         limit: int = 2000,
+        concurrency: int | None = None,
         output_path: str | None = None,
         output_format: str = "jsonl",
         max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
@@ -156,6 +163,7 @@ class MdspReadTimeSeriesOperator(MdspBaseOperator):
         self.to_time = to_time
         self.lookback = lookback
         self.limit = limit
+        self.concurrency = concurrency
         self.output_path = output_path
         self.output_format = output_format
         self.max_xcom_records = max_xcom_records
@@ -166,6 +174,8 @@ class MdspReadTimeSeriesOperator(MdspBaseOperator):
         """Read the window and deliver the records."""
         start, end = resolve_window(self.from_time, self.to_time, context, lookback=self.lookback)
         summary = {"asset_id": self.asset_id, "aspect": self.aspect, "from": format_time(start), "to": format_time(end)}
+        from airflow_provider_mdsp.client.windows import DEFAULT_CONCURRENCY
+
         if start == end:
             self.log.info("Empty window at %s: nothing to read", format_time(start))
             pages: Iterable[list[dict]] = iter(())
@@ -177,7 +187,9 @@ class MdspReadTimeSeriesOperator(MdspBaseOperator):
                 to=end,
                 select=variables_list(self.variables),
                 limit=self.limit,
+                concurrency=DEFAULT_CONCURRENCY if self.concurrency is None else self.concurrency,
             )
+            pages = ReadProgress(start, end, self.log).track(pages)
         result = deliver_records(
             pages,
             output_path=self.output_path,

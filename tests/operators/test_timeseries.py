@@ -95,7 +95,7 @@ def test_read_follows_the_link_header_and_returns_a_small_summary(gateway, reque
             {"json": second},
         ],
     )
-    result = read(variables=["rms", " peak "], limit=3).execute(context())
+    result = read(variables=["rms", " peak "], limit=3, concurrency=1).execute(context())
     calls = api_calls(requests_mock)
     assert query(calls[0]) == {
         "from": "2026-05-01T00:00:00.000Z",

@@ -1,0 +1,254 @@
+"""Concurrent window reads: a time-series window cut into sub-windows read at once, pages kept in time order.
+
+Paging a time series is sequential (each ``Link`` comes with the page before it, §4), so one read
+waits a full round trip per page: at 50–200 ms per call that, not the client, is the limit. A read
+of ``(from, to]`` is instead:
+
+1. The first page is read as usual. Without a ``Link`` the read is done: a small window costs the
+   single call it always did.
+2. Its records all lie in ``(from, t]``, ``t`` its last record's ``_time`` (records are unique per
+   ``_time`` and sorted), so the rest is exactly ``(t, to]``. The first page's records also give
+   the data's density, which sizes the sub-windows: each should hold about
+   :data:`PAGES_PER_WINDOW` full pages, so cutting costs few extra calls (one partial page per
+   sub-window at most). Sub-windows share their bounds, ``(a, b]`` then ``(b, c]``, so with
+   ``from`` exclusive and ``to`` inclusive no record is read twice or missed. Estimated at one
+   sub-window or fewer, the read simply goes on sequentially.
+3. ``threads`` workers read sub-windows in time order over the client's one session and token,
+   each following its own ``Link`` pages. The caller receives pages strictly in time order.
+
+Memory is bounded: a worker starts sub-window ``k`` only while ``k`` is less than ``2 × threads``
+ahead of the one the caller is reading, and each sub-window holds at most ``PAGES_PER_WINDOW``
+pages waiting, so at most ``2 × threads × (PAGES_PER_WINDOW + 1)`` pages are held, as undecoded
+response bytes (about a fifth of the memory of the decoded records); only the page being
+written is decoded. With the defaults (8 threads, 4 pages) that is 80 pages of at most 2000
+records, about 20–30 MB for typical aspects.
+
+Calls are paced by the transport's shared :class:`~airflow_provider_mdsp.client.pacing.RatePacer`:
+after a 429 every thread holds until ``Retry-After`` has passed and then the calls leave at a rate
+the service allows, so a throttled tenant sees about one 429 per thread, not one per thread per
+quota window.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import queue
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from airflow_provider_mdsp import timeutil
+from airflow_provider_mdsp.client.pacing import RatePacer
+from airflow_provider_mdsp.client.pagination import Page, iter_link_responses, link_page, next_link, read_ahead
+from airflow_provider_mdsp.client.transport import POOL_SIZE, Transport
+from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.timeutil import parse_time
+
+#: Threads of a concurrent read by default; chosen from ``python -m benchmarks`` (docs/benchmarks.md).
+DEFAULT_CONCURRENCY = 8
+#: Full pages a sub-window is sized to hold, from the density of the first page.
+PAGES_PER_WINDOW = 4
+#: Share of those pages a sub-window is sized to fill, so a slightly denser stretch still fits.
+FILL = 0.9
+#: Most sub-windows one read is cut into.
+MAX_WINDOWS = 100_000
+
+Window = tuple[str, str]
+
+
+def check_concurrency(value: Any) -> int:
+    """Return the thread count of a read, refusing what is not 1 to the connection pool's size.
+
+    :raises MdspConfigError: naming ``concurrency``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= POOL_SIZE:
+        raise MdspConfigError(
+            f"concurrency must be a whole number from 1 (sequential) to {POOL_SIZE}, not {value!r}",
+            field="concurrency",
+        )
+    return value
+
+
+def to_ms(text: str, name: str) -> int:
+    """Return an ISO 8601 time as epoch milliseconds (truncated, as the API's precision is 1 ms)."""
+    moment = parse_time(text, name=name)
+    return int(moment.timestamp()) * 1000 + moment.microsecond // 1000
+
+
+def format_ms(ms: int) -> str:
+    """Render epoch milliseconds as the API's ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
+    moment = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def plan_windows(first_page: Page, start: str, end: str, *, limit: int) -> list[Window]:
+    """Cut ``(t, end]`` into sub-windows, ``t`` the last ``_time`` of the first page of ``(start, end]``.
+
+    Pure: sizes come from the density of the first page's records, so each sub-window holds about
+    :data:`PAGES_PER_WINDOW` pages of ``limit`` records. Returns a single window when the rest is
+    estimated to fit in about that many pages.
+
+    :param first_page: the first page's records, sorted by ``_time`` ascending.
+    :param start: the read's exclusive start, as sent.
+    :param end: the read's inclusive end, as sent.
+    :param limit: records per page.
+    """
+    last_text = str(first_page[-1]["_time"])
+    first_ms, last_ms, end_ms = to_ms(str(first_page[0]["_time"]), "_time"), to_ms(last_text, "_time"), to_ms(end, "to")
+    if end_ms <= last_ms + 1:
+        return [(last_text, end)]
+    if last_ms > first_ms and len(first_page) > 1:
+        per_ms = (len(first_page) - 1) / (last_ms - first_ms)
+    else:
+        per_ms = len(first_page) / max(last_ms - to_ms(start, "from"), 1)
+    expected = per_ms * (end_ms - last_ms)
+    count = math.ceil(expected / (limit * PAGES_PER_WINDOW * FILL))
+    count = max(1, min(count, MAX_WINDOWS, end_ms - last_ms))
+    bounds = [last_ms + (end_ms - last_ms) * k // count for k in range(count + 1)]
+    texts = [last_text, *(format_ms(ms) for ms in bounds[1:-1]), end]
+    return list(itertools.pairwise(texts))
+
+
+def iter_window_pages(
+    transport: Transport,
+    path: str,
+    *,
+    params: Mapping[str, Any],
+    threads: int,
+    prefetch: int = 1,
+) -> Iterator[Page]:
+    """Yield the pages of ``(params["from"], params["to"]]`` in time order, read by ``threads`` workers.
+
+    :param transport: the transport (its session, token and pacer are shared by the workers).
+    :param path: the time-series path.
+    :param params: ``from``, ``to``, ``limit``, ``select`` as sent (``sort`` must be ascending).
+    :param threads: workers; 1 reads sequentially with ``prefetch`` pages fetched ahead.
+    :param prefetch: pages read ahead when the read stays sequential.
+    """
+    responses = iter_link_responses(transport, path, params=params)
+    first = next(responses)
+    page = link_page(first, path)
+    yield page
+    if threads <= 1 or not page or not next_link(first.headers.get("Link")):
+        yield from read_ahead((link_page(r, path) for r in responses), prefetch)
+        return
+    windows = plan_windows(page, str(params["from"]), str(params["to"]), limit=int(params.get("limit") or 2000))
+    if len(windows) == 1:
+        yield from read_ahead((link_page(r, path) for r in responses), prefetch)
+        return
+    responses.close()
+    if transport.pacer is None:
+        transport.pacer = RatePacer(sleep=getattr(transport, "_sleep", timeutil.sleep))
+
+    def fetch(window: Window) -> Iterator[requests.Response]:
+        return iter_link_responses(transport, path, params={**params, "from": window[0], "to": window[1]})
+
+    reader = WindowReader(fetch, windows, threads=threads)
+    for response in reader:
+        yield link_page(response, path)
+
+
+class WindowReader:
+    """Read sub-windows with a pool of threads and yield their items strictly in window order.
+
+    :param fetch: ``window -> iterator of items`` (responses), run in a worker thread.
+    :param windows: the sub-windows, in order.
+    :param threads: workers.
+    :param per_window: items a sub-window may hold waiting for the caller.
+    :param ahead: how far past the caller's sub-window a worker may start one (default ``2 × threads``).
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[Window], Iterator[Any]],
+        windows: list[Window],
+        *,
+        threads: int,
+        per_window: int = PAGES_PER_WINDOW,
+        ahead: int | None = None,
+    ) -> None:
+        self.fetch = fetch
+        self.windows = windows
+        self.threads = max(1, min(threads, len(windows)))
+        self.per_window = per_window
+        self.ahead = ahead or 2 * threads
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._queues: dict[int, queue.Queue[tuple[str, Any]]] = {}
+        self._next = 0
+        self._reading = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        workers = [
+            threading.Thread(target=self._work, name=f"mdsp-window-{n}", daemon=True) for n in range(self.threads)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            for index in range(len(self.windows)):
+                yield from self._drain(index)
+        finally:
+            self._stop.set()
+            with self._cond:
+                self._cond.notify_all()
+
+    def _drain(self, index: int) -> Iterator[Any]:
+        with self._cond:
+            self._reading = index
+            self._cond.notify_all()
+            while index not in self._queues:
+                self._cond.wait()
+            pending = self._queues[index]
+        while True:
+            kind, value = pending.get()
+            if kind == "item":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                with self._cond:
+                    del self._queues[index]
+                return
+
+    def _claim(self) -> int | None:
+        with self._cond:
+            while not self._stop.is_set():
+                if self._next >= len(self.windows):
+                    return None
+                if self._next < self._reading + self.ahead:
+                    index, self._next = self._next, self._next + 1
+                    self._queues[index] = queue.Queue(maxsize=self.per_window)
+                    self._cond.notify_all()
+                    return index
+                self._cond.wait()
+        return None
+
+    def _work(self) -> None:
+        while (index := self._claim()) is not None:
+            pending = self._queues[index]
+            items = self.fetch(self.windows[index])
+            try:
+                for item in items:
+                    if not self._put(pending, ("item", item)):
+                        return
+                self._put(pending, ("done", None))
+            except BaseException as exc:  # handed to the caller, who raises it in order
+                self._put(pending, ("error", exc))
+                return
+            finally:
+                close = getattr(items, "close", None)
+                if close is not None:
+                    close()
+
+    def _put(self, pending: queue.Queue[tuple[str, Any]], item: tuple[str, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                pending.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
