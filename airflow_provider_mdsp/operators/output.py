@@ -139,7 +139,7 @@ def write_records(
     times = TimeRange(time_field)
     count = 0
     with atomic_output(target) as handle:
-        writer = writer_class(handle)
+        writer = writer_class(handle, time_field=time_field)
         try:
             for page in pages:
                 writer.write_page(page)
