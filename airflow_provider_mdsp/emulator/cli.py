@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--faults-on-token-endpoints", action="store_true", help="also delay/fail token endpoints")
     p.add_argument("--bulk-step", type=float, help="seconds per bulk import job state (default 1)")
+    p.add_argument(
+        "--page-cache", type=int, help="keep this many rendered time-series pages, for client benchmarks (default 0)"
+    )
     p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return p
 
@@ -106,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config(args.config) if args.config else demo_config()
-        config = config.with_overrides(seed=args.seed, bulk_step_s=args.bulk_step)
+        config = config.with_overrides(seed=args.seed, bulk_step_s=args.bulk_step, page_cache=args.page_cache)
         faults = faults_from_args(args)
         FaultSettings.from_dict({**config.faults, **faults})
     except (ConfigError, FaultSettingsError, OSError) as exc:

@@ -44,7 +44,9 @@ class TenantBackend:
         self.generators: dict[tuple[str, str], SeriesGenerator] = {}
         self.types = TypeRegistry(tenant, config.stale_etag_status)
         self.assets = AssetBackend(tenant, self.types, config.stale_etag_status)
-        self.timeseries = TimeSeriesBackend(self.assets.property_set, self._generator, clock.now_ms)
+        self.timeseries = TimeSeriesBackend(
+            self.assets.property_set, self._generator, clock.now_ms, page_cache=config.page_cache
+        )
         self.aggregates = AggregateBackend(self.timeseries, clock.now_ms)
         self.events = EventBackend(tenant, config.stale_etag_status, self._asset_info, clock.now_ms)
         self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes, clock.now_ms)

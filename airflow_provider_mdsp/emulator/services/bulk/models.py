@@ -155,6 +155,7 @@ class BulkBackend:
                 continue
             job.committed = True
             if job.records:
+                self.timeseries.pages.forget(job.entity, job.property_set)
                 self.timeseries.data(job.entity, job.property_set).write(job.records)
 
 

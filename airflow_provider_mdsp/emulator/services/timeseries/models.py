@@ -16,6 +16,7 @@ from typing import Any
 from ...errors import INVALID_BODY, ApiError
 from ...timefmt import TimeFormatError, now_ms, parse_iso
 from .generators import SeriesGenerator
+from .pagecache import PageCache
 from .store import MAX_TIME, MIN_TIME, Hit, Record, SeriesData, scan
 
 SchemaLookup = Callable[[str, str], "dict[str, dict[str, Any]] | None"]
@@ -50,11 +51,18 @@ class TimeSeriesBackend:
         asset has no such aspect; raises a 404 for unknown assets
     :param generator_of: ``(entity, property set) -> generator`` for generated demo data
     :param clock: epoch-milliseconds clock
+    :param page_cache: rendered pages to keep for benchmarks (0: render every page)
     """
 
     def __init__(
-        self, schema_of: SchemaLookup, generator_of: GeneratorLookup, clock: Callable[[], int] = now_ms
+        self,
+        schema_of: SchemaLookup,
+        generator_of: GeneratorLookup,
+        clock: Callable[[], int] = now_ms,
+        page_cache: int = 0,
     ) -> None:
+        #: Rendered pages kept for benchmarks (:mod:`.pagecache`); empty unless ``page_cache`` is set.
+        self.pages = PageCache(page_cache)
         self._schema_of = schema_of
         self._generator_of = generator_of
         self._clock = clock
@@ -187,6 +195,7 @@ class TimeSeriesBackend:
         :raises ApiError: 400 for a malformed record; nothing is stored then
         """
         parsed = self.validate(entity, ps, records)
+        self.pages.forget(entity, ps)
         self.data(entity, ps).write(parsed)
         return len(parsed)
 
@@ -240,6 +249,7 @@ class TimeSeriesBackend:
         self.schema(entity, ps)
         if hi <= lo:
             raise ApiError(400, "'to' must be after 'from'")
+        self.pages.forget(entity, ps)
         self.data(entity, ps).delete(lo, hi)
 
     def put_multi(self, body: Any) -> list[dict[str, Any]]:

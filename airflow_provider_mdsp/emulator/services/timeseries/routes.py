@@ -17,6 +17,7 @@ from ...auth import authorized_backend
 from ...errors import ApiError, json_response
 from ...timefmt import format_ms
 from ...wire import query_bool, query_int, query_time, read_json, required_time, url_with
+from .models import TimeSeriesBackend
 from .render import parse_select, render_records
 from .store import MAX_TIME, MIN_TIME
 
@@ -51,15 +52,34 @@ async def get_timeseries(request: Request, entity_id: str, property_set: str) ->
         return Response(render_records(ts, entity_id, property_set, hits, names), media_type="application/json")
     lo, hi = MIN_TIME if lo is None else lo, MAX_TIME if hi is None else hi
     desc = sort == "desc"
+    key = (entity_id, property_set, lo, hi, limit, desc, names, str(request.base_url))
+    page = ts.pages.get(key)
+    if page is None:
+        page = _render_page(request, ts, entity_id, property_set, lo, hi, limit, desc, names)
+        ts.pages.put(key, page)
+    body, link = page
+    return Response(body, media_type="application/json", headers={"Link": link} if link else {})
+
+
+def _render_page(
+    request: Request,
+    ts: TimeSeriesBackend,
+    entity_id: str,
+    property_set: str,
+    lo: int,
+    hi: int,
+    limit: int,
+    desc: bool,
+    names: tuple[str, ...] | None,
+) -> tuple[str, str | None]:
     hits = ts.read(entity_id, property_set, lo, hi, limit + 1, descending=desc)
-    headers = {}
+    link = None
     if len(hits) > limit:
         hits = hits[:limit]
         last = hits[-1][0]
         nxt = url_with(request, to=format_ms(last - 1)) if desc else url_with(request, **{"from": format_ms(last)})
-        headers["Link"] = f'<{nxt}>; rel="next"'
-    body = render_records(ts, entity_id, property_set, hits, names)
-    return Response(body, media_type="application/json", headers=headers)
+        link = f'<{nxt}>; rel="next"'
+    return render_records(ts, entity_id, property_set, hits, names), link
 
 
 @router.put("/timeseries/{entity_id}/{property_set}")
