@@ -13,15 +13,15 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from benchmarks.common import Row, emulator, prepare_environment, render_table
+from benchmarks.common import ROOT, Row, emulator, prepare_environment, render_table
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.emulator import EmulatorHandle
 
 #: Sizes of the default run and of ``--quick``.
-SIZES = {
+SIZES: dict[str, dict[str, Any]] = {
     "full": {
         "calls": 1000,
         "tasks": 20,
@@ -33,6 +33,7 @@ SIZES = {
         "repeats": 3,
         "assets": 200,
         "import_runs": 9,
+        "throughput_scale": 1.0,
     },
     "quick": {
         "calls": 100,
@@ -45,13 +46,18 @@ SIZES = {
         "repeats": 1,
         "assets": 40,
         "import_runs": 3,
+        "throughput_scale": 0.02,
     },
 }
 
-FIGURES = ("tokens", "tasks", "overhead", "extract", "fanout", "imports")
+FIGURES = ("tokens", "tasks", "overhead", "extract", "fanout", "imports", "throughput")
+#: Rendered pages the benchmark emulator keeps (every page of every window the run reads).
+PAGE_CACHE = 20_000
+#: Where the throughput chart goes, and the raw figures beside it.
+CHART = ROOT / "docs" / "img" / "throughput.png"
 
 
-def figures(emu: EmulatorHandle, size: dict[str, int]) -> dict[str, Callable[[], list[Row]]]:
+def figures(emu: EmulatorHandle, size: dict[str, Any]) -> dict[str, Callable[[], list[Row]]]:
     """Return a function per figure, measuring it against the running emulator."""
     from benchmarks import extract, fanout, imports, overhead, tokens
 
@@ -62,7 +68,22 @@ def figures(emu: EmulatorHandle, size: dict[str, int]) -> dict[str, Callable[[],
         "extract": lambda: extract.rows(emu, small=size["small"], big=size["big"], repeats=size["repeats"]),
         "fanout": lambda: fanout.rows(emu, assets=size["assets"]),
         "imports": lambda: imports.rows(runs=size["import_runs"]),
+        "throughput": lambda: throughput_rows(emu, size),
     }
+
+
+def throughput_rows(emu: EmulatorHandle, size: dict[str, Any]) -> list[Row]:
+    """Measure read throughput at each latency, save the raw figures and the chart, return the rows."""
+    import json
+
+    from benchmarks import throughput
+
+    results = throughput.sweep(emu, scale=size["throughput_scale"], repeats=size["repeats"])
+    raw = ROOT / ".cache" / "throughput.json"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps(results, indent=1))
+    print(throughput.chart(results, str(CHART)), f"(figures in {raw})", file=sys.stderr)
+    return throughput.rows(results)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,11 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--only", nargs="+", choices=FIGURES, help="measure only these figures")
     args = parser.parse_args(argv)
+    from airflow_provider_mdsp.emulator.config import demo_config
+
     prepare_environment()
     size = SIZES["quick" if args.quick else "full"]
     rows: list[Row] = []
     began = time.perf_counter()
-    with emulator() as emu:
+    with emulator(config=demo_config().with_overrides(page_cache=PAGE_CACHE)) as emu:
         measures = figures(emu, size)
         for name in args.only or FIGURES:
             print(f"measuring {name} ...", file=sys.stderr, flush=True)

@@ -117,7 +117,7 @@ class MdspReadTimeSeriesOperator(MdspBaseOperator):
         token; ``None`` for :data:`~airflow_provider_mdsp.client.windows.DEFAULT_CONCURRENCY`, ``1``
         reads sequentially. Records are written in time order and are exactly those
         of a sequential read; a window of a few pages is read sequentially anyway, and after a 429
-        every thread slows to a pace the service allows (docs/timeseries.md, "Concurrent reads").
+        every thread slows to a pace the service allows (docs/operators.md, "Concurrent reads").
     :param output_path: ``ObjectStoragePath`` URI (``file:///…``, ``s3://conn@bucket/key``) to write
         the records to, atomically; templated, e.g. ``…/{{ ds }}/{{ task.asset_id }}.jsonl``.
     :param output_format: ``jsonl``, ``csv`` or ``parquet``.

@@ -1,0 +1,298 @@
+"""Read throughput at real-world latency: records/s and peak memory of every way to read a window.
+
+One window of the emulator's 1-second ``bench-motor``/``Vibration`` aspect (pages of 2000) is read by:
+
+* ``bare``: the limit of a sequential reader, a ``requests`` GET + ``json.loads`` loop following
+  ``Link`` that discards the records;
+* ``bare_concurrent``: the same loop in ``threads`` threads over equal sub-windows, discarding;
+* ``sequential``: our client (``concurrency=1``, read-ahead) into ``deliver_records`` (JSON Lines file);
+* ``concurrent``: the same with the default concurrency (:data:`DEFAULT_CONCURRENCY` threads);
+* ``http``: ``HttpOperator(pagination_function=...)``, then JSON Lines from its list of pages.
+
+at 0, 50 and 200 ms of added latency per call, and at 100 ms under a limit of 20 calls per second
+(``sequential`` and ``concurrent``, counting 429s). The emulator keeps rendered pages
+(``page_cache``) and every contender reads once before the clock starts, so the figures measure
+the clients, not the emulator's rendering. Each run is a fresh interpreter, so its peak RSS
+(``VmHWM``) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from benchmarks.common import Row, connection_env, prepare_environment, run_json_subprocess
+from benchmarks.extract import ASPECT, PAGE, bench_asset_id, extract_http_operator, peak_rss_mb, warm_up
+
+CONTENDERS = ("bare", "bare_concurrent", "sequential", "concurrent", "http")
+#: Records read at each latency (fewer at high latency, where sequential contenders take long).
+LATENCIES = {0: 1_000_000, 50: 500_000, 200: 200_000}
+RATE_LIMIT = {"latency_ms": 100, "rate_limit": "20/1", "retry_after_s": 1}
+RATE_LIMITED_RECORDS = 200_000
+
+
+def window(records: int, end: datetime) -> tuple[str, str]:
+    """Return a ``(from, to]`` window of ``records`` one-second records ending at ``end``."""
+    start = end - timedelta(seconds=records)
+    return _iso(start), _iso(end)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def bare_loop(url: str, token: str, start: str, end: str) -> int:
+    """GET + ``json.loads`` following ``Link``, discarding the records; return how many there were."""
+    import requests
+
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    count, params, next_url = 0, {"from": start, "to": end, "limit": PAGE}, url
+    while next_url:
+        response = session.get(next_url, params=params, headers=headers, timeout=60)
+        response.raise_for_status()
+        count += len(json.loads(response.text))
+        link = response.links.get("next")
+        next_url, params = (link["url"], None) if link else (None, None)
+    return count
+
+
+def bare_concurrent(url: str, token: str, start: str, end: str, threads: int) -> int:
+    """The bare loop in ``threads`` threads over ``4 × threads`` equal sub-windows."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    lo = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    hi = datetime.fromisoformat(end.replace("Z", "+00:00"))
+    parts = 4 * threads
+    bounds = [_iso(lo + (hi - lo) * k / parts) for k in range(parts + 1)]
+    with ThreadPoolExecutor(threads) as pool:
+        counts = pool.map(lambda k: bare_loop(url, token, bounds[k], bounds[k + 1]), range(parts))
+        return sum(counts)
+
+
+def ours(asset: str, start: str, end: str, out: str, concurrency: int) -> tuple[int, int]:
+    """Our client into ``deliver_records``; return the records and the 429s the pacer saw."""
+    from airflow_provider_mdsp.hooks.mdsp import MdspHook
+    from airflow_provider_mdsp.operators.output import deliver_records
+    from benchmarks.common import MDSP_CONN
+
+    client = MdspHook(MDSP_CONN).client
+    pages = client.timeseries.iter_timeseries_pages(
+        asset, ASPECT, from_=start, to=end, limit=PAGE, concurrency=concurrency
+    )
+    summary = deliver_records(pages, output_path=out, max_xcom_records=0, output_format="jsonl")
+    pacer = client.transport.pacer
+    return int(summary["records"]), pacer.throttled if pacer else 0
+
+
+class Throttled:
+    """Count 429 answers on every ``requests`` session of this process."""
+
+    def __init__(self) -> None:
+        import requests
+
+        self.count, self._lock = 0, threading.Lock()
+        original = requests.Session.send
+
+        def send(session: Any, request: Any, **kwargs: Any) -> Any:
+            response = original(session, request, **kwargs)
+            if response.status_code == 429:
+                with self._lock:
+                    self.count += 1
+            return response
+
+        requests.Session.send = send  # type: ignore[method-assign]
+
+
+def run_one(contender: str, asset: str, start: str, end: str, url: str, threads: int) -> dict[str, Any]:
+    """Run one read in this process and return its figures."""
+    from benchmarks.common import handrolled_token
+
+    throttled = Throttled()
+    floor = peak_rss_mb()
+    out = os.path.join(tempfile.mkdtemp(prefix="mdsp-bench-throughput-"), "vibration.jsonl")
+    api = f"{url}/api/iottimeseries/v3/timeseries/{asset}/{ASPECT}"
+    token = handrolled_token() if contender.startswith("bare") else ""
+    began = time.perf_counter()
+    if contender == "bare":
+        count = bare_loop(api, token, start, end)
+    elif contender == "bare_concurrent":
+        count = bare_concurrent(api, token, start, end, threads)
+    elif contender == "http":
+        count = extract_http_operator(asset, start, end, out)
+    else:
+        count, _ = ours(asset, start, end, out, 1 if contender == "sequential" else threads)
+    seconds = time.perf_counter() - began
+    if os.path.exists(out):
+        os.remove(out)
+    return {
+        "records": count,
+        "seconds": seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "floor_mb": floor,
+        "throttled": throttled.count,
+    }
+
+
+def measure(emu: Any, contender: str, span: tuple[str, str], records: int, threads: int) -> dict[str, Any]:
+    """Run one read in a fresh interpreter; check that it saw every record."""
+    asset = bench_asset_id(emu)
+    args = ["-m", "benchmarks.throughput", contender, asset, span[0], span[1], emu.url, str(threads)]
+    result = run_json_subprocess(args, env=connection_env(emu.url))
+    if result["records"] != records:
+        raise RuntimeError(f"{contender} read {result['records']} records, not {records}")
+    return result
+
+
+def sweep(emu: Any, *, scale: float = 1.0, repeats: int = 3) -> dict[str, Any]:
+    """Measure every contender at every latency and under the rate limit; return the raw results."""
+    from airflow_provider_mdsp.client.windows import DEFAULT_CONCURRENCY
+
+    end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    results: dict[str, Any] = {"threads": DEFAULT_CONCURRENCY, "latency": {}, "rate_limited": {}}
+    for latency, full in LATENCIES.items():
+        records = int(full * scale)
+        span = window(records, end)
+        emu.set_faults()
+        for contender in CONTENDERS:  # render and cache every page each contender asks for
+            measure(emu, contender, span, records, DEFAULT_CONCURRENCY)
+        emu.set_faults(latency_ms=latency)
+        runs: dict[str, list[dict[str, Any]]] = {c: [] for c in CONTENDERS}
+        for _ in range(repeats):
+            for contender in CONTENDERS:
+                runs[contender].append(measure(emu, contender, span, records, DEFAULT_CONCURRENCY))
+        results["latency"][latency] = {"records": records, "runs": runs}
+    records = int(RATE_LIMITED_RECORDS * scale)
+    span = window(records, end)
+    for contender in ("sequential", "concurrent"):
+        emu.set_faults()
+        measure(emu, contender, span, records, DEFAULT_CONCURRENCY)
+        emu.set_faults(**RATE_LIMIT)
+        time.sleep(1.1)  # a fresh rate-limit window for each contender
+        results["rate_limited"][contender] = measure(emu, contender, span, records, DEFAULT_CONCURRENCY)
+    emu.set_faults()
+    results["rate_limited"]["records"] = records
+    return results
+
+
+def rate(runs: list[dict[str, Any]], records: int) -> float:
+    """Median records/s of some runs."""
+    return statistics.median(records / r["seconds"] for r in runs)
+
+
+#: Targets of the concurrent read (issue "Throughput at real-world latency"): times the HttpOperator,
+#: and the share of the bare loop (sequential at 0 ms, concurrent with the same threads otherwise).
+TARGETS = {0: (3.0, "bare", 1.0), 50: (7.0, "bare_concurrent", 0.8), 200: (20.0, "bare_concurrent", 0.8)}
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    """Turn the sweep's results into table rows: two per latency, and the rate-limited pair."""
+    threads = results["threads"]
+    table: list[Row] = []
+    for latency, found in results["latency"].items():
+        records, runs = found["records"], found["runs"]
+        rates = {c: rate(runs[c], records) for c in CONTENDERS}
+        grown = {c: max(r["peak_rss_mb"] - r["floor_mb"] for r in runs[c]) for c in CONTENDERS}
+        times_http, bare, share = TARGETS[int(latency)]
+        baseline = (
+            f"HttpOperator {rates['http']:,.0f}/s (+{grown['http']:.0f} MB); bare loop {rates['bare']:,.0f}/s; "
+            f"bare {threads}-thread loop {rates['bare_concurrent']:,.0f}/s"
+        )
+        for contender in ("concurrent", "sequential"):
+            vs_http, vs_bare = rates[contender] / rates["http"], rates[contender] / rates[bare]
+            label = "concurrent read (default, {threads} threads)" if contender == "concurrent" else "sequential read"
+            met = vs_http >= times_http and vs_bare >= share if contender == "concurrent" else None
+            table.append(
+                Row(
+                    f"{records:,} records at {latency} ms per call: our {label.format(threads=threads)} to JSON "
+                    f"Lines, records/s (median of {len(runs[contender])}); peak RSS growth",
+                    f"{rates[contender]:,.0f}/s; +{grown[contender]:.0f} MB",
+                    baseline,
+                    f"{vs_http:.1f}x HttpOperator; {rates[contender] / rates['bare']:.2f}x bare loop; "
+                    f"{rates[contender] / rates['bare_concurrent']:.2f}x bare {threads}-thread loop",
+                    f">= {times_http:.0f}x HttpOperator, >= {share:.1f}x {bare.replace('_', ' ')} loop"
+                    if met is not None
+                    else "",
+                    met,
+                )
+            )
+    limited = results["rate_limited"]
+    records = limited["records"]
+    seq, conc = limited["sequential"], limited["concurrent"]
+    table.append(
+        Row(
+            f"{records:,} records at 100 ms per call, limit 20 calls/s per client (429 + Retry-After): records/s, 429s",
+            f"concurrent {records / conc['seconds']:,.0f}/s, {conc['throttled']} x 429",
+            f"sequential {records / seq['seconds']:,.0f}/s, {seq['throttled']} x 429",
+            f"{seq['seconds'] / conc['seconds']:.2f}x",
+            f"all records, <= {seq['throttled']} + {threads} x 429",
+            conc["throttled"] <= seq["throttled"] + threads,
+        )
+    )
+    return table
+
+
+def chart(results: dict[str, Any], path: str) -> str:
+    """Draw records/s against latency for each contender into ``path`` (PNG); return what happened.
+
+    matplotlib is an optional benchmark dependency (``pip install .[bench]``); without it no chart is drawn.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "no chart: matplotlib is not installed (pip install '.[bench]')"
+    names = {
+        "bare": "bare loop (requests + json, discarded)",
+        "bare_concurrent": f"bare loop, {results['threads']} threads",
+        "sequential": "ours, sequential",
+        "concurrent": f"ours, concurrent ({results['threads']} threads)",
+        "http": "HttpOperator + pagination_function",
+    }
+    latencies = sorted(int(k) for k in results["latency"])
+    figure, axes = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for contender in CONTENDERS:
+        values = []
+        for latency in latencies:
+            found = results["latency"][latency] if latency in results["latency"] else results["latency"][str(latency)]
+            values.append(rate(found["runs"][contender], found["records"]))
+        axes.plot(latencies, values, marker="o", label=names[contender])
+    axes.set_yscale("log")
+    axes.set_xlabel("added latency per call (ms)")
+    axes.set_ylabel("records/s (log scale)")
+    axes.set_xticks(latencies)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    axes.set_title("Reading bench-motor/Vibration, pages of 2000")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return f"chart written to {path}"
+
+
+def main() -> None:
+    """Child entry point: ``python -m benchmarks.throughput CONTENDER ASSET FROM TO URL THREADS``."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("contender", choices=CONTENDERS)
+    parser.add_argument("asset")
+    parser.add_argument("start")
+    parser.add_argument("end")
+    parser.add_argument("url")
+    parser.add_argument("threads", type=int)
+    args = parser.parse_args()
+    prepare_environment()
+    warm_up("http" if args.contender in ("http", "bare", "bare_concurrent") else "ours")
+    print(json.dumps(run_one(args.contender, args.asset, args.start, args.end, args.url, args.threads)))
+
+
+if __name__ == "__main__":
+    main()
