@@ -1,7 +1,7 @@
 """Fan-out: read a window of 200 assets with 50 ms latency and a per-client rate limit, sequential vs a thread pool.
 
 One client (one session, one token) is shared by N worker threads, as mapped tasks sharing a hook
-in one process would; the transport's pool keeps 16 connections. The emulator adds 50 ms to every
+in one process would; the transport's pool keeps 32 connections. The emulator adds 50 ms to every
 call and allows each client :data:`RATE_LIMIT` requests per second; beyond that it answers 429
 with ``Retry-After``, which the client honours (capped at ``max_retry_wait``) before retrying.
 The limit is chosen so the sequential reader never meets it and 16 workers do: the figure shows

@@ -31,8 +31,9 @@ from airflow_provider_mdsp.exceptions import (
     parse_retry_after,
 )
 
-#: Connections kept open per host; enough for the bounded fan-out of mapped reads.
-POOL_SIZE = 16
+#: Connections kept open per host: the bounded fan-out of mapped reads, and concurrent window reads of up to
+#: this many threads (client/windows.py).
+POOL_SIZE = 32
 
 
 class TokenLike(Protocol):

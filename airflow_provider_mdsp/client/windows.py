@@ -16,12 +16,12 @@ of ``(from, to]`` is instead:
 3. ``threads`` workers read sub-windows in time order over the client's one session and token,
    each following its own ``Link`` pages. The caller receives pages strictly in time order.
 
-Memory is bounded: a worker starts sub-window ``k`` only while ``k`` is less than ``2 × threads``
+Memory is bounded: a worker starts sub-window ``k`` only while ``k`` is less than ``1.5 × threads``
 ahead of the one the caller is reading, and each sub-window holds at most ``PAGES_PER_WINDOW``
-pages waiting, so at most ``2 × threads × (PAGES_PER_WINDOW + 1)`` pages are held, as undecoded
+pages waiting, so at most ``1.5 × threads × (PAGES_PER_WINDOW + 1)`` pages are held, as undecoded
 response bytes (about a fifth of the memory of the decoded records); only the page being
-written is decoded. With the defaults (8 threads, 4 pages) that is 80 pages of at most 2000
-records, about 20–30 MB for typical aspects.
+written is decoded. With the defaults (16 threads, 4 pages) that is 120 pages of at most 2000
+records, about 20–30 MB for typical aspects (a 2000-record page of four variables is about 190 kB).
 
 Calls are paced by the transport's shared :class:`~airflow_provider_mdsp.client.pacing.RatePacer`:
 after a 429 every thread holds until ``Retry-After`` has passed and then the calls leave at a rate
@@ -49,11 +49,11 @@ from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.timeutil import parse_time
 
 #: Threads of a concurrent read by default; chosen from ``python -m benchmarks`` (docs/benchmarks.md).
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 16
 #: Full pages a sub-window is sized to hold, from the density of the first page.
 PAGES_PER_WINDOW = 4
 #: Share of those pages a sub-window is sized to fill, so a slightly denser stretch still fits.
-FILL = 0.9
+FILL = 0.95
 #: Most sub-windows one read is cut into.
 MAX_WINDOWS = 100_000
 
@@ -85,17 +85,18 @@ def format_ms(ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-def plan_windows(first_page: Page, start: str, end: str, *, limit: int) -> list[Window]:
+def plan_windows(first_page: Page, start: str, end: str, *, limit: int, threads: int = 1) -> list[Window]:
     """Cut ``(t, end]`` into sub-windows, ``t`` the last ``_time`` of the first page of ``(start, end]``.
 
     Pure: sizes come from the density of the first page's records, so each sub-window holds about
-    :data:`PAGES_PER_WINDOW` pages of ``limit`` records. Returns a single window when the rest is
-    estimated to fit in about that many pages.
+    whole pages of ``limit`` records, as many as :func:`window_count` finds quickest. Returns a
+    single window when the rest is estimated to fit in :data:`PAGES_PER_WINDOW` pages.
 
     :param first_page: the first page's records, sorted by ``_time`` ascending.
     :param start: the read's exclusive start, as sent.
     :param end: the read's inclusive end, as sent.
     :param limit: records per page.
+    :param threads: threads that will read the sub-windows.
     """
     last_text = str(first_page[-1]["_time"])
     first_ms, last_ms, end_ms = to_ms(str(first_page[0]["_time"]), "_time"), to_ms(last_text, "_time"), to_ms(end, "to")
@@ -105,12 +106,37 @@ def plan_windows(first_page: Page, start: str, end: str, *, limit: int) -> list[
         per_ms = (len(first_page) - 1) / (last_ms - first_ms)
     else:
         per_ms = len(first_page) / max(last_ms - to_ms(start, "from"), 1)
-    expected = per_ms * (end_ms - last_ms)
-    count = math.ceil(expected / (limit * PAGES_PER_WINDOW * FILL))
-    count = max(1, min(count, MAX_WINDOWS, end_ms - last_ms))
+    pages = per_ms * (end_ms - last_ms) / limit
+    if pages <= PAGES_PER_WINDOW * FILL:
+        return [(last_text, end)]
+    count = max(1, min(window_count(pages, threads), MAX_WINDOWS, end_ms - last_ms))
     bounds = [last_ms + (end_ms - last_ms) * k // count for k in range(count + 1)]
     texts = [last_text, *(format_ms(ms) for ms in bounds[1:-1]), end]
     return list(itertools.pairwise(texts))
+
+
+def window_count(pages: float, threads: int) -> int:
+    """Return how many sub-windows to cut ``pages`` pages into, for the shortest read by ``threads`` threads.
+
+    A sub-window sized for ``m`` pages (at most :data:`PAGES_PER_WINDOW`, each :data:`FILL` full)
+    costs ``m`` calls; with more sub-windows than threads their number is rounded up to a
+    multiple of ``threads`` so the threads finish together. The read then takes about
+    ``count / threads × m`` round trips: the ``m`` with the fewest wins, ties going to the larger
+    sub-windows (fewer calls in all). 99 pages on 16 threads: 112 sub-windows of one page, 7 round
+    trips, where 32 of 4 pages take 8 and 128 calls.
+
+    :param pages: pages the rest of the window is estimated to hold.
+    :param threads: threads reading.
+    """
+    best: tuple[float, int, int] | None = None
+    for m in range(PAGES_PER_WINDOW, 0, -1):
+        count = math.ceil(pages / (m * FILL))
+        if count >= threads > 1:
+            count = math.ceil(count / threads) * threads
+        trips = math.ceil(count / max(threads, 1)) * m
+        if best is None or trips < best[0]:
+            best = (trips, -m, count)
+    return best[2] if best else 1
 
 
 def iter_window_pages(
@@ -136,7 +162,8 @@ def iter_window_pages(
     if threads <= 1 or not page or not next_link(first.headers.get("Link")):
         yield from read_ahead((link_page(r, path) for r in responses), prefetch)
         return
-    windows = plan_windows(page, str(params["from"]), str(params["to"]), limit=int(params.get("limit") or 2000))
+    limit = int(params.get("limit") or 2000)
+    windows = plan_windows(page, str(params["from"]), str(params["to"]), limit=limit, threads=threads)
     if len(windows) == 1:
         yield from read_ahead((link_page(r, path) for r in responses), prefetch)
         return
@@ -159,7 +186,7 @@ class WindowReader:
     :param windows: the sub-windows, in order.
     :param threads: workers.
     :param per_window: items a sub-window may hold waiting for the caller.
-    :param ahead: how far past the caller's sub-window a worker may start one (default ``2 × threads``).
+    :param ahead: how far past the caller's sub-window a worker may start one (default ``1.5 × threads``).
     """
 
     def __init__(
@@ -175,7 +202,7 @@ class WindowReader:
         self.windows = windows
         self.threads = max(1, min(threads, len(windows)))
         self.per_window = per_window
-        self.ahead = ahead or 2 * threads
+        self.ahead = ahead or threads + threads // 2
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._queues: dict[int, queue.Queue[tuple[str, Any]]] = {}
