@@ -54,16 +54,23 @@ def read_ahead(pages: Iterable[Page], depth: int = 1) -> Iterator[Page]:
     thread = threading.Thread(target=_produce, args=(pages, buffer, stop), name="mdsp-read-ahead", daemon=True)
     thread.start()
     try:
-        while True:
-            kind, value = buffer.get()
-            if kind == "page":
-                yield value
-            elif kind == "error":
-                raise value
-            else:
-                return
+        yield from drain(buffer)
     finally:
         stop.set()
+
+
+def drain(buffer: queue.Queue[tuple[str, Any]]) -> Iterator[Any]:
+    """Yield what a producer thread puts into ``buffer`` until its ``("done", None)``; raise its ``("error", exc)``.
+
+    :param buffer: the queue of ``(kind, value)`` pairs, e.g. ``("page", [...])``.
+    """
+    while True:
+        kind, value = buffer.get()
+        if kind == "error":
+            raise value
+        if kind == "done":
+            return
+        yield value
 
 
 def _produce(pages: Iterable[Page], buffer: queue.Queue[tuple[str, Any]], stop: threading.Event) -> None:

@@ -43,7 +43,7 @@ import requests
 
 from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.pacing import RatePacer
-from airflow_provider_mdsp.client.pagination import Page, iter_link_responses, link_page, next_link, read_ahead
+from airflow_provider_mdsp.client.pagination import Page, drain, iter_link_responses, link_page, next_link, read_ahead
 from airflow_provider_mdsp.client.transport import POOL_SIZE, Transport
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.timeutil import parse_time
@@ -230,16 +230,9 @@ class WindowReader:
             while index not in self._queues:
                 self._cond.wait()
             pending = self._queues[index]
-        while True:
-            kind, value = pending.get()
-            if kind == "item":
-                yield value
-            elif kind == "error":
-                raise value
-            else:
-                with self._cond:
-                    del self._queues[index]
-                return
+        yield from drain(pending)
+        with self._cond:
+            del self._queues[index]
 
     def _claim(self) -> int | None:
         with self._cond:
