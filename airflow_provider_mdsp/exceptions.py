@@ -278,6 +278,20 @@ def _str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def redact_url(url: str) -> str:
+    """Return a URL without its user and password, for messages and logs.
+
+    :param url: any URL; ``https://user:secret@host/x`` becomes ``https://***@host/x``.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return f"{scheme}://***@{authority.rsplit('@', 1)[1]}{slash}{tail}"
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Parse a ``Retry-After`` header given in seconds; HTTP dates and junk give ``None``."""
     if not value:
@@ -318,6 +332,6 @@ def api_error(
         request_id=request_id,
         body_excerpt=body_excerpt(text),
         method=method,
-        url=url.split("?", 1)[0] if url else None,
+        url=redact_url(url.split("?", 1)[0]) if url else None,
         retry_after=parse_retry_after(lower.get("retry-after")),
     )

@@ -39,6 +39,7 @@ from airflow_provider_mdsp.exceptions import (
     api_error,
     body_excerpt,
     parse_error_body,
+    redact_url,
 )
 
 log = logging.getLogger(__name__)
@@ -296,7 +297,7 @@ def _raise_for_status(
             + "; ask the tenant admin to grant it."
         )
     elif status == 404:
-        msg = f"The token URL {url} was not found (HTTP 404); check {url_field}."
+        msg = f"The token URL {redact_url(url)} was not found (HTTP 404); check {url_field}."
     else:
         msg = f"The token endpoint {host} answered HTTP {status}{detail}; check {url_field}."
     raise MdspAuthError(msg, status=status, code=code)

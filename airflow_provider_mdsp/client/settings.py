@@ -6,6 +6,7 @@ the token endpoint and the API calls, so a proxy or CA bundle applies to both (u
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -24,6 +25,11 @@ DEFAULT_MAX_RETRY_WAIT = 60.0
 DEFAULT_BACKOFF_BASE = 0.5
 #: Upper bound in seconds on all attempts of one call together, waits included.
 DEFAULT_MAX_RETRY_TIME = 300.0
+#: Largest duration setting accepted (timeouts, waits), in seconds: one day. Larger values are
+#: typos (``inf``, a value in milliseconds) that would hold a task for days.
+MAX_SECONDS = 86_400.0
+#: Largest ``max_retries`` accepted.
+MAX_RETRIES_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -58,12 +64,18 @@ class ClientSettings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "gateway_url", normalize_gateway_url(self.gateway_url))
         for name in ("connect_timeout", "read_timeout", "max_retry_wait", "max_retry_time"):
-            if getattr(self, name) <= 0:
-                raise MdspConfigError(f"{name} must be a positive number of seconds", field=name)
-        if self.max_retries < 0:
-            raise MdspConfigError("max_retries must be 0 or more", field="max_retries")
-        if self.backoff_base < 0:
-            raise MdspConfigError("backoff_base must be 0 or more", field="backoff_base")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_SECONDS:
+                raise MdspConfigError(
+                    f"{name} must be a number of seconds above 0 and at most {MAX_SECONDS:.0f}", field=name
+                )
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES_LIMIT:
+            raise MdspConfigError(
+                f"max_retries must be a whole number from 0 to {MAX_RETRIES_LIMIT}", field="max_retries"
+            )
+        if not (math.isfinite(self.backoff_base) and 0 <= self.backoff_base <= MAX_SECONDS):
+            raise MdspConfigError("backoff_base must be 0 or more seconds", field="backoff_base")
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -97,7 +109,10 @@ def normalize_gateway_url(value: str, *, field: str = "host") -> str:
         text = f"https://gateway.{text}.mindsphere.io"
     elif "://" not in text:
         text = f"https://{text}"
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed IPv6 bracket, "http://[::1"
+        raise MdspConfigError(f"Connection field '{field}' is not a well-formed URL", field=field) from None
     if parts.username or parts.password:
         raise MdspConfigError(
             f"Connection field '{field}' must not contain credentials: put the client ID in 'login' "

@@ -7,6 +7,8 @@ and never echoes a secret.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -28,6 +30,8 @@ from airflow_provider_mdsp.client.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_READ_TIMEOUT,
+    MAX_RETRIES_LIMIT,
+    MAX_SECONDS,
     ClientSettings,
     normalize_gateway_url,
 )
@@ -63,11 +67,54 @@ class ConnectionConfig:
     shared_cache: bool = False
 
 
-def read_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
+def parse_extra(raw: Any) -> dict[str, Any]:
+    """Return a connection's ``extra`` as a dict, refusing every other shape with the field named.
+
+    Airflow turns unparsable JSON into ``{}`` silently, and a list, number, ``true`` or a JSON
+    object encoded twice (a string) would otherwise fail deep inside with ``AttributeError``.
+
+    :param raw: ``Connection.extra`` as stored (JSON text), or an already decoded value.
+    :raises MdspConfigError: ``extra`` is not a JSON object; the message never shows its content.
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return {}
+    value = raw
+    if isinstance(raw, str):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise MdspConfigError(
+                'Connection field \'extra\' is not valid JSON; it must be a JSON object like {"tenant": "acme"}',
+                field="extra",
+            ) from None
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise MdspConfigError(
+        f'Connection field \'extra\' must be a JSON object like {{"tenant": "acme"}}, not {_shape(value)}',
+        field="extra",
+    )
+
+
+def _shape(value: Any) -> str:
+    """Name the JSON type of a value for a message, without showing the value."""
+    if isinstance(value, str):
+        return "a JSON string (was the object encoded twice?)"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a JSON list"
+    return "null" if value is None else type(value).__name__
+
+
+def read_extra(extra: Any) -> dict[str, Any]:
     """Return the extras under their plain names, accepting the ``extra__mdsp__`` legacy prefix.
 
-    :param extra: ``Connection.extra_dejson``.
+    :param extra: ``Connection.extra_dejson`` (or the raw ``extra`` text).
+    :raises MdspConfigError: ``extra`` is not a JSON object.
     """
+    extra = parse_extra(extra)
     out: dict[str, Any] = {}
     for key, value in extra.items():
         name = key.removeprefix("extra__mdsp__")
@@ -77,14 +124,14 @@ def read_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def config_from_connection(
-    host: str | None, login: str | None, password: str | None, extra: Mapping[str, Any]
+    host: str | None, login: str | None, password: str | None, extra: Mapping[str, Any] | str | None
 ) -> ConnectionConfig:
     """Validate a connection's fields and build its :class:`ConnectionConfig`.
 
     :param host: the Gateway URL field.
     :param login: the Client ID field.
     :param password: the Client Secret field.
-    :param extra: the connection's extras (the form's other fields).
+    :param extra: the connection's extras (the form's other fields), as a dict or as stored (JSON text).
     :raises MdspConfigError: a field is missing or malformed; the message names it.
     """
     fields = read_extra(extra)
@@ -98,11 +145,17 @@ def config_from_connection(
             field=unknown[0],
         )
     settings = _settings(host, fields)
-    auth_type = str(fields.get("auth_type") or "tenant_credentials").strip()
+    auth_type = _optional(fields, "auth_type") or "tenant_credentials"
     if auth_type not in AUTH_TYPES:
         raise MdspConfigError(
             f"Connection field 'auth_type' is {auth_type!r}; use one of: {', '.join(AUTH_TYPES)}",
             field="auth_type",
+        )
+    if "sub_tenant" in fields and not _optional(fields, "sub_tenant"):
+        # A blank subtenant would silently read the parent tenant's data.
+        raise MdspConfigError(
+            "Connection field 'sub_tenant' is blank; clear it to use the tenant itself, or name the subtenant",
+            field="sub_tenant",
         )
     if fields.get("sub_tenant") and auth_type != "tenant_credentials":
         raise MdspConfigError(
@@ -132,7 +185,7 @@ def _refuse_masked(values: Mapping[str, Any]) -> None:
 
 def _settings(host: str | None, fields: Mapping[str, Any]) -> ClientSettings:
     verify: bool | str = _bool(fields, "verify_tls", True)
-    ca_bundle = fields.get("ca_bundle")
+    ca_bundle = _optional(fields, "ca_bundle")
     if ca_bundle:
         if not os.path.isfile(str(ca_bundle)):
             raise MdspConfigError(
@@ -140,9 +193,9 @@ def _settings(host: str | None, fields: Mapping[str, Any]) -> ClientSettings:
                 field="ca_bundle",
             )
         verify = str(ca_bundle)
-    proxy = fields.get("proxy")
+    proxy = _optional(fields, "proxy")
     if proxy:
-        parts = urlsplit(str(proxy))
+        parts = _split_url(proxy, "proxy")
         if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
             raise MdspConfigError("Connection field 'proxy' must be a URL like http://proxy.corp:3128", field="proxy")
     return ClientSettings(
@@ -150,7 +203,7 @@ def _settings(host: str | None, fields: Mapping[str, Any]) -> ClientSettings:
         connect_timeout=_number(fields, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
         read_timeout=_number(fields, "timeout", DEFAULT_READ_TIMEOUT),
         verify=verify,
-        proxy=str(proxy) if proxy else None,
+        proxy=proxy,
         max_retries=int(_number(fields, "max_retries", DEFAULT_MAX_RETRIES, integer=True)),
         max_retry_wait=_number(fields, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT),
     )
@@ -270,7 +323,9 @@ def _secret(password: str | None, auth_type: str) -> str:
 
 
 def _tenant(value: Any, field: str) -> str:
-    text = str(value or "").strip()
+    if value is not None and not isinstance(value, str):
+        raise MdspConfigError(f"Connection field '{field}' must be text, not {_shape(value)}", field=field)
+    text = (value or "").strip()
     if not text:
         raise MdspConfigError(
             f"Connection field '{field}' is empty: set it to your tenant name (e.g. 'acme' for acme.eu1.mindsphere.io)",
@@ -288,7 +343,13 @@ def _token_url(fields: Mapping[str, Any]) -> str | None:
     value = _optional(fields, "auth_url")
     if value is None:
         return None
-    parts = urlsplit(value)
+    parts = _split_url(value, "auth_url")
+    if parts.username or parts.password:
+        raise MdspConfigError(
+            "Connection field 'auth_url' must not contain a user or password: put the client ID in 'login' "
+            "and the client secret in 'password'",
+            field="auth_url",
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise MdspConfigError(
             "Connection field 'auth_url' must be a URL like https://acme.piam.eu1.mindsphere.io/oauth/token",
@@ -297,9 +358,26 @@ def _token_url(fields: Mapping[str, Any]) -> str | None:
     return value
 
 
+def _split_url(value: str, field: str) -> Any:
+    """``urlsplit`` that reports a malformed URL (``http://[::1``) as the field's error, not ``ValueError``."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise MdspConfigError(f"Connection field '{field}' is not a well-formed URL", field=field) from None
+    return parts
+
+
 def _optional(fields: Mapping[str, Any], name: str) -> str | None:
     value = fields.get(name)
-    text = str(value).strip() if value is not None else ""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MdspConfigError(f"Connection field '{name}' must be text, not {_shape(value)}", field=name)
+    text = value.strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        # A line break in a token or name would be sent as a broken HTTP header.
+        raise MdspConfigError(f"Connection field '{name}' contains a line break or control character", field=name)
     return text or None
 
 
@@ -309,6 +387,8 @@ def _bool(fields: Mapping[str, Any], name: str, default: bool) -> bool:
         return default
     if isinstance(value, bool):
         return value
+    if not isinstance(value, str | int) or (isinstance(value, int) and value not in (0, 1)):
+        raise MdspConfigError(f"Connection field '{name}' must be true or false, not {_shape(value)}", field=name)
     text = str(value).strip().lower()
     if text in _TRUE:
         return True
@@ -321,11 +401,18 @@ def _number(fields: Mapping[str, Any], name: str, default: float, *, integer: bo
     value = fields.get(name)
     if value is None:
         return default
+    kind = "a whole number" if integer else "a number of seconds"
+    limit = MAX_RETRIES_LIMIT if integer else MAX_SECONDS
+    shown = repr(value) if isinstance(value, int | float) or len(str(value)) <= 20 else "a very long value"
     try:
-        number = int(value) if integer else float(value)
-    except (TypeError, ValueError):
-        kind = "a whole number" if integer else "a number"
-        raise MdspConfigError(f"Connection field '{name}' must be {kind}, not {value!r}", field=name) from None
-    if number < 0 or (not integer and number == 0):
-        raise MdspConfigError(f"Connection field '{name}' must be positive, not {value!r}", field=name)
-    return number
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise TypeError
+        number = float(value)
+        if integer and (not math.isfinite(number) or number != int(number) or "." in str(value)):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise MdspConfigError(f"Connection field '{name}' must be {kind}, not {shown}", field=name) from None
+    if not math.isfinite(number) or number < 0 or (not integer and number == 0) or number > limit:
+        allowed = f"0 or a positive whole number up to {limit}" if integer else f"positive, at most {limit:.0f}"
+        raise MdspConfigError(f"Connection field '{name}' must be {allowed}, not {shown}", field=name)
+    return int(number) if integer else number

@@ -88,7 +88,7 @@ class MdspHook(BaseHook):
         """The connection's validated settings and credentials (read once per hook)."""
         conn = self.get_connection(self.mdsp_conn_id)
         try:
-            config = config_from_connection(conn.host, conn.login, conn.password, conn.extra_dejson or {})
+            config = config_from_connection(conn.host, conn.login, conn.password, conn.extra)
         except MdspConfigError as exc:
             raise MdspConfigError(f"Connection {self.mdsp_conn_id!r}: {exc}", field=exc.field) from None
         if self.sub_tenant:
@@ -183,6 +183,12 @@ class MdspHook(BaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """Fetch a token and make one cheap read-only call; return ``(ok, message a user can act on)``."""
+        try:
+            return self._test_connection()
+        except Exception as exc:  # the form shows the result; it must never see a traceback
+            return False, f"The connection test failed unexpectedly ({type(exc).__name__}); check the connection fields"
+
+    def _test_connection(self) -> tuple[bool, str]:
         try:
             config = self.config
             token = self.client.transport.tokens.get_token()
