@@ -122,6 +122,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_mdsp.operators.hierarchy",
                     "airflow_provider_mdsp.operators.tenants",
                     "airflow_provider_mdsp.operators.datalake",
+                    "airflow_provider_mdsp.operators.event_jobs",
                 ],
             }
         ],

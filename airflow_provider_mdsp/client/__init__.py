@@ -21,6 +21,7 @@ from airflow_provider_mdsp.client.asset_model import AssetModelClient
 from airflow_provider_mdsp.client.assets import AssetsClient
 from airflow_provider_mdsp.client.bulk import BulkClient
 from airflow_provider_mdsp.client.datalake import DataLakeClient
+from airflow_provider_mdsp.client.event_jobs import EventJobsClient
 from airflow_provider_mdsp.client.events import EventsClient
 from airflow_provider_mdsp.client.files import FilesClient
 from airflow_provider_mdsp.client.identity import IdentityClient
@@ -36,6 +37,7 @@ __all__ = [
     "BulkClient",
     "ClientSettings",
     "DataLakeClient",
+    "EventJobsClient",
     "EventsClient",
     "FilesClient",
     "IdentityClient",
@@ -64,6 +66,7 @@ class MdspClient:
         self.identity = IdentityClient(transport)
         self.asset_model = AssetModelClient(transport)
         self.datalake = DataLakeClient(transport)
+        self.event_jobs = EventJobsClient(transport)
         self.tenants = TenantsClient(transport)
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_mdsp import timeutil
@@ -37,6 +37,10 @@ MULTI_MAX_RECORDS = 100
 MULTI_RATE_LIMIT_RETRIES = 3
 
 _JSON = {"Content-Type": "application/json"}
+#: PATCH limits: at most 10 records and 600 KB per request, records at most 24 h old (§4 PATCH row).
+PATCH_MAX_RECORDS = 10
+PATCH_PAYLOAD_LIMIT = 600 * 1024
+PATCH_MAX_AGE = timedelta(hours=24)
 _MULTI_EMPTY = len('{"timeseries":[]}')
 _PAIR_EMPTY = len('{"entityId":,"propertySetName":,"data":[]}')
 
@@ -275,6 +279,40 @@ class TimeSeriesClient:
             written += count
         return written
 
+    def patch_timeseries(self, entity_id: str, property_set: str, records: Iterable[Mapping[str, Any]]) -> int:
+        """Merge the given variables into existing records (PATCH), 10 records per request; return the count.
+
+        Only the variables named change; the rest of each record stays (§4 PATCH). The service
+        takes at most 10 records and 600 KB per request, records at most 24 hours old and not in
+        the future, no BIG_STRING; a request is applied whole or not at all. Old records are
+        refused here, before anything is sent. Sending the same merge twice changes nothing, so
+        a request is resent after a lost reply.
+
+        :param entity_id: the asset id.
+        :param property_set: the aspect name.
+        :param records: ``{"_time": …, "<variable>": value}`` each; ``_time`` a datetime or ISO text.
+        """
+        path, sent = self._path(entity_id, property_set), 0
+        batch: list[dict[str, Any]] = []
+        for record in records:
+            batch.append(patch_record(record, timeutil.utcnow()))
+            if len(batch) == PATCH_MAX_RECORDS:
+                sent += self._send_patch(path, batch)
+                batch = []
+        if batch:
+            sent += self._send_patch(path, batch)
+        return sent
+
+    def _send_patch(self, path: str, batch: list[dict[str, Any]]) -> int:
+        body = json.dumps(batch, separators=(",", ":")).encode()
+        if len(body) > PATCH_PAYLOAD_LIMIT:
+            raise MdspConfigError(
+                f"{len(batch)} records make {len(body)} bytes; a PATCH takes at most {PATCH_PAYLOAD_LIMIT}",
+                field="records",
+            )
+        self.transport.request("PATCH", path, data=body, headers=_JSON, idempotent=True)
+        return len(batch)
+
     def put_timeseries_multi(self, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         """Write records of several assets/aspects with the multi-entity PUT and report per-pair errors.
 
@@ -334,3 +372,22 @@ class TimeSeriesClient:
     @staticmethod
     def _path(entity_id: str, property_set: str) -> str:
         return f"{BASE}/timeseries/{segment(entity_id, name='entity_id')}/{segment(property_set, name='property_set')}"
+
+
+def patch_record(record: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Return a PATCH record with ``_time`` in API form, refusing a time the service would refuse.
+
+    :param record: ``{"_time": …, "<variable>": value}``.
+    :param now: the current time.
+    :raises MdspConfigError: no ``_time``, or one older than 24 hours or in the future.
+    """
+    if record.get("_time") in (None, ""):
+        raise MdspConfigError("Every PATCH record needs a '_time'", field="records")
+    moment = timeutil.to_datetime(record["_time"], name="_time")
+    if moment > now or moment < now - PATCH_MAX_AGE:
+        raise MdspConfigError(
+            f"PATCH merges only records of the last 24 hours (not in the future); {format_time(moment)} is "
+            "outside; write it with a PUT (merge=False) instead",
+            field="records",
+        )
+    return {**record, "_time": format_time(moment)}

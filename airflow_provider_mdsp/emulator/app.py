@@ -21,10 +21,12 @@ from .services.assets import type_routes as asset_types
 from .services.bulk import routes as bulk
 from .services.datalake import routes as datalake
 from .services.datalake import storage_routes as datalake_storage
+from .services.events import job_routes as event_jobs
 from .services.events import routes as events
 from .services.files import routes as files
 from .services.identity import routes as identity
 from .services.tenants import routes as tenants
+from .services.timeseries import patch_routes as timeseries_patch
 from .services.timeseries import routes as timeseries
 from .state import EmulatorState
 
@@ -42,6 +44,8 @@ ROUTERS = (
     datalake,
     datalake_storage,
     tenants,
+    event_jobs,
+    timeseries_patch,
 )
 
 

@@ -21,6 +21,7 @@ from .services.assets.types import TypeRegistry
 from .services.bulk.models import BulkBackend
 from .services.datalake.jobs import ImportJobs
 from .services.datalake.store import LakeStore
+from .services.events.jobs import EventJobs
 from .services.events.models import EventBackend
 from .services.files.models import FileBackend
 from .services.identity.models import IdentityBackend
@@ -52,6 +53,7 @@ class TenantBackend:
         self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes, clock.now_ms)
         self.bulk = BulkBackend(self.files, self.timeseries, config.bulk_step_s, clock.time)
         self.identity = IdentityBackend(tenant)
+        self.event_jobs = EventJobs(self.events, config.bulk_step_s, clock.time)
         self.lake = LakeStore(tenant, clock.time)
         self.lake_jobs = ImportJobs(self.lake, self.timeseries, config.bulk_step_s, clock.time)
         tenant_config = config.tenant(tenant)
@@ -72,9 +74,10 @@ class TenantBackend:
         return {"assetTypeId": asset["typeId"], "parentAssetId": asset["parentId"]}
 
     def advance(self) -> None:
-        """Move time-driven state forward (bulk import jobs, Data Lake import jobs)."""
+        """Move time-driven state forward (bulk import jobs, Data Lake import jobs, event jobs)."""
         self.bulk.advance()
         self.lake_jobs.advance()
+        self.event_jobs.advance()
 
 
 class EmulatorState:

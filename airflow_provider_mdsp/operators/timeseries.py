@@ -225,10 +225,12 @@ class MdspWriteTimeSeriesOperator(MdspBaseOperator):
     :param gateway_host: gateway host for the Airflow asset URI; with literal ids the asset is
         declared in ``outlets`` at parse time, otherwise it is emitted at run time through an
         ``AssetAlias`` (host then defaults to the connection's gateway).
+    :param merge: merge the given variables into the existing records (PATCH, §4: at most 24 h
+        old data, sent 10 records per request, each all or nothing) instead of replacing records.
     :returns: ``{"asset_id", "aspect", "records", "requests"}``.
     """
 
-    template_fields: tuple[str, ...] = ("mdsp_conn_id", "asset_id", "aspect", "records", "input_path")
+    template_fields: tuple[str, ...] = ("mdsp_conn_id", "sub_tenant", "asset_id", "aspect", "records", "input_path")
     template_fields_renderers = {"records": "json"}
 
     def __init__(
@@ -239,6 +241,7 @@ class MdspWriteTimeSeriesOperator(MdspBaseOperator):
         records: Any = None,
         input_path: str | None = None,
         gateway_host: str | None = None,
+        merge: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -247,6 +250,7 @@ class MdspWriteTimeSeriesOperator(MdspBaseOperator):
         self.records = records
         self.input_path = input_path
         self.gateway_host = gateway_host
+        self.merge = merge
         self._assets = AssetDeclarations(self, gateway_host)
         self._assets.declare_written([(asset_id, aspect)])
 
@@ -254,8 +258,10 @@ class MdspWriteTimeSeriesOperator(MdspBaseOperator):
         """Stream the records to the Time Series API and return the counts."""
         source = records_source(self.records, self.input_path)
         client = self.hook.client
-        with count_requests(client, "PUT") as sent:
-            written = client.timeseries.put_timeseries(self.asset_id, self.aspect, source)
+        method = "PATCH" if self.merge else "PUT"
+        write = client.timeseries.patch_timeseries if self.merge else client.timeseries.put_timeseries
+        with count_requests(client, method) as sent:
+            written = write(self.asset_id, self.aspect, source)
         summary = {"asset_id": self.asset_id, "aspect": self.aspect, "records": written, "requests": sent.count}
         self.log.info("Wrote %d records to %s/%s in %d request(s)", written, self.asset_id, self.aspect, sent.count)
         self._assets.emit(context, [(self.asset_id, self.aspect)], extra=summary)

@@ -2,7 +2,9 @@
 
 ``mdsp_new_apis_tour`` ensures an asset below a line (by path), lists a line's children, uploads a
 file to the Data Lake and lists the folder, starts a time-series export without waiting, waits
-for it with the Data Lake import-job sensor (deferrable) and downloads one exported object. Run by
+for it with the Data Lake import-job sensor (deferrable) and downloads one exported object; it
+creates events and deletes the demo alarms with the event jobs, and merges one value into a pump's
+record with a time-series PATCH. Run by
 ``tests/operators/test_new_apis_dags.py`` against the emulator.
 """
 
@@ -21,12 +23,16 @@ from airflow_provider_mdsp.operators.datalake import (
     MdspDataLakeUploadOperator,
     MdspListDataLakeObjectsOperator,
 )
+from airflow_provider_mdsp.operators.event_jobs import MdspCreateEventsJobOperator, MdspDeleteEventsJobOperator
 from airflow_provider_mdsp.operators.hierarchy import MdspEnsureAssetOperator, MdspListAssetHierarchyOperator
+from airflow_provider_mdsp.operators.timeseries import MdspWriteTimeSeriesOperator
 from airflow_provider_mdsp.sensors.datalake import MdspDataLakeImportJobSensor
 
 OUTPUT = os.environ.get("MDSP_OUTPUT_DIR", "/tmp/mdsp-output")
 PUMP = hashlib.md5(b"demo/Pump-B1-1", usedforsecurity=False).hexdigest()
 END = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+RECENT = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(second=0, microsecond=0)
+RECENT_ISO = RECENT.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 with DAG(dag_id="mdsp_new_apis_tour", schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as dag:
 
@@ -68,5 +74,24 @@ with DAG(dag_id="mdsp_new_apis_tour", schedule=None, start_date=datetime(2026, 1
         lake_path=f"tour/export/{PUMP}/PumpData.json",
         output_path=f"file://{OUTPUT}/tour/PumpData.jsonl",
     )
+    create_events = MdspCreateEventsJobOperator(
+        task_id="create_events",
+        events=[
+            {"entityId": PUMP, "timestamp": RECENT_ISO, "description": "Tour event 1", "source": "tour"},
+            {"entityId": PUMP, "timestamp": RECENT_ISO, "description": "Tour event 2", "source": "tour"},
+        ],
+        poll_interval=0.5,
+    )
+    delete_alarms = MdspDeleteEventsJobOperator(
+        task_id="delete_alarms", filter={"typeId": "demo.PumpAlarm"}, poll_interval=0.5
+    )
+    merge_flow = MdspWriteTimeSeriesOperator(
+        task_id="merge_flow",
+        asset_id=PUMP,
+        aspect="PumpData",
+        records=[{"_time": RECENT_ISO, "FlowRate": 2.5}],
+        merge=True,
+    )
     spare >> line_children
+    create_events >> delete_alarms
     upload >> listed >> export >> export_done >> download

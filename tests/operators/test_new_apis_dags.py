@@ -122,3 +122,19 @@ def test_the_tour_ensures_walks_uploads_exports_waits_and_downloads(on_own_emula
     lines = local.read_text().splitlines()
     assert len(lines) == 60
     assert json.loads(lines[0])["FlowRate"] is not None
+    (created,) = xcom_values(run, "create_events")
+    assert (created["created"], created["skipped"], len(created["job_ids"])) == (2, 0, 1)
+    (deleted,) = xcom_values(run, "delete_alarms")
+    assert deleted["state"] == "FINISHED"
+    client = client_of(own_emulator)
+    pump = own_emulator.demo_assets()["Pump-B1-1"]
+    tour_events = list(client.events.iter_events(filter={"entityId": pump, "source": "tour"}))
+    assert sorted(e["description"] for e in tour_events) == ["Tour event 1", "Tour event 2"]
+    alarms = {"typeId": "demo.PumpAlarm", "timestamp": {"after": "2000-01-01T00:00:00Z"}}
+    assert list(client.events.iter_events(filter=alarms)) == []
+    (merged,) = xcom_values(run, "merge_flow")
+    assert (merged["records"], merged["requests"]) == (1, 1)
+    now = datetime.now(timezone.utc)
+    recent = client.timeseries.iter_timeseries(pump, "PumpData", from_=now - timedelta(hours=2), to=now)
+    (record,) = [r for r in recent if r["FlowRate"] == 2.5]
+    assert record["Temperature"] is not None  # the other variables of the record stay

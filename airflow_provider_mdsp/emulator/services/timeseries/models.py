@@ -3,7 +3,7 @@
 A property set is an aspect of an asset; its variables come from the aspect type. Generated
 demo data is computed on read (:mod:`.generators`); written records overlay it (:mod:`.store`).
 
-Not emulated: PATCH (merge of single properties), asynchronous ingestion delays, the
+Not emulated: asynchronous ingestion delays, the
 5 min–90 d age window of ``latestValue``, µs timestamps of simulation twins (per-tenant quotas are
 enforced for every service, :mod:`...quotas`).
 """

@@ -1,0 +1,45 @@
+"""Event Management v3 job routes: ``/createEventsJobs`` and ``/deleteEventsJobs`` (see :mod:`.jobs`).
+
+Gap choice: POST answers 201 with the job resource ``{id, state}``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...auth import authorized_backend
+from ...errors import json_response
+from ...wire import read_json
+from .routes import PREFIX
+
+router = APIRouter(prefix=PREFIX)
+
+
+@router.post("/createEventsJobs")
+async def create_events_job(request: Request) -> Response:
+    """Accept a job creating up to 50 events."""
+    jobs = authorized_backend(request, "em.w").event_jobs
+    job = jobs.create(await read_json(request))
+    return json_response(jobs.get("create", job.id), 201)
+
+
+@router.get("/createEventsJobs/{job_id}")
+async def get_create_events_job(request: Request, job_id: str) -> Response:
+    """A create job's state and, once final, the result of each event."""
+    return json_response(authorized_backend(request, "em.r").event_jobs.get("create", job_id))
+
+
+@router.post("/deleteEventsJobs")
+async def delete_events_job(request: Request) -> Response:
+    """Accept a job deleting the events of one type a filter matches."""
+    jobs = authorized_backend(request, "em.w").event_jobs
+    job = jobs.delete(await read_json(request))
+    return json_response(jobs.get("delete", job.id), 201)
+
+
+@router.get("/deleteEventsJobs/{job_id}")
+async def get_delete_events_job(request: Request, job_id: str) -> Response:
+    """A delete job's state and, once final, its result."""
+    return json_response(authorized_backend(request, "em.r").event_jobs.get("delete", job_id))
