@@ -20,7 +20,8 @@ from airflow_provider_mdsp.operators.base import (
     resolve_window,
 )
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
-from airflow_provider_mdsp.timeutil import deadline_after, format_time, monotonic, sleep
+from airflow_provider_mdsp.operators.waiting import poll_until
+from airflow_provider_mdsp.timeutil import deadline_after, format_time
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -28,11 +29,6 @@ if TYPE_CHECKING:
     from airflow_provider_mdsp.triggers.datalake import MdspDataLakeImportJobTrigger
 
 DEFAULT_TIMEOUT = timedelta(hours=6)
-
-
-def _sleep(seconds: float) -> None:
-    """Wait between polls in the worker, on the provider's clock (tests make it instant)."""
-    sleep(seconds)
 
 
 def _names(value: str | Iterable[str] | None, name: str) -> list[str]:
@@ -311,15 +307,12 @@ class MdspDataLakeExportOperator(MdspBaseOperator):
         )
 
     def _poll(self, trigger: MdspDataLakeImportJobTrigger) -> dict[str, Any]:
-        deadline = monotonic() + self.timeout
-        while True:
-            result = trigger.check_once(self.hook)
-            if result is not None:
-                return self._finish(trigger.outcome(result))
-            remaining = deadline - monotonic()
-            if remaining <= 0:
-                return self._finish({"status": "timeout", "message": self._timeout_message(trigger.job_id)})
-            _sleep(min(self.poll_interval, remaining))
+        result = poll_until(
+            lambda: trigger.check_once(self.hook), timeout=self.timeout, poll_interval=self.poll_interval
+        )
+        if result is None:
+            return self._finish({"status": "timeout", "message": self._timeout_message(trigger.job_id)})
+        return self._finish(trigger.outcome(result))
 
     def _defer(self, trigger: MdspDataLakeImportJobTrigger, window: Mapping[str, str]) -> dict[str, Any]:
         result = trigger.check_once(self.hook)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspJobFailedError, MdspWaitTimeoutError
 from airflow_provider_mdsp.operators.base import MdspBaseOperator
-from airflow_provider_mdsp.timeutil import monotonic, sleep
+from airflow_provider_mdsp.operators.waiting import poll_until
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -22,11 +22,6 @@ if TYPE_CHECKING:
     from airflow_provider_mdsp.client.event_jobs import EventJobsClient
 
 DEFAULT_TIMEOUT_S = 3600.0
-
-
-def _sleep(seconds: float) -> None:
-    """Wait between polls, on the provider's clock (tests make it instant)."""
-    sleep(seconds)
 
 
 def wait_for_events_job(
@@ -42,18 +37,17 @@ def wait_for_events_job(
     :raises MdspJobFailedError: the job finished with errors.
     :raises MdspWaitTimeoutError: the job did not finish in time.
     """
-    deadline = monotonic() + timeout
-    while True:
+
+    def ended() -> dict[str, Any] | None:
         job = jobs.get_events_job(kind, job_id)
-        state = str(job.get("state") or "").upper()
-        if state == "FINISHED":
-            return job
-        if state == "FINISHED_WITH_ERROR":
-            raise MdspJobFailedError(f"Event {kind} job {job_id} finished with errors: {job.get('details')}")
-        remaining = deadline - monotonic()
-        if remaining <= 0:
-            raise MdspWaitTimeoutError(f"Event {kind} job {job_id} did not finish within {timeout:.0f} s")
-        _sleep(min(poll_interval, remaining))
+        return job if str(job.get("state") or "").upper() in jobs.FINAL_JOB_STATES else None
+
+    job = poll_until(ended, timeout=timeout, poll_interval=poll_interval)
+    if job is None:
+        raise MdspWaitTimeoutError(f"Event {kind} job {job_id} did not finish within {timeout:.0f} s")
+    if str(job.get("state")).upper() == "FINISHED_WITH_ERROR":
+        raise MdspJobFailedError(f"Event {kind} job {job_id} finished with errors: {job.get('details')}")
+    return job
 
 
 class _WaitsForEventsJob(MdspBaseOperator):

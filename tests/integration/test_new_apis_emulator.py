@@ -1,4 +1,4 @@
-"""Asset hierarchy and model, subtenants and the Data Lake through the real clients against the emulator."""
+"""Asset hierarchy and model, subtenants, Data Lake, event jobs and time-series PATCH against the emulator."""
 
 from __future__ import annotations
 
@@ -144,3 +144,77 @@ def test_an_export_job_writes_the_window_into_the_lake(client, emu):
     assert records[-1]["_time"] == end.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     client.datalake.delete_import_job(job["id"])
     assert client.datalake.find_import_job("it-export") is None
+
+
+def api_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def finished(client: Any, emu: Any, kind: str, job_id: str) -> dict:
+    """Move the emulator's clock past the job's two steps and read the job."""
+    emu.advance_clock(STEP_S * 2.5)
+    return client.event_jobs.get_events_job(kind, job_id)
+
+
+def raw_patch(emu: Any, entity: str, records: list[dict]) -> requests.Response:
+    """Send a PATCH the client would refuse, to see the emulator's own answer."""
+    token = EmulatorTokens(emu.token_url).get_token().access_token
+    url = f"{emu.url}/api/iottimeseries/v3/timeseries/{entity}/PumpData"
+    return requests.patch(url, json=records, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def test_a_create_job_creates_its_events_and_reports_each(client, emu):
+    pump = emu.demo_assets()["Pump-B2-1"]
+    stamp = api_time(datetime.now(timezone.utc) - timedelta(hours=1))
+    events = [
+        {"entityId": pump, "timestamp": stamp, "description": f"batch {i}", "correlationId": f"c-{i}"} for i in range(3)
+    ]
+    job = client.event_jobs.create_events_job(events)
+    assert job["state"] == "ACCEPTED"
+    done = finished(client, emu, "create", job["id"])
+    assert done["state"] == "FINISHED"
+    assert [r["resultCode"] for r in done["details"]["resultDescription"]] == ["201"] * 3
+    found = list(client.events.iter_events(filter={"entityId": pump, "correlationId": "c-1"}))
+    assert [e["description"] for e in found] == ["batch 1"]
+
+
+def test_a_create_job_takes_at_most_50_events(client):
+    with pytest.raises(MdspConfigError, match="1 to 50"):
+        client.event_jobs.create_events_job([{"entityId": "x", "timestamp": "2026-01-01T00:00:00Z"}] * 51)
+
+
+def test_a_delete_job_deletes_one_types_events_and_a_concurrent_one_fails(client, emu):
+    first = client.event_jobs.delete_events_job({"typeId": "demo.PumpAlarm"})
+    second = client.event_jobs.delete_events_job({"typeId": "demo.PumpAlarm"})
+    assert finished(client, emu, "delete", first["id"])["state"] == "FINISHED"
+    assert client.event_jobs.get_events_job("delete", second["id"])["state"] == "FINISHED_WITH_ERROR"
+    alarms = {"typeId": "demo.PumpAlarm", "timestamp": {"after": "2000-01-01T00:00:00Z"}}
+    assert list(client.events.iter_events(filter=alarms)) == []
+
+
+def test_a_delete_filter_without_one_type_is_refused_before_sending(client):
+    with pytest.raises(MdspConfigError, match="one event type"):
+        client.event_jobs.delete_events_job({"entityId": "x"})
+
+
+def test_patch_merges_the_given_variables_and_keeps_the_others(client, emu):
+    pump = emu.demo_assets()["Pump-A1-2"]
+    moment = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    window = {"from_": moment - timedelta(minutes=1), "to": moment}
+    (before,) = client.timeseries.iter_timeseries(pump, "PumpData", **window)
+    assert client.timeseries.patch_timeseries(pump, "PumpData", [{"_time": moment, "FlowRate": 1.5}]) == 1
+    (after,) = client.timeseries.iter_timeseries(pump, "PumpData", **window)
+    assert after["FlowRate"] == 1.5
+    assert after["Temperature"] == before["Temperature"]
+
+
+def test_the_emulator_refuses_patches_over_ten_records_or_a_day_old(client, emu):
+    pump = emu.demo_assets()["Pump-A1-2"]
+    now = datetime.now(timezone.utc)
+    eleven = [{"_time": api_time(now - timedelta(minutes=i + 1)), "FlowRate": 1.0} for i in range(11)]
+    assert raw_patch(emu, pump, eleven).status_code == 400
+    old = raw_patch(emu, pump, [{"_time": api_time(now - timedelta(days=2)), "FlowRate": 1.0}])
+    assert old.status_code == 400
+    assert "24 hours" in old.json()["message"]
+    with pytest.raises(MdspConfigError, match="24 hours"):
+        client.timeseries.patch_timeseries(pump, "PumpData", [{"_time": now - timedelta(days=2), "FlowRate": 1.0}])

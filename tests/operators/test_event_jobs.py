@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_mdsp.exceptions import MdspJobFailedError
-from airflow_provider_mdsp.operators import event_jobs
 from airflow_provider_mdsp.operators.event_jobs import MdspCreateEventsJobOperator, MdspDeleteEventsJobOperator
 from tests.sensors.helpers import ASSET, EM, connect, events_page
 
@@ -13,8 +12,7 @@ EVENTS = [{"entityId": ASSET, "timestamp": "2026-05-01T00:00:00.000Z", "descript
 
 
 @pytest.fixture
-def gateway(mdsp_connection, requests_mock, monkeypatch):
-    monkeypatch.setattr(event_jobs, "_sleep", lambda seconds: None)
+def gateway(mdsp_connection, requests_mock, manual_clock):
     return connect(mdsp_connection, requests_mock)
 
 

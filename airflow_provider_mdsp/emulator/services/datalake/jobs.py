@@ -27,6 +27,7 @@ from typing import Any
 
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError
 from ...timefmt import TimeFormatError, format_ms, parse_iso
+from ..jobsteps import job_step
 from ..timeseries.models import TimeSeriesBackend
 from ..timeseries.render import render_records
 from .store import TENANT_OWNER, LakeStore, clean_path
@@ -58,12 +59,8 @@ class ImportJob:
         :param now: epoch seconds
         :param step_s: seconds per state
         """
-        steps = int((now - self.submitted) // step_s) if step_s > 0 else 2
-        if steps <= 0:
-            return "PENDING"
-        if steps == 1:
-            return "IN_PROGRESS"
-        return "FAILED" if self.failure else "SUCCESS"
+        ended = "FAILED" if self.failure else "SUCCESS"
+        return ("PENDING", "IN_PROGRESS", ended)[job_step(self.submitted, now, step_s)]
 
 
 def _strings(body: dict[str, Any], key: str) -> list[str]:

@@ -17,12 +17,17 @@ from .routes import PREFIX
 router = APIRouter(prefix=PREFIX)
 
 
+async def _accept(request: Request, kind: str) -> Response:
+    jobs = authorized_backend(request, "em.w").event_jobs
+    body = await read_json(request)
+    job = jobs.create(body) if kind == "create" else jobs.delete(body)
+    return json_response(jobs.get(kind, job.id), 201)
+
+
 @router.post("/createEventsJobs")
 async def create_events_job(request: Request) -> Response:
     """Accept a job creating up to 50 events."""
-    jobs = authorized_backend(request, "em.w").event_jobs
-    job = jobs.create(await read_json(request))
-    return json_response(jobs.get("create", job.id), 201)
+    return await _accept(request, "create")
 
 
 @router.get("/createEventsJobs/{job_id}")
@@ -34,9 +39,7 @@ async def get_create_events_job(request: Request, job_id: str) -> Response:
 @router.post("/deleteEventsJobs")
 async def delete_events_job(request: Request) -> Response:
     """Accept a job deleting the events of one type a filter matches."""
-    jobs = authorized_backend(request, "em.w").event_jobs
-    job = jobs.delete(await read_json(request))
-    return json_response(jobs.get("delete", job.id), 201)
+    return await _accept(request, "delete")
 
 
 @router.get("/deleteEventsJobs/{job_id}")

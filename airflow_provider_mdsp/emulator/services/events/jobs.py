@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError
+from ..jobsteps import job_step
 from .models import EventBackend
 
 MAX_CREATE = 50
@@ -46,12 +47,8 @@ class EventJob:
 
     def state(self, now: float, step_s: float) -> str:
         """Return the job's state at ``now``."""
-        steps = int((now - self.submitted) // step_s) if step_s > 0 else 2
-        if steps <= 0:
-            return "ACCEPTED"
-        if steps == 1:
-            return "IN_PROGRESS"
-        return "FINISHED_WITH_ERROR" if self.failed else "FINISHED"
+        ended = "FINISHED_WITH_ERROR" if self.failed else "FINISHED"
+        return ("ACCEPTED", "IN_PROGRESS", ended)[job_step(self.submitted, now, step_s)]
 
 
 def _type_of(terms: dict[str, Any]) -> str:
