@@ -165,7 +165,11 @@ class MdspBulkImportOperator(MdspBaseOperator):
         from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 
         return MdspBulkImportJobTrigger(
-            mdsp_conn_id=self.mdsp_conn_id, job_id=job_id, poll_interval=self.poll_interval, timeout_at=timeout_at
+            mdsp_conn_id=self.mdsp_conn_id,
+            job_id=job_id,
+            poll_interval=self.poll_interval,
+            timeout_at=timeout_at,
+            sub_tenant=self.sub_tenant or None,
         )
 
     def _poll(self, context: Context, trigger: MdspBulkImportJobTrigger) -> dict[str, Any]:

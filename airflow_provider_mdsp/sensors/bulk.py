@@ -38,4 +38,5 @@ class MdspBulkImportJobSensor(MdspBaseSensor):
             job_id=str(self.job_id),
             poll_interval=self.poke_interval,
             timeout_at=timeout_at,
+            sub_tenant=self.sub_tenant or None,
         )

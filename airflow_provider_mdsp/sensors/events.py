@@ -71,4 +71,5 @@ class MdspEventSensor(MdspBaseSensor):
             max_matches=self.max_matches,
             poll_interval=self.poke_interval,
             timeout_at=timeout_at,
+            sub_tenant=self.sub_tenant or None,
         )

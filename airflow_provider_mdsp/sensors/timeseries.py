@@ -65,4 +65,5 @@ class MdspTimeSeriesSensor(MdspBaseSensor):
             variables=variable_list(self.variables),
             poll_interval=self.poke_interval,
             timeout_at=timeout_at,
+            sub_tenant=self.sub_tenant or None,
         )

@@ -32,13 +32,18 @@ class MdspPollingTrigger(BaseTrigger):
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     :param poll_interval: seconds between checks.
     :param timeout_at: ISO 8601 deadline; ``None`` waits until the task's own timeout.
+    :param sub_tenant: the subtenant the task impersonates (``sub_tenant=`` of the operator or
+        sensor), so the triggerer reads as the same subtenant.
     """
 
     #: The shared check, ``check(hook, **check_kwargs()) -> dict | None``.
     check_function: Callable[..., dict[str, Any] | None]
 
-    def __init__(self, *, mdsp_conn_id: str, poll_interval: float, timeout_at: str | None = None) -> None:
+    def __init__(
+        self, *, mdsp_conn_id: str, poll_interval: float, timeout_at: str | None = None, sub_tenant: str | None = None
+    ) -> None:
         super().__init__()
+        self.sub_tenant = sub_tenant or None
         self.mdsp_conn_id = mdsp_conn_id
         self.poll_interval = float(poll_interval)
         self.timeout_at = timeout_at
@@ -57,14 +62,19 @@ class MdspPollingTrigger(BaseTrigger):
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Return the class path and the keyword arguments that rebuild this trigger."""
-        kwargs = {"mdsp_conn_id": self.mdsp_conn_id, "poll_interval": self.poll_interval, "timeout_at": self.timeout_at}
+        kwargs = {
+            "mdsp_conn_id": self.mdsp_conn_id,
+            "poll_interval": self.poll_interval,
+            "timeout_at": self.timeout_at,
+            "sub_tenant": self.sub_tenant,
+        }
         return f"{type(self).__module__}.{type(self).__qualname__}", {**self.check_kwargs(), **kwargs}
 
     def make_hook(self) -> MdspHook:
         """Build the hook in the triggerer process (its client and token cache are made on first use)."""
         from airflow_provider_mdsp.hooks.mdsp import MdspHook
 
-        return MdspHook(mdsp_conn_id=self.mdsp_conn_id)
+        return MdspHook(mdsp_conn_id=self.mdsp_conn_id, sub_tenant=self.sub_tenant)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Check, sleep ``poll_interval``, repeat; yield exactly one success, error or timeout event."""

@@ -18,12 +18,23 @@ class MdspBulkImportJobTrigger(MdspPollingTrigger):
     :param job_id: the import job id.
     :param poll_interval: seconds between checks.
     :param timeout_at: ISO 8601 deadline, or ``None``.
+    :param sub_tenant: the subtenant the task impersonates, if any.
     """
 
     check_function = staticmethod(check_bulk_job)
 
-    def __init__(self, *, mdsp_conn_id: str, job_id: str, poll_interval: float, timeout_at: str | None = None) -> None:
-        super().__init__(mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at)
+    def __init__(
+        self,
+        *,
+        mdsp_conn_id: str,
+        job_id: str,
+        poll_interval: float,
+        timeout_at: str | None = None,
+        sub_tenant: str | None = None,
+    ) -> None:
+        super().__init__(
+            mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at, sub_tenant=sub_tenant
+        )
         self.job_id = job_id
 
     def check_kwargs(self) -> dict[str, Any]:

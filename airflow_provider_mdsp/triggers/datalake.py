@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_mdsp.triggers.base import MdspPollingTrigger
 from airflow_provider_mdsp.triggers.checks import check_lake_import_job, lake_job_failure
-
-if TYPE_CHECKING:
-    from airflow_provider_mdsp.hooks.mdsp import MdspHook
 
 
 class MdspDataLakeImportJobTrigger(MdspPollingTrigger):
@@ -35,24 +32,14 @@ class MdspDataLakeImportJobTrigger(MdspPollingTrigger):
         timeout_at: str | None = None,
         sub_tenant: str | None = None,
     ) -> None:
-        super().__init__(mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at)
+        super().__init__(
+            mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at, sub_tenant=sub_tenant
+        )
         self.job_id = job_id
-        self.sub_tenant = sub_tenant
 
     def check_kwargs(self) -> dict[str, Any]:
         """Return the arguments of :func:`~airflow_provider_mdsp.triggers.checks.check_lake_import_job`."""
         return {"job_id": self.job_id}
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Return the class path and keyword arguments, the subtenant included."""
-        path, kwargs = super().serialize()
-        return path, {**kwargs, "sub_tenant": self.sub_tenant}
-
-    def make_hook(self) -> MdspHook:
-        """Build the hook in the triggerer, impersonating the subtenant when one is set."""
-        from airflow_provider_mdsp.hooks.mdsp import MdspHook
-
-        return MdspHook(mdsp_conn_id=self.mdsp_conn_id, sub_tenant=self.sub_tenant)
 
     def failure(self, result: Mapping[str, Any]) -> str | None:
         """Return the job's failure message when it ended in FAILED."""

@@ -16,6 +16,7 @@ class MdspEventTrigger(MdspPollingTrigger):
     :param max_matches: the most event ids reported.
     :param poll_interval: seconds between checks.
     :param timeout_at: ISO 8601 deadline, or ``None``.
+    :param sub_tenant: the subtenant the task impersonates, if any.
     """
 
     check_function = staticmethod(check_events)
@@ -28,8 +29,11 @@ class MdspEventTrigger(MdspPollingTrigger):
         max_matches: int = DEFAULT_MAX_MATCHES,
         poll_interval: float,
         timeout_at: str | None = None,
+        sub_tenant: str | None = None,
     ) -> None:
-        super().__init__(mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at)
+        super().__init__(
+            mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at, sub_tenant=sub_tenant
+        )
         self.filter = dict(filter)
         self.max_matches = int(max_matches)
 

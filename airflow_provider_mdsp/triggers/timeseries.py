@@ -18,6 +18,7 @@ class MdspTimeSeriesTrigger(MdspPollingTrigger):
     :param variables: only records with these variables.
     :param poll_interval: seconds between checks.
     :param timeout_at: ISO 8601 deadline, or ``None``.
+    :param sub_tenant: the subtenant the task impersonates, if any.
     """
 
     check_function = staticmethod(check_new_timeseries)
@@ -32,8 +33,11 @@ class MdspTimeSeriesTrigger(MdspPollingTrigger):
         variables: list[str] | None = None,
         poll_interval: float,
         timeout_at: str | None = None,
+        sub_tenant: str | None = None,
     ) -> None:
-        super().__init__(mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at)
+        super().__init__(
+            mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at, sub_tenant=sub_tenant
+        )
         self.asset_id = asset_id
         self.aspect = aspect
         self.after = after

@@ -161,12 +161,16 @@ def test_an_unexpected_event_is_a_clear_error():
         result_from_event({"nothing": 1}, on_timeout=TimeoutError)
 
 
-def test_the_data_lake_trigger_keeps_its_subtenant_through_serialisation():
-    from airflow_provider_mdsp.triggers.datalake import MdspDataLakeImportJobTrigger
+def test_a_deferred_wait_keeps_impersonating_its_subtenant_in_the_triggerer():
+    from airflow_provider_mdsp.sensors.bulk import MdspBulkImportJobSensor
+    from airflow_provider_mdsp.sensors.datalake import MdspDataLakeImportJobSensor
 
-    trigger = MdspDataLakeImportJobTrigger(mdsp_conn_id="c", job_id="j1", poll_interval=5, sub_tenant="sub-a")
-    path, kwargs = trigger.serialize()
-    module, name = path.rsplit(".", 1)
-    rebuilt = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
-    assert (rebuilt.job_id, rebuilt.sub_tenant) == ("j1", "sub-a")
-    assert rebuilt.make_hook().sub_tenant == "sub-a"
+    for sensor in (
+        MdspBulkImportJobSensor(task_id="b", job_id="j1", sub_tenant="sub-a"),
+        MdspDataLakeImportJobSensor(task_id="d", job_id="j1", sub_tenant="sub-a"),
+    ):
+        path, kwargs = sensor.make_trigger({}).serialize()
+        module, name = path.rsplit(".", 1)
+        rebuilt = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
+        assert (rebuilt.job_id, rebuilt.sub_tenant) == ("j1", "sub-a")
+        assert rebuilt.make_hook().sub_tenant == "sub-a"
