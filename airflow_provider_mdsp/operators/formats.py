@@ -34,10 +34,10 @@ READ_CHUNK = 64 * 1024
 
 
 def storage_path(value: str | ObjectStoragePath) -> ObjectStoragePath:
-    """Turn a URI or path into an ``ObjectStoragePath`` (imported here, not at DAG parse time)."""
-    from airflow.sdk import ObjectStoragePath
+    """Turn a URI or path into an ``ObjectStoragePath`` (see :func:`.storage.storage_path`)."""
+    from airflow_provider_mdsp.operators.storage import storage_path as resolve
 
-    return value if isinstance(value, ObjectStoragePath) else ObjectStoragePath(str(value).strip())
+    return resolve(value)
 
 
 def writer_for(output_format: str) -> type[RecordWriter]:

@@ -5,21 +5,19 @@ tasks hang on large values; reference/user-asks.md, ask 6). So records reach XCo
 beyond it the user names an ``output_path`` and the records are streamed there, page by page, while
 XCom gets the path and a summary. Nothing is ever truncated silently.
 
-Files are written atomically: into a hidden temporary sibling, then moved into place, so a reader
-never sees a half-written file at ``output_path``. Module import stays cheap (no pyarrow, no fsspec).
+Files are written atomically and leave nothing behind (:mod:`.storage`): a reader never sees a
+half-written file at ``output_path``. Module import stays cheap (no pyarrow, no fsspec).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.formats import OUTPUT_FORMATS, storage_path, writer_for
+from airflow_provider_mdsp.operators.formats import OUTPUT_FORMATS, writer_for
+from airflow_provider_mdsp.operators.storage import atomic_output, storage_path
 from airflow_provider_mdsp.timeutil import format_time, record_time
 
 __all__ = [
@@ -138,7 +136,8 @@ def write_records(
     target = storage_path(output_path)
     times = TimeRange(time_field)
     count = 0
-    with atomic_output(target) as handle:
+    output = atomic_output(target)
+    with output as handle:
         writer = writer_class(handle, time_field=time_field)
         try:
             for page in pages:
@@ -149,49 +148,7 @@ def write_records(
         except BaseException:
             writer.abort()
             raise
-    size = target.fs.size(target.path)
-    return {"path": str(target), "records": count, "format": output_format, "bytes": int(size or 0), **times.summary()}
-
-
-class atomic_output:
-    """Open a hidden temporary sibling of ``target`` for binary writing; move it into place on success.
-
-    On any error the temporary is removed and ``target`` is left as it was, so nothing that looks
-    complete appears at the output path. Local files use ``os.replace`` (atomic on POSIX); object
-    stores use the filesystem's move, where the object appears only once fully copied.
-
-    :param target: the final path.
-    """
-
-    def __init__(self, target: ObjectStoragePath) -> None:
-        self.target = target
-        self.temp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
-        self._handle: IO[bytes] | None = None
-
-    def __enter__(self) -> IO[bytes]:
-        if self.target.protocol in _LOCAL_PROTOCOLS:
-            os.makedirs(os.path.dirname(self.target.path) or ".", exist_ok=True)
-        self._handle = self.temp.open("wb")
-        return self._handle
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        try:
-            if self._handle is not None:
-                self._handle.close()
-            if exc_type is None:
-                if self.target.protocol in _LOCAL_PROTOCOLS:
-                    os.replace(self.temp.path, self.target.path)
-                else:
-                    self.temp.fs.mv(self.temp.path, self.target.path)
-        except BaseException:
-            self._discard()
-            raise
-        if exc_type is not None:
-            self._discard()
-
-    def _discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.temp.fs.rm(self.temp.path)
+    return {"path": str(target), "records": count, "format": output_format, "bytes": output.size, **times.summary()}
 
 
 class TimeRange:
