@@ -18,11 +18,14 @@ from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.auth import (
     Credentials,
     FileTokenCache,
+    RefreshTokenCredentials,
     Token,
     TokenProvider,
     get_token_provider,
     obtain_token,
+    refresh_access_token,
 )
+from airflow_provider_mdsp.auth.refreshstore import SharedRefreshToken
 from airflow_provider_mdsp.client.retry import make_retrying
 from airflow_provider_mdsp.client.settings import ClientSettings
 from airflow_provider_mdsp.client.transport import build_session
@@ -57,6 +60,7 @@ def token_provider_for(
     shared_cache: bool | FileTokenCache = False,
     on_new_token: Callable[[Token], None] | None = None,
     sleep: Callable[[float], None] = timeutil.sleep,
+    shared_refresh: SharedRefreshToken | None = None,
 ) -> TokenProvider:
     """Return the process-wide token provider for these credentials and settings, creating it on first use.
 
@@ -66,6 +70,8 @@ def token_provider_for(
         between the processes of one worker host.
     :param on_new_token: called with each newly obtained token, e.g. to register it with a log masker.
     :param sleep: sleep between retries; defaults to the installed clock's.
+    :param shared_refresh: for the refresh flow, where every host finds the newest rotated refresh
+        token (see :mod:`airflow_provider_mdsp.auth.refreshstore`).
     """
     sessions: list[requests.Session] = []  # built on the first fetch, then reused
 
@@ -73,9 +79,17 @@ def token_provider_for(
         if not sessions:
             sessions.append(build_session(settings))
         retrying = make_retrying(settings, idempotent=True, sleep=sleep)
+        if shared_refresh is not None and isinstance(credentials, RefreshTokenCredentials):
+            refresh_creds = credentials
+
+            def exchange(refresh: str) -> Token:
+                return retrying(
+                    lambda: refresh_access_token(sessions[0], refresh_creds, refresh, timeout=settings.timeout)
+                )
+
+            return shared_refresh.renew(exchange, previous)
         return retrying(lambda: obtain_token(sessions[0], credentials, timeout=settings.timeout, previous=previous))
 
     cache = FileTokenCache() if shared_cache is True else (shared_cache or None)
-    return get_token_provider(
-        credentials, fetch, fetch_key=fetch_key(settings, cache), shared_cache=cache, on_new_token=on_new_token
-    )
+    key = (fetch_key(settings, cache), shared_refresh.key if shared_refresh is not None else None)
+    return get_token_provider(credentials, fetch, fetch_key=key, shared_cache=cache, on_new_token=on_new_token)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_mdsp.auth.credentials import RefreshTokenCredentials
 from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspError, MdspForbiddenError
 from airflow_provider_mdsp.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_mdsp.hooks.connection import ConnectionConfig, config_from_connection
@@ -20,6 +21,13 @@ if TYPE_CHECKING:
 
 #: Paging styles accepted by :meth:`MdspHook.iter_pages`.
 PAGING_STYLES = ("spring", "link", "scim", "offset", "next_record")
+
+#: Logged once per process when a task fetches a token that other tasks of its host could have shared.
+SHARING_HINT = (
+    "Fetched a token for connection %r in this task process; to share one token among the tasks of a worker "
+    'host, set "shared_cache": true in the connection extras (docs/cluster.md#tokens-on-many-workers).'
+)
+_sharing_hint_logged = False
 
 #: The read used by the connection test: cheap, read-only, present on every tenant (§3).
 TEST_ENDPOINT = "/api/assetmanagement/v3/assets/root"
@@ -110,13 +118,28 @@ class MdspHook(BaseHook):
         from airflow_provider_mdsp.client.token_fetch import token_provider_for
 
         config = self.config
+        shared_refresh = None
+        if isinstance(config.credentials, RefreshTokenCredentials):
+            from airflow_provider_mdsp.hooks.refresh_store import shared_refresh_token
+
+            shared_refresh = shared_refresh_token(self.mdsp_conn_id, config.credentials.refresh_token)
         tokens = token_provider_for(
             config.settings,
             config.credentials,
             shared_cache=config.shared_cache,
-            on_new_token=mask_token,
+            on_new_token=self._on_new_token,
+            shared_refresh=shared_refresh,
         )
         return MdspClient.create(config.settings, tokens)
+
+    def _on_new_token(self, token: Token) -> None:
+        """Mask a new token; when each task process fetches its own, say once how to share them."""
+        mask_token(token)
+        global _sharing_hint_logged
+        if self.config.shared_cache or self.config.credentials.flow == "user_token" or _sharing_hint_logged:
+            return
+        _sharing_hint_logged = True
+        self.log.info(SHARING_HINT, self.mdsp_conn_id)
 
     def request(
         self,
