@@ -21,10 +21,11 @@ from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_mdsp.operators.generic import MdspApiOperator
+from airflow_provider_mdsp.operators.shared_output import OUTPUT_DIR_TEMPLATE, require_shared_output
 
 #: The day a run covers: its data interval, or for a manual run without one, its run time.
 RUN_DAY = "{{ (data_interval_end | default(dag_run.run_after, true)) | ds }}"
-OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/" + RUN_DAY
+OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
 
 with DAG(
     dag_id="mdsp_asset_inventory",
@@ -35,7 +36,8 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     tags=["mdsp", "example", "assets"],
-    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2},
+    # Every task first checks that the output location works on this executor (docs/cluster.md).
+    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2, "pre_execute": require_shared_output},
 ) as dag:
     snapshot_assets = MdspApiOperator(
         task_id="snapshot_assets",

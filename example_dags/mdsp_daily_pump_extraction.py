@@ -16,7 +16,8 @@ must exist in your tenant with the fields ``temperature``, ``threshold`` and ``v
 ``alarm_event_type`` to an empty string to raise standard events instead.
 
 Files go under the Airflow Variable ``mdsp_output_dir``, a URI (default ``file:///tmp/mdsp-output``);
-on a cluster, point it at object storage, e.g. ``s3://aws_default@bucket/mdsp``.
+on a cluster, point it at shared storage, e.g. ``s3://aws_default@bucket/mdsp``: with a local path
+on a multi-host executor every task fails at once, saying so (docs/cluster.md).
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow_provider_mdsp.operators.aggregates import MdspReadAggregatesOperator
 from airflow_provider_mdsp.operators.assets import MdspListAssetsOperator
 from airflow_provider_mdsp.operators.events import MdspCreateEventOperator
+from airflow_provider_mdsp.operators.shared_output import OUTPUT_DIR_TEMPLATE, require_shared_output
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 
 #: Where each run writes its files: ``<mdsp_output_dir>/<dag id>/<day>/``, the day being the data
 #: interval's start or, for a manual run without a data interval, its run time.
 RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
-OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/" + RUN_DAY
+OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
 
 with DAG(
     dag_id="mdsp_daily_pump_extraction",
@@ -56,7 +58,8 @@ with DAG(
             description="Event type of the alarms; empty for standard events",
         ),
     },
-    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2},
+    # Every task first checks that the output location works on this executor (docs/cluster.md).
+    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2, "pre_execute": require_shared_output},
 ) as dag:
     list_pumps = MdspListAssetsOperator(
         task_id="list_pumps",

@@ -24,12 +24,13 @@ from airflow.sdk import DAG, Param, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_mdsp.operators.events import MdspQueryEventsOperator
+from airflow_provider_mdsp.operators.shared_output import OUTPUT_DIR_TEMPLATE, require_shared_output
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 from airflow_provider_mdsp.sensors.events import MdspEventSensor
 
 #: The day a run covers: its data interval, or for a manual run without one, its run time.
 RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
-OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/" + RUN_DAY
+OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
 #: Minutes of data read before and after each event.
 AROUND_MINUTES = 30
 
@@ -46,7 +47,8 @@ with DAG(
         "event_type": Param("demo.PumpAlarm", type="string", description="Event type to wait for"),
         "aspect": Param("PumpData", type="string", description="Aspect read around each event"),
     },
-    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2},
+    # Every task first checks that the output location works on this executor (docs/cluster.md).
+    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2, "pre_execute": require_shared_output},
 ) as dag:
     wait_for_alarms = MdspEventSensor(
         task_id="wait_for_alarms",

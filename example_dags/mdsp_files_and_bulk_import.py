@@ -28,14 +28,19 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_mdsp.operators.bulk import MdspBulkImportOperator
 from airflow_provider_mdsp.operators.files import MdspUploadFileOperator
+from airflow_provider_mdsp.operators.shared_output import (
+    DEFAULT_OUTPUT_DIR,
+    OUTPUT_DIR_TEMPLATE,
+    OUTPUT_DIR_VARIABLE,
+    require_shared_output,
+)
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 
 #: The emulator's demo pump ``Pump-B2-2``: its id is md5("demo/Pump-B2-2") (docs/emulator.md).
 DEMO_PUMP_B2_2 = "63daa7289829c907b61876312baa80ff"
-DEFAULT_OUTPUT_DIR = "file:///tmp/mdsp-output"
 #: The day a run covers: its data interval, or for a manual run without one, its run time.
 RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
-OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/" + RUN_DAY
+OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
 #: Minutes between two readings of the imported file.
 STEP_MINUTES = 15
 
@@ -52,7 +57,8 @@ with DAG(
         "asset_id": Param(DEMO_PUMP_B2_2, type="string", description="Asset to import into"),
         "aspect": Param("PumpData", type="string", description="Aspect (property set) to import into"),
     },
-    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2},
+    # Every task first checks that the output location works on this executor (docs/cluster.md).
+    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2, "pre_execute": require_shared_output},
 ) as dag:
 
     @task
@@ -84,7 +90,7 @@ with DAG(
             )
             moment += step
         day = start.strftime("%Y-%m-%d")
-        base = ObjectStoragePath(Variable.get("mdsp_output_dir", default=DEFAULT_OUTPUT_DIR))
+        base = ObjectStoragePath(Variable.get(OUTPUT_DIR_VARIABLE, default=DEFAULT_OUTPUT_DIR))
         source = base / context["dag"].dag_id / day / "readings.json"
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_text(json.dumps(records))
