@@ -76,7 +76,7 @@ def require_shared_output(context: Any) -> None:
     try:
         from airflow.sdk.exceptions import AirflowFailException
     except ImportError:  # Airflow 3.1
-        from airflow.exceptions import AirflowFailException  # type: ignore[no-redef,attr-defined]
+        from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
 
     output_dir = str(Variable.get(OUTPUT_DIR_VARIABLE, default=DEFAULT_OUTPUT_DIR))
     declared = str(Variable.get(SHARED_FLAG_VARIABLE, default="false")).strip().lower() in ("true", "1", "yes")
@@ -89,5 +89,5 @@ def _executor_setting() -> str:
     try:
         from airflow.sdk.configuration import conf
     except ImportError:  # Airflow 3.1
-        from airflow.configuration import conf  # type: ignore[no-redef]
+        from airflow.configuration import conf
     return str(conf.get("core", "executor", fallback="LocalExecutor") or "LocalExecutor")
