@@ -91,6 +91,7 @@ def test_temps_of_other_outputs_in_the_directory_are_not_touched(tmp_path):
 def test_a_failed_clean_up_does_not_hide_the_error_that_caused_it(monkeypatch):
     """The store's delete fails too (a write-only prefix, a network outage): the write's error is raised."""
     from airflow.sdk.io import fs as airflow_fs
+    from airflow.sdk.io import store
     from fsspec.implementations.memory import MemoryFileSystem
 
     class NoDelete(MemoryFileSystem):
@@ -100,6 +101,7 @@ def test_a_failed_clean_up_does_not_hide_the_error_that_caused_it(monkeypatch):
     warnings: list[str] = []
     monkeypatch.setattr(storage.log, "warning", lambda message, *args: warnings.append(message % args))
     memory = NoDelete()
+    monkeypatch.setattr(store, "_STORE_CACHE", {})  # another test may have attached another memory store
     monkeypatch.setitem(airflow_fs._register_filesystems(), "memory", lambda conn_id, options=None: memory)
     pages = TrackedPages([records(2), records(2)], fail_at=2)
     with pytest.raises(ConnectionError):
