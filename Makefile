@@ -4,7 +4,7 @@ VENV ?= .venv
 FLOOR_VENV ?= .venv-floor
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit docs examples floor bench venv clean
+.PHONY: demo test lint unit docs examples floor bench venv clean cluster
 
 $(BIN)/.installed: pyproject.toml
 	scripts/bootstrap.sh "$(PYTHON)" "$(VENV)" '.[dev,parquet]'
@@ -27,8 +27,11 @@ docs: $(BIN)/.installed  ## build the documentation site into site/ (strict: bro
 examples: $(BIN)/.installed  ## run every example DAG with `airflow dags test` against the local emulator
 	$(BIN)/python scripts/run_example_dags.py
 
+cluster:  ## the cluster test alone: the example DAGs on a CeleryExecutor with two workers (needs root, Debian)
+	scripts/test.sh cluster
+
 bench: $(BIN)/.installed  ## the benchmark table (several minutes)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) .demo site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FLOOR_VENV) .venv-cluster .demo site .pytest_cache .mypy_cache .ruff_cache
