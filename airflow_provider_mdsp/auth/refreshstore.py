@@ -9,7 +9,7 @@ file on a shared mount with :class:`FileRefreshTokenStore`) and renews through i
 
 1. exchange the newest stored refresh token (or the connection's own, when none is stored);
 2. if the service rejects it, another host may have just rotated it: re-read the store (a few
-   times, briefly) and exchange the newer token found there;
+   times, within about 8 s) and exchange the newer token found there;
 3. store the rotated token with a compare-and-swap: only over the value the exchange started from,
    so a slow host never writes back an older token over a newer one.
 
@@ -24,10 +24,10 @@ import hashlib
 import json
 import logging
 import os
-import time
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.auth.access_token import Token
 from airflow_provider_mdsp.exceptions import MdspAuthError
 
@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - Windows
 log = logging.getLogger(__name__)
 
 #: Seconds to wait before each re-read of the store after the service rejected a refresh token.
-REREAD_WAITS = (0.2, 0.5, 1.0, 2.0)
+REREAD_WAITS = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 class RefreshTokenStore(Protocol):
@@ -96,7 +96,7 @@ class SharedRefreshToken:
     """
 
     def __init__(
-        self, store: RefreshTokenStore, key: str, initial: str, *, sleep: Callable[[float], None] = time.sleep
+        self, store: RefreshTokenStore, key: str, initial: str, *, sleep: Callable[[float], None] = timeutil.sleep
     ) -> None:
         self.store = store
         self.key = key

@@ -92,7 +92,7 @@ def test_all_tokens_rejected_raises_the_services_error_after_a_few_short_waits()
     shared = SharedRefreshToken(MemoryStore(), KEY, "r0", sleep=waits.append)
     with pytest.raises(MdspAuthError, match="rejected"):
         shared.renew(Service("other").exchange)
-    assert 0 < sum(waits) < 5
+    assert 0 < sum(waits) < 10
 
 
 def test_a_new_token_pasted_into_the_connection_wins_over_the_old_chain():
