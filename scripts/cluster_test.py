@@ -529,23 +529,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     logical_date = default_logical_date()
+    checks = ("every example DAG on S3 across both workers", "a worker killed mid-read", "a local output on two hosts")
+    passed = 0
     try:
         with cluster(args.keep) as (api, procs, s3, emulator, home):
             emulator.reset_stats()
             runs = check_every_dag_on_s3(api, s3, logical_date)
-            stats = emulator.stats()
-            log(f"token requests for the {len(runs)} runs: {stats.get('token_requests')}")
-            reference = next(
-                k["Key"]
-                for k in s3.list_objects_v2(Bucket=BUCKET, Prefix="mdsp/mdsp_asset_inventory/")["Contents"]
-                if k["Key"].endswith("/assets.jsonl")
-            )
+            passed += 1
+            log(f"token requests for the {len(runs)} runs: {emulator.stats()['token_requests']}")
+            inventory = s3.list_objects_v2(Bucket=BUCKET, Prefix="mdsp/mdsp_asset_inventory/")["Contents"]
+            reference = next(k["Key"] for k in inventory if k["Key"].endswith("/assets.jsonl"))
             check_kill_mid_read(api, procs, s3, emulator, logical_date - timedelta(days=7), reference)
+            passed += 1
             check_local_output_fails_first_task(api, home, logical_date - timedelta(days=1))
+            passed += 1
     except (Failed, subprocess.CalledProcessError) as exc:
-        log(f"FAILED: {exc} (logs in {WORK / 'logs'}, Airflow task logs in {WORK / 'home' / 'logs'} with --keep)")
+        log(f"FAILED ({checks[passed]}): {exc} (logs in {WORK / 'logs'}; Airflow's task logs with --keep)")
+        print(f"cluster: {passed} passed, {len(checks) - passed} failed")
         return 1
     log(f"cluster test passed in {time.monotonic() - started:.0f} s")
+    print(f"cluster: {passed} passed, 0 failed")
     return 0
 
 

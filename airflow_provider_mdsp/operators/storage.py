@@ -65,7 +65,7 @@ def storage_path(value: str | ObjectStoragePath, *, field: str = "output_path") 
 
     path = value if isinstance(value, ObjectStoragePath) else ObjectStoragePath(str(value).strip())
     default = DEFAULT_CONNECTIONS.get(path.protocol)
-    if default is None or path.conn_id:
+    if default is None or _conn_id_of(path):
         return path
     if not _connection_exists(default):
         bucket_key = str(path).split("://", 1)[1]
@@ -76,6 +76,13 @@ def storage_path(value: str | ObjectStoragePath, *, field: str = "output_path") 
             field=field,
         )
     return ObjectStoragePath(str(path), conn_id=default)
+
+
+def _conn_id_of(path: ObjectStoragePath) -> str | None:
+    try:
+        return path.conn_id
+    except AttributeError:  # Airflow 3.1 keeps it among the storage options
+        return (getattr(path, "storage_options", None) or {}).get("conn_id")
 
 
 def _connection_exists(conn_id: str) -> bool:

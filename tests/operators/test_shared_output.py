@@ -49,7 +49,10 @@ def test_shared_storage_a_single_host_or_a_declared_mount_pass(output_dir, execu
 
 
 def test_the_task_check_reads_the_variable_and_the_executor(monkeypatch):
-    from airflow.sdk.exceptions import AirflowFailException
+    try:
+        from airflow.sdk.exceptions import AirflowFailException
+    except ImportError:  # Airflow 3.1
+        from airflow.exceptions import AirflowFailException
 
     monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
     monkeypatch.setenv("AIRFLOW_VAR_MDSP_OUTPUT_DIR", "file:///tmp/mdsp-output")
