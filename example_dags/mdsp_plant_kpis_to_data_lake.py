@@ -32,11 +32,12 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_mdsp.operators.datalake import MdspDataLakeDownloadOperator, MdspDataLakeExportOperator
 from airflow_provider_mdsp.operators.hierarchy import MdspEnsureAspectTypeOperator, MdspListAssetHierarchyOperator
+from airflow_provider_mdsp.operators.shared_output import OUTPUT_DIR_TEMPLATE, require_shared_output
 from airflow_provider_mdsp.operators.tenants import MdspListSubtenantsOperator
 
 #: The day a run covers: its data interval, or for a manual run without one, its run time.
 RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
-OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/" + RUN_DAY
+OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
 KPI_ASPECT_TYPE = {
     "name": "Kpi",
     "category": "dynamic",
@@ -58,7 +59,8 @@ with DAG(
         "pump_type": Param("demo.Pump", type="string", description="Asset type of the pumps"),
         "kpi_type": Param("demo.Kpi", type="string", description="Aspect type id of the KPIs ({tenant}.Kpi)"),
     },
-    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2},
+    # Every task first checks that the output location works on this executor (docs/cluster.md).
+    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2, "pre_execute": require_shared_output},
 ) as dag:
     subtenants = MdspListSubtenantsOperator(task_id="list_subtenants")
 

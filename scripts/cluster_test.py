@@ -8,16 +8,18 @@ Hub emulator revoking used refresh tokens, and Airflow 3.3's api-server, schedul
 dag-processor, triggerer and two Celery workers. Each worker runs in its own mount and hostname
 namespace (``unshare``) with a private ``/tmp``, as separate hosts have; where namespaces cannot
 be created, each worker gets its own temporary directory instead, and the output says so.
-The connection ``mdsp_default`` uses the refresh-token flow, so the rotated refresh token must
-travel between hosts through the Variable ``mdsp_refresh_token_mdsp_default``.
+The example DAGs' connection ``mdsp_default`` shares tokens per host (``shared_cache``).
 
 Checks, in order:
 
 1. every example DAG, with ``mdsp_output_dir`` on S3, succeeds, with tasks run on both workers;
-2. a worker killed while a task reads is recovered by the task's retry on the other worker: the
+2. a refresh-token connection works for six rotations across the two workers (a DAG of this
+   test, ``tests/cluster_dags``, alternates its tasks between the workers' queues): the rotated
+   refresh token travels through the Variable ``mdsp_refresh_token_mdsp_refresh``;
+3. a worker killed while a task reads is recovered by the task's retry on the other worker: the
    output is the same bytes as an undisturbed run's, and no temporary object or incomplete
    multipart upload is left in the bucket;
-3. with ``mdsp_output_dir`` back on a local ``file://`` path, a run fails at its first task, not
+4. with ``mdsp_output_dir`` back on a local ``file://`` path, a run fails at its first task, not
    retried, with the documented message.
 
 Exits non-zero when a check fails; every process it started is stopped in every case.
@@ -273,6 +275,8 @@ def worker_command(name: str, isolated: bool) -> list[str]:
         "--concurrency",
         "3",
         "--skip-serve-logs",
+        "--queues",
+        f"default,{name}",
     ]
     if not isolated:
         return worker
@@ -282,6 +286,20 @@ def worker_command(name: str, isolated: bool) -> list[str]:
 
 
 # --- Airflow ------------------------------------------------------------------------------------
+
+
+REFRESH_DAG = "mdsp_cluster_refresh_token"
+
+
+def dags_folder() -> Path:
+    """Return a DAGs folder with every example DAG and the cluster test's refresh-token DAG."""
+    folder = WORK / "dags"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in [*(ROOT / "example_dags").glob("*.py"), ROOT / "tests" / "cluster_dags" / f"{REFRESH_DAG}.py"]:
+        link = folder / path.name
+        if not link.exists():
+            link.symlink_to(path)
+    return folder
 
 
 def airflow_env(
@@ -297,7 +315,7 @@ def airflow_env(
             "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
             "PYTHONPYCACHEPREFIX": str(ROOT / ".cache" / "pycache-cluster"),
             "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder()),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
             "AIRFLOW__CORE__PARALLELISM": "8",
@@ -328,18 +346,24 @@ def airflow_env(
                     "extra": {"endpoint_url": s3_url, "region_name": "us-east-1"},
                 }
             ),
+            # The example DAGs' connection (subtenant impersonation needs tenant credentials).
             "AIRFLOW_CONN_MDSP_DEFAULT": json.dumps(
                 {
                     "conn_type": "mdsp",
                     "host": emulator_url,
                     "login": "demo-techuser",
                     "password": "demo-secret",
-                    "extra": {
-                        "auth_type": "refresh_token",
-                        "tenant": "demo",
-                        "refresh_token": refresh_token,
-                        "shared_cache": True,
-                    },
+                    "extra": {"tenant": "demo", "shared_cache": True},
+                }
+            ),
+            # The refresh-token DAG's: no shared cache, so every task renews through the Variable.
+            "AIRFLOW_CONN_MDSP_REFRESH": json.dumps(
+                {
+                    "conn_type": "mdsp",
+                    "host": emulator_url,
+                    "login": "demo-techuser",
+                    "password": "demo-secret",
+                    "extra": {"auth_type": "refresh_token", "tenant": "demo", "refresh_token": refresh_token},
                 }
             ),
         }
@@ -388,8 +412,9 @@ class Api:
 
 def check_every_dag_on_s3(api: Api, s3: Any, logical_date: datetime) -> dict[str, str]:
     dag_ids = example_dag_ids()
-    runs = {dag_id: api.trigger(dag_id, logical_date) for dag_id in dag_ids}
+    runs = {dag_id: api.trigger(dag_id, logical_date) for dag_id in [*dag_ids, REFRESH_DAG]}
     states = api.wait_for_runs(runs)
+    check_refresh_rotations(api, runs.pop(REFRESH_DAG), states.pop(REFRESH_DAG))
     hosts: set[str] = set()
     for dag_id, run_id in runs.items():
         tis = api.task_instances(dag_id, run_id)
@@ -409,6 +434,16 @@ def check_every_dag_on_s3(api: Api, s3: Any, logical_date: datetime) -> dict[str
         if not any(key.startswith(f"mdsp/{dag_id}/") for key in keys):
             raise Failed(f"{dag_id} wrote nothing under s3://{BUCKET}/mdsp/{dag_id}/")
     return runs
+
+
+def check_refresh_rotations(api: Api, run_id: str, state: str) -> None:
+    """Each read of the refresh-token DAG ran on the worker its queue names, and all succeeded."""
+    tis = sorted(api.task_instances(REFRESH_DAG, run_id), key=lambda ti: ti["task_id"])
+    placed = [(ti["task_id"], ti["hostname"], ti["state"]) for ti in tis]
+    expected = [(f"read_{n}", WORKERS[n % 2], "success") for n in range(len(tis))]
+    if state != "success" or placed != expected or len(tis) < 6:
+        raise Failed(f"the refresh-token DAG ended {state}: {placed}")
+    log(f"refresh-token connection: {len(tis)} renewals alternating {' -> '.join(h for _, h, _ in placed)}")
 
 
 def check_kill_mid_read(
@@ -507,7 +542,7 @@ def cluster(keep: bool) -> Iterator[tuple[Api, Processes, Any, Any, Path]]:
                 procs.start(name, worker_command(name, isolated), worker_env)
             if not isolated:
                 log("this machine cannot create namespaces: the workers run with separate TMPDIRs, not separate /tmp")
-            dags = example_dag_ids()
+            dags = [*example_dag_ids(), REFRESH_DAG]
             wait_for(
                 "the DAG processor to parse the example DAGs",
                 lambda: all(api.call("GET", f"/dags/{d}") for d in dags),
@@ -529,7 +564,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     logical_date = default_logical_date()
-    checks = ("every example DAG on S3 across both workers", "a worker killed mid-read", "a local output on two hosts")
+    checks = (
+        "every example DAG on S3 across both workers, refresh tokens across them",
+        "a worker killed mid-read",
+        "a local output on two hosts",
+    )
     passed = 0
     try:
         with cluster(args.keep) as (api, procs, s3, emulator, home):
