@@ -110,6 +110,23 @@ class MdspPollingTrigger(BaseTrigger):
         return {"status": SUCCESS, "message": None, "result": result}
 
 
+class MdspJobTrigger(MdspPollingTrigger):
+    """A trigger waiting for one asynchronous job, named by its id; subclasses set the check and failure.
+
+    :param job_id: the job id.
+    :param common: ``mdsp_conn_id``, ``poll_interval``, ``timeout_at``, ``sub_tenant`` (see
+        :class:`MdspPollingTrigger`).
+    """
+
+    def __init__(self, *, job_id: str, **common: Any) -> None:
+        super().__init__(**common)
+        self.job_id = job_id
+
+    def check_kwargs(self) -> dict[str, Any]:
+        """Return the check's arguments: the job id."""
+        return {"job_id": self.job_id}
+
+
 def result_from_event(event: Mapping[str, Any] | None, *, on_timeout: Callable[[str], BaseException]) -> Any:
     """Turn a trigger event into the task's result, or raise the error it reports.
 

@@ -24,16 +24,11 @@ class MdspEventTrigger(MdspPollingTrigger):
     def __init__(
         self,
         *,
-        mdsp_conn_id: str,
         filter: dict[str, Any],
         max_matches: int = DEFAULT_MAX_MATCHES,
-        poll_interval: float,
-        timeout_at: str | None = None,
-        sub_tenant: str | None = None,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at, sub_tenant=sub_tenant
-        )
+        super().__init__(**common)
         self.filter = dict(filter)
         self.max_matches = int(max_matches)
 

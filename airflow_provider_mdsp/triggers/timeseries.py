@@ -26,18 +26,13 @@ class MdspTimeSeriesTrigger(MdspPollingTrigger):
     def __init__(
         self,
         *,
-        mdsp_conn_id: str,
         asset_id: str,
         aspect: str,
         after: str,
         variables: list[str] | None = None,
-        poll_interval: float,
-        timeout_at: str | None = None,
-        sub_tenant: str | None = None,
+        **common: Any,
     ) -> None:
-        super().__init__(
-            mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval, timeout_at=timeout_at, sub_tenant=sub_tenant
-        )
+        super().__init__(**common)
         self.asset_id = asset_id
         self.aspect = aspect
         self.after = after
