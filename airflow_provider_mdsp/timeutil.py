@@ -154,6 +154,22 @@ def deadline_after(timeout: float | timedelta | None) -> str | None:
     return format_time(utcnow() + timedelta(seconds=seconds))
 
 
+def next_wait(poll_interval: float, remaining: float | None) -> float | None:
+    """Decide the wait before the next check of a poll: ``None`` once the deadline has passed.
+
+    The one deadline rule of every poll loop (worker and triggerer): wait ``poll_interval``, but
+    never past the deadline, so the last check happens at the deadline itself.
+
+    :param poll_interval: seconds between checks.
+    :param remaining: seconds left until the deadline; ``None`` for no deadline.
+    """
+    if remaining is None:
+        return poll_interval
+    if remaining <= 0:
+        return None
+    return min(poll_interval, remaining)
+
+
 def seconds_until(deadline: datetime | None) -> float | None:
     """Return the seconds left until ``deadline`` on the installed clock (``None``: no deadline)."""
     return None if deadline is None else (deadline - utcnow()).total_seconds()

@@ -10,7 +10,7 @@ from typing import Any
 from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_spring_pages
-from airflow_provider_mdsp.client.paths import JsonFilter, flag, json_filter, segment
+from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict, flag, json_filter, segment
 from airflow_provider_mdsp.client.transport import Transport
 from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConnectionError
 from airflow_provider_mdsp.timeutil import format_time, shift, utcnow
@@ -29,6 +29,41 @@ EVENT_VISIBILITY_WAITS = (0.5, 2.0)
 #: Half-width in seconds of the timestamp window of that lookup. A ``timestamp`` term is needed:
 #: without one only the last 7 days are searched (§6, DOC api-eventmanagement-references-filtering).
 LOOKUP_WINDOW_SECONDS = 1.0
+
+
+def compose_event_filter(
+    filter: JsonFilter | None,
+    *,
+    type_id: str | None = None,
+    entity_id: str | None = None,
+    timestamp: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Merge ``type_id``, ``entity_id`` and a ``timestamp`` term into an Event Management filter.
+
+    :param filter: the user's filter, a dict or a JSON string (§6 filter syntax).
+    :param type_id: adds ``typeId`` (one type per search, equality only; §6).
+    :param entity_id: adds ``entityId``.
+    :param timestamp: adds a ``timestamp`` term, e.g. ``{"between": "[from, to)"}``.
+    :raises MdspConfigError: the filter already has a different value for the same field.
+    """
+    terms = filter_dict(filter)
+    for key, value, name in (("typeId", type_id, "type_id"), ("entityId", entity_id, "entity_id")):
+        if value in (None, ""):
+            continue
+        if key in terms and terms[key] != value:
+            raise MdspConfigError(
+                f"filter has {key}={terms[key]!r} but {name}={value!r}; give it in one place only", field=name
+            )
+        terms[key] = value
+    if timestamp is not None:
+        if "timestamp" in terms and terms["timestamp"] != timestamp:
+            raise MdspConfigError(
+                f"filter already has a timestamp term {terms['timestamp']!r}; drop it, or drop the time "
+                "parameters (from_time/to_time, after)",
+                field="filter",
+            )
+        terms["timestamp"] = dict(timestamp)
+    return terms
 
 
 class EventsClient:

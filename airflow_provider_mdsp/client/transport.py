@@ -36,13 +36,6 @@ from airflow_provider_mdsp.exceptions import (
 POOL_SIZE = 32
 
 
-class TokenLike(Protocol):
-    """What the transport needs of a token: its value."""
-
-    @property
-    def access_token(self) -> str: ...
-
-
 class TokenSource(Protocol):
     """Where the transport gets bearer tokens (``auth.TokenProvider`` fits)."""
 

@@ -21,8 +21,9 @@ from starlette.responses import Response
 
 from .auth import emulator_state, issue_user_tokens
 from .config import ALL_SCOPES
-from .errors import ApiError, json_response
+from .errors import ApiError
 from .faults import FaultSettings, FaultSettingsError
+from .responses import json_response
 from .timefmt import format_ms
 from .wire import base_url, read_json
 

@@ -13,8 +13,9 @@ from starlette.responses import Response
 
 from . import admin, auth
 from .config import EmulatorConfig, load_config
-from .errors import ApiError, OAuthError, render_api_error, render_oauth_error
+from .errors import ApiError, OAuthError
 from .faults import FaultMiddleware, install_log_filter
+from .responses import render_api_error, render_oauth_error
 from .services.aggregates import routes as aggregates
 from .services.assets import routes as assets
 from .services.assets import type_routes as asset_types

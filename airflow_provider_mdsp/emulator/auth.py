@@ -26,7 +26,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import ApiError, OAuthError, json_response, token_validation_failed
+from .errors import ApiError, OAuthError, token_validation_failed
+from .responses import json_response
 from .wire import base_url
 
 if TYPE_CHECKING:

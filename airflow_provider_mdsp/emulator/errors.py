@@ -1,7 +1,8 @@
 """Errors raised by the emulator's models, and each service's own error body.
 
 Models raise :class:`ApiError` (status, service code, message) and know nothing of HTTP bodies;
-the app renders it in the shape of the service whose path was called (insights-hub-api.md §1):
+this module imports no HTTP stack, so models stay plain Python. :mod:`.responses` renders an error
+in the shape of the service whose path was called (insights-hub-api.md §1):
 
 * Time Series and IoT File: ``{"id", "message"}``
 * Asset Management: ``{"errors": [{"code", "errorcode", "logref", "message"}]}``
@@ -16,12 +17,9 @@ the app renders it in the shape of the service whose path was called (insights-h
 
 from __future__ import annotations
 
-import json
 import uuid
 from http import HTTPStatus
 from typing import Any
-
-from starlette.responses import Response
 
 from .timefmt import format_ms, now_ms
 
@@ -146,40 +144,6 @@ def error_body(style: str, status: int, code: str, message: str, path: str) -> A
             "detail": message,
         }
     return {"error": code.rsplit(".", 1)[-1], "error_description": message}
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """Serialise ``body`` with :func:`json.dumps` (no pydantic on the hot path).
-
-    :param body: any JSON-serialisable value
-    :param status: HTTP status code
-    :param headers: extra headers
-    """
-    return Response(
-        json.dumps(body, separators=(",", ":")),
-        status_code=status,
-        headers=headers,
-        media_type="application/json",
-    )
-
-
-def render_api_error(exc: ApiError, path: str) -> Response:
-    """Render an :class:`ApiError` for the service that owns ``path``.
-
-    :param exc: the error
-    :param path: request path
-    """
-    style = service_style(path)
-    body = error_body(style, exc.status, exc.code, exc.message, path)
-    return json_response(body, exc.status, exc.headers)
-
-
-def render_oauth_error(exc: OAuthError) -> Response:
-    """Render an :class:`OAuthError`.
-
-    :param exc: the error
-    """
-    return json_response({"error": exc.error, "error_description": exc.description}, exc.status)
 
 
 def _phrase(status: int) -> str:

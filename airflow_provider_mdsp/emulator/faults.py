@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 TOKEN_PATHS = ("/oauth/token", "/token_keys")
 TOKEN_PREFIX = "/api/technicaltokenmanager/"  # noqa: S105 - a path
-ADMIN_PREFIX = "/_emulator"
 # The body a dropped response promises but never completes.
 _DROP_PROMISED_BYTES = 4096
 

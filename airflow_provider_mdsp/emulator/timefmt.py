@@ -94,12 +94,3 @@ def _normalise_fraction(raw: str) -> str:
         end += 1
     digits = raw[dot + 1 : end][:6].ljust(6, "0")
     return f"{raw[:dot]}.{digits}{raw[end:]}"
-
-
-def floor_to(ms: int, step_ms: int) -> int:
-    """Round ``ms`` down to a multiple of ``step_ms``.
-
-    :param ms: epoch milliseconds
-    :param step_ms: step length in milliseconds
-    """
-    return ms - ms % step_ms

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import MISSING_PARAMETER, ApiError, json_response
+from .errors import MISSING_PARAMETER, ApiError
+from .responses import json_response
 from .timefmt import TimeFormatError, parse_iso
 
 

@@ -14,13 +14,13 @@ from airflow_provider_mdsp.auth.credentials import RefreshTokenCredentials
 from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspError, MdspForbiddenError
 from airflow_provider_mdsp.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_mdsp.hooks.connection import ConnectionConfig, config_from_connection
+from airflow_provider_mdsp.params import PAGING_STYLES
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.auth import Token
     from airflow_provider_mdsp.client import MdspClient
 
 #: Paging styles accepted by :meth:`MdspHook.iter_pages`.
-PAGING_STYLES = ("spring", "link", "scim", "offset", "next_record")
 
 #: Logged once per process when a task fetches a token that other tasks of its host could have shared.
 SHARING_HINT = (

@@ -8,6 +8,7 @@ from typing import Any
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.base import MdspBaseOperator
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
+from airflow_provider_mdsp.params import names_list
 
 UPDATE_METHODS = ("patch", "put")
 
@@ -19,8 +20,7 @@ def parse_fields(fields: str | Iterable[str] | None) -> list[str] | None:
     """
     if fields is None:
         return None
-    items = fields.split(",") if isinstance(fields, str) else [str(f) for f in fields]
-    names = [name.strip() for name in items if name.strip()]
+    names = names_list(fields)
     if not names:
         raise MdspConfigError("fields is empty; give asset keys such as 'assetId,name,typeId' or None", field="fields")
     return names

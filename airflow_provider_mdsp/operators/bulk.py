@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError, MdspWaitTimeoutError
 from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
 from airflow_provider_mdsp.operators.trystate import TryMemory
-from airflow_provider_mdsp.timeutil import deadline_after, monotonic, sleep
+from airflow_provider_mdsp.operators.waiting import SUCCESS, TIMEOUT, poll_until, result_from_event
+from airflow_provider_mdsp.timeutil import deadline_after
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -145,16 +146,17 @@ class MdspBulkImportOperator(MdspBaseOperator):
         """Wait in the worker for the records of an import whose job id was lost, up to ``timeout``."""
         bulk_client = self.hook.client.bulk
         memory = TryMemory(context, MEMORY_PREFIX)
-        deadline = monotonic() + self.timeout
-        while not bulk_client.imported(self.entity_id, self.aspect, self.files):
-            remaining = deadline - monotonic()
-            if remaining <= 0:
-                memory.delete("pending")
-                raise MdspWaitTimeoutError(
-                    f"An import job for {self.entity_id}/{self.aspect} was submitted but its answer was lost, and "
-                    f"no records arrived in the files' ranges within {self.timeout:.0f} s; the next try submits again"
-                )
-            sleep(min(self.poll_interval, remaining))
+        arrived = poll_until(
+            lambda: bulk_client.imported(self.entity_id, self.aspect, self.files) or None,
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
+        )
+        if arrived is None:
+            memory.delete("pending")
+            raise MdspWaitTimeoutError(
+                f"An import job for {self.entity_id}/{self.aspect} was submitted but its answer was lost, and "
+                f"no records arrived in the files' ranges within {self.timeout:.0f} s; the next try submits again"
+            )
         memory.delete("pending")
         message = "Imported by a job whose submission answer was lost (its records are in every file's range)"
         self.log.info(message)
@@ -173,15 +175,12 @@ class MdspBulkImportOperator(MdspBaseOperator):
         )
 
     def _poll(self, context: Context, trigger: MdspBulkImportJobTrigger) -> dict[str, Any]:
-        deadline = monotonic() + self.timeout
-        while True:
-            result = trigger.check_once(self.hook)
-            if result is not None:
-                return self._finish(context, trigger.outcome(result))
-            remaining = deadline - monotonic()
-            if remaining <= 0:
-                return self._finish(context, {"status": "timeout", "message": self._timeout_message(trigger.job_id)})
-            sleep(min(self.poll_interval, remaining))
+        result = poll_until(
+            lambda: trigger.check_once(self.hook), poll_interval=self.poll_interval, timeout=self.timeout
+        )
+        if result is None:
+            return self._finish(context, {"status": TIMEOUT, "message": self._timeout_message(trigger.job_id)})
+        return self._finish(context, trigger.outcome(result))
 
     def _defer(self, context: Context, trigger: MdspBulkImportJobTrigger, *, check_first: bool) -> dict[str, Any]:
         if check_first:
@@ -201,8 +200,6 @@ class MdspBulkImportOperator(MdspBaseOperator):
         return self._finish(context, event)
 
     def _finish(self, context: Context, event: Mapping[str, Any] | None) -> dict[str, Any]:
-        from airflow_provider_mdsp.triggers.base import SUCCESS, result_from_event
-
         if isinstance(event, Mapping) and (event.get("status") == SUCCESS or event.get("job_failed")):
             forget_job_id(context)  # the job ended: a later run imports anew
         # A timeout or a failed status check keeps the id: the job may still be running, and a

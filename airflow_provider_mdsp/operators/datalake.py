@@ -20,7 +20,8 @@ from airflow_provider_mdsp.operators.base import (
     resolve_window,
 )
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
-from airflow_provider_mdsp.operators.waiting import poll_until
+from airflow_provider_mdsp.operators.waiting import TIMEOUT, poll_until, result_from_event
+from airflow_provider_mdsp.params import names_list
 from airflow_provider_mdsp.timeutil import deadline_after, format_time
 
 if TYPE_CHECKING:
@@ -32,8 +33,7 @@ DEFAULT_TIMEOUT = timedelta(hours=6)
 
 
 def _names(value: str | Iterable[str] | None, name: str) -> list[str]:
-    items = value.split(",") if isinstance(value, str) else [str(v) for v in value or []]
-    names = [v.strip() for v in items if v.strip()]
+    names = names_list(value)
     if not names:
         raise MdspConfigError(f"{name} must name at least one, e.g. ['PumpData']", field=name)
     return names
@@ -308,10 +308,10 @@ class MdspDataLakeExportOperator(MdspBaseOperator):
 
     def _poll(self, trigger: MdspDataLakeImportJobTrigger) -> dict[str, Any]:
         result = poll_until(
-            lambda: trigger.check_once(self.hook), timeout=self.timeout, poll_interval=self.poll_interval
+            lambda: trigger.check_once(self.hook), poll_interval=self.poll_interval, timeout=self.timeout
         )
         if result is None:
-            return self._finish({"status": "timeout", "message": self._timeout_message(trigger.job_id)})
+            return self._finish({"status": TIMEOUT, "message": self._timeout_message(trigger.job_id)})
         return self._finish(trigger.outcome(result))
 
     def _defer(self, trigger: MdspDataLakeImportJobTrigger, window: Mapping[str, str]) -> dict[str, Any]:
@@ -334,7 +334,6 @@ class MdspDataLakeExportOperator(MdspBaseOperator):
 
     def _finish(self, event: Mapping[str, Any] | None) -> dict[str, Any]:
         from airflow_provider_mdsp.exceptions import MdspWaitTimeoutError
-        from airflow_provider_mdsp.triggers.base import result_from_event
 
         return dict(result_from_event(event, on_timeout=MdspWaitTimeoutError))
 

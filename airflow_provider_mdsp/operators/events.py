@@ -110,8 +110,8 @@ class MdspQueryEventsOperator(MdspBaseOperator):
 
     def build_filter(self, context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str | None]]:
         """Return the filter to send and the window it covers (``from``/``to``, ``None`` if the filter's own)."""
+        from airflow_provider_mdsp.client.events import compose_event_filter
         from airflow_provider_mdsp.client.paths import filter_dict
-        from airflow_provider_mdsp.triggers.checks import compose_event_filter
 
         given = filter_dict(self.filter)
         explicit = self.from_time not in (None, "") or self.to_time not in (None, "")

@@ -13,10 +13,8 @@ from airflow_provider_mdsp.operators.output import (
     deliver_records,
     too_many_for_xcom,
 )
+from airflow_provider_mdsp.params import PAGING_STYLES
 
-#: Paging styles of :meth:`MdspHook.iter_pages`, repeated here so that checking a DAG's arguments
-#: at parse time does not import the hook (and with it requests).
-PAGING_STYLES = ("spring", "link", "scim", "offset", "next_record")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.base import MdspBaseOperator
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
+from airflow_provider_mdsp.params import names_list
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -33,10 +34,7 @@ def _mapping(value: Any, name: str) -> dict[str, Any]:
 
 
 def _names(value: str | Iterable[str] | None) -> list[str]:
-    if value in (None, ""):
-        return []
-    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
-    return [v.strip() for v in items if v.strip()]
+    return names_list(value)
 
 
 def start_asset(model: AssetModelClient, asset_id: str | None, asset_path: str | None) -> tuple[str, str]:

@@ -19,16 +19,13 @@ from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOpera
 from airflow_provider_mdsp.operators.formats import iter_records_file
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
 from airflow_provider_mdsp.operators.progress import ReadProgress
+from airflow_provider_mdsp.params import names_list
 from airflow_provider_mdsp.timeutil import format_time
 
 
 def variables_list(variables: str | Iterable[str] | None) -> list[str] | None:
     """Return the variables to ``select``, from a list or ``"a,b"`` (``None`` or empty: all)."""
-    if variables is None:
-        return None
-    items = variables.split(",") if isinstance(variables, str) else [str(v) for v in variables]
-    names = [name.strip() for name in items if name.strip()]
-    return names or None
+    return names_list(variables) or None
 
 
 def records_source(records: Any, input_path: str | None) -> Iterable[Mapping[str, Any]]:

@@ -21,6 +21,7 @@ except ImportError:  # Airflow 3.1 keeps them in the core package
 
 from airflow_provider_mdsp.exceptions import MdspError
 from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
+from airflow_provider_mdsp.operators.waiting import result_from_event
 from airflow_provider_mdsp.timeutil import deadline_after, format_time, to_utc, utcnow
 
 if TYPE_CHECKING:
@@ -62,8 +63,6 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Check once; done returns the result as the XCom value, a failed job raises its message."""
-        from airflow_provider_mdsp.triggers.base import result_from_event
-
         trigger = self.make_trigger(context)
         result = trigger.check_once(self.hook)
         if result is None:
@@ -94,8 +93,6 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: return its result, or raise its error or timeout."""
-        from airflow_provider_mdsp.triggers.base import result_from_event
-
         try:
             return result_from_event(event, on_timeout=AirflowSensorTimeout)
         except MdspError as exc:

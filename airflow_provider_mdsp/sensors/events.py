@@ -55,7 +55,7 @@ class MdspEventSensor(MdspBaseSensor):
 
     def make_trigger(self, context: Context, timeout_at: str | None = None) -> MdspEventTrigger:
         """Return the trigger checking for matching events."""
-        from airflow_provider_mdsp.triggers.checks import compose_event_filter
+        from airflow_provider_mdsp.client.events import compose_event_filter
         from airflow_provider_mdsp.triggers.events import MdspEventTrigger
 
         after = point_in_time(self.after, context, "after") if self.after not in (None, "") else None

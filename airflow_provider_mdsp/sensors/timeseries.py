@@ -5,20 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_mdsp.operators.timeseries import variables_list
 from airflow_provider_mdsp.sensors.base import MdspBaseSensor, point_in_time
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_mdsp.triggers.timeseries import MdspTimeSeriesTrigger
-
-
-def variable_list(variables: str | Sequence[str] | None) -> list[str] | None:
-    """Return ``variables`` given as a list or a comma-separated string as a list (``None`` stays)."""
-    if variables is None:
-        return None
-    items = variables.split(",") if isinstance(variables, str) else variables
-    return [str(v).strip() for v in items if str(v).strip()] or None
 
 
 class MdspTimeSeriesSensor(MdspBaseSensor):
@@ -62,7 +55,7 @@ class MdspTimeSeriesSensor(MdspBaseSensor):
             asset_id=self.asset_id,
             aspect=self.aspect,
             after=point_in_time(self.after, context, "after"),
-            variables=variable_list(self.variables),
+            variables=variables_list(self.variables),
             poll_interval=self.poke_interval,
             timeout_at=timeout_at,
             sub_tenant=self.sub_tenant or None,

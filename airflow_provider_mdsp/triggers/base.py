@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_mdsp.exceptions import MdspError, MdspJobFailedError
-from airflow_provider_mdsp.timeutil import async_sleep, seconds_until, to_datetime
+from airflow_provider_mdsp.exceptions import MdspError
+from airflow_provider_mdsp.operators.waiting import ERROR, SUCCESS, TIMEOUT, result_from_event
+from airflow_provider_mdsp.timeutil import async_sleep, next_wait, seconds_until, to_datetime
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
 
-#: Event ``status`` values.
-SUCCESS, ERROR, TIMEOUT = "success", "error", "timeout"
+__all__ = ["ERROR", "SUCCESS", "TIMEOUT", "MdspPollingTrigger", "result_from_event"]
 
 
 class MdspPollingTrigger(BaseTrigger):
@@ -91,12 +91,12 @@ class MdspPollingTrigger(BaseTrigger):
                 if result is not None:
                     yield TriggerEvent(self.outcome(result))
                     return
-                remaining = seconds_until(deadline)
-                if remaining is not None and remaining <= 0:
+                wait = next_wait(self.poll_interval, seconds_until(deadline))
+                if wait is None:
                     message = f"Stopped waiting at the deadline {self.timeout_at}; the condition was not met"
                     yield TriggerEvent({"status": TIMEOUT, "message": message, "result": None})
                     return
-                await async_sleep(self.poll_interval if remaining is None else min(self.poll_interval, remaining))
+                await async_sleep(wait)
         finally:
             client = hook.__dict__.get("client")  # close only a client that was actually built
             if client is not None:
@@ -125,23 +125,3 @@ class MdspJobTrigger(MdspPollingTrigger):
     def check_kwargs(self) -> dict[str, Any]:
         """Return the check's arguments: the job id."""
         return {"job_id": self.job_id}
-
-
-def result_from_event(event: Mapping[str, Any] | None, *, on_timeout: Callable[[str], BaseException]) -> Any:
-    """Turn a trigger event into the task's result, or raise the error it reports.
-
-    :param event: the payload of the trigger's event.
-    :param on_timeout: builds the exception for a timeout (sensors raise ``AirflowSensorTimeout``).
-    :raises MdspJobFailedError: the job ended in ERROR (same class as in poke mode).
-    :raises MdspError: the check failed (the message is the client error's).
-    """
-    if not isinstance(event, Mapping) or "status" not in event:
-        raise MdspError(f"The trigger sent an unexpected event: {event!r}")
-    status, message = event["status"], str(event.get("message") or "")
-    if status == SUCCESS:
-        return event.get("result")
-    if status == TIMEOUT:
-        raise on_timeout(message)
-    if event.get("job_failed"):
-        raise MdspJobFailedError(message)
-    raise MdspError(message or "The trigger reported an error without a message")

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.client.bulk import FINAL_STATES
-from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.timeutil import format_time, to_datetime, utcnow
 
@@ -32,41 +31,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_MATCHES = 100
 #: Events per page of the event check; the service's documented maximum (§6).
 EVENT_PAGE_SIZE = 100
-
-
-def compose_event_filter(
-    filter: JsonFilter | None,
-    *,
-    type_id: str | None = None,
-    entity_id: str | None = None,
-    timestamp: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Merge ``type_id``, ``entity_id`` and a ``timestamp`` term into an Event Management filter.
-
-    :param filter: the user's filter, a dict or a JSON string (§6 filter syntax).
-    :param type_id: adds ``typeId`` (one type per search, equality only; §6).
-    :param entity_id: adds ``entityId``.
-    :param timestamp: adds a ``timestamp`` term, e.g. ``{"between": "[from, to)"}``.
-    :raises MdspConfigError: the filter already has a different value for the same field.
-    """
-    terms = filter_dict(filter)
-    for key, value, name in (("typeId", type_id, "type_id"), ("entityId", entity_id, "entity_id")):
-        if value in (None, ""):
-            continue
-        if key in terms and terms[key] != value:
-            raise MdspConfigError(
-                f"filter has {key}={terms[key]!r} but {name}={value!r}; give it in one place only", field=name
-            )
-        terms[key] = value
-    if timestamp is not None:
-        if "timestamp" in terms and terms["timestamp"] != timestamp:
-            raise MdspConfigError(
-                f"filter already has a timestamp term {terms['timestamp']!r}; drop it, or drop the time "
-                "parameters (from_time/to_time, after)",
-                field="filter",
-            )
-        terms["timestamp"] = dict(timestamp)
-    return terms
 
 
 def check_new_timeseries(

@@ -10,7 +10,6 @@ import contextlib
 import io
 import json
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -26,46 +25,12 @@ from airflow_provider_mdsp.exceptions import (
     MdspNotFoundError,
     MdspServerError,
 )
+from tests.helpers.emulator import EmulatorTokens
 
 pytestmark = pytest.mark.integration
 
-DEMO_CLIENT_ID = "demo-techuser"
-DEMO_CLIENT_SECRET = "demo-secret"  # the emulator's published demo credential
 BULK_STEP_S = 60.0  # job states move when a test advances the emulator clock, never in real time
 HOUR = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class _Token:
-    access_token: str
-
-
-class EmulatorTokens:
-    """A token source that fetches a real client-credentials token from the emulator and caches it."""
-
-    def __init__(self, token_url: str) -> None:
-        self.token_url = token_url
-        self.fetched = 0
-        self.invalidated = 0
-        self._token: _Token | None = None
-
-    def get_token(self) -> _Token:
-        if self._token is None:
-            response = requests.post(
-                self.token_url,
-                auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
-                data={"grant_type": "client_credentials"},
-                timeout=10,
-            )
-            response.raise_for_status()
-            self._token = _Token(response.json()["access_token"])
-            self.fetched += 1
-        return self._token
-
-    def invalidate(self, token: Any = None) -> None:
-        self.invalidated += 1
-        if token is None or token == self._token:
-            self._token = None
 
 
 @pytest.fixture(scope="module")

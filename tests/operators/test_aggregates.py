@@ -6,7 +6,7 @@ import pytest
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.aggregates import MdspReadAggregatesOperator
-from tests.operators.mock_gateway import AGG, PUMP, api_calls, connect, context, query
+from tests.helpers.mock_gateway import AGG, PUMP, api_calls, connect, context, query
 
 
 @pytest.fixture

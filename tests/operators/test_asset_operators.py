@@ -13,7 +13,7 @@ from airflow_provider_mdsp.operators.assets import (
     MdspUpdateAssetOperator,
     parse_fields,
 )
-from tests.operators.mock_gateway import AM, PUMP, PUMP2, api_calls, connect, query
+from tests.helpers.mock_gateway import AM, PUMP, PUMP2, api_calls, connect, query
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from airflow_provider_mdsp.exceptions import MdspJobFailedError, MdspWaitTimeoutError
 from airflow_provider_mdsp.operators.bulk import STATE_KEY, MdspBulkImportOperator
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
-from tests.sensors.helpers import ASSET, BULK, TaskDeferred, connect, context
-from tests.sensors.helpers import FILES as FILE_API
-from tests.triggers.test_triggers import first_event
+from tests.helpers.gateway import ASSET, BULK, TaskDeferred, connect, context
+from tests.helpers.gateway import FILES as FILE_API
+from tests.helpers.triggers import first_event
 
 FILES = [{"filePath": "import/day1.json", "from": "2024-05-01T00:00:00Z", "to": "2024-05-02T00:00:00Z"}]
 DONE = {"id": "job-1", "status": "SUCCESS", "message": "Imported", "startTime": "s", "lastModified": "m"}

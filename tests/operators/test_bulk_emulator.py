@@ -14,8 +14,8 @@ from airflow_provider_mdsp.hooks.mdsp import MdspHook
 from airflow_provider_mdsp.operators.bulk import MdspBulkImportOperator
 from airflow_provider_mdsp.operators.files import MdspUploadFileOperator
 from airflow_provider_mdsp.sensors.bulk import MdspBulkImportJobSensor
-from tests.sensors.helpers import TaskDeferred, live_emulator
-from tests.triggers.test_triggers import first_event
+from tests.helpers.gateway import TaskDeferred, live_emulator
+from tests.helpers.triggers import first_event
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.events import MdspCreateEventOperator, MdspQueryEventsOperator
-from tests.sensors.helpers import ASSET, EM, connect, context, events_page, query, sent_filter
+from tests.helpers.gateway import ASSET, EM, connect, context, events_page, query, sent_filter
 
 WINDOW = {"between": "[2024-05-01T00:00:00.000Z, 2024-05-02T00:00:00.000Z)"}
 

@@ -12,7 +12,7 @@ import pytest
 from airflow_provider_mdsp.operators.events import MdspCreateEventOperator, MdspQueryEventsOperator
 from airflow_provider_mdsp.sensors.events import MdspEventSensor
 from airflow_provider_mdsp.sensors.timeseries import MdspTimeSeriesSensor
-from tests.sensors.helpers import live_emulator
+from tests.helpers.gateway import live_emulator
 
 pytestmark = pytest.mark.integration
 

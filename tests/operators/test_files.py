@@ -11,7 +11,7 @@ from airflow_provider_mdsp.operators.files import (
     MdspUploadFileOperator,
     guess_content_type,
 )
-from tests.sensors.helpers import ASSET, FILES, connect, context, query
+from tests.helpers.gateway import ASSET, FILES, connect, context, query
 
 MIB = 1024 * 1024
 

@@ -8,7 +8,7 @@ import pytest
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.generic import MdspApiOperator
-from tests.operators.mock_gateway import GATEWAY, api_calls, connect, query
+from tests.helpers.mock_gateway import GATEWAY, api_calls, connect, query
 
 EVENT_TYPES = f"{GATEWAY}/api/eventmanagement/v3/eventTypes"
 

@@ -58,7 +58,7 @@ def example_bundle(on_own_emulator, monkeypatch):
 
 def client_of(emulator: Any) -> Any:
     from airflow_provider_mdsp.client import ClientSettings, MdspClient
-    from tests.integration.test_client_emulator import EmulatorTokens
+    from tests.helpers.emulator import EmulatorTokens
 
     return MdspClient.create(ClientSettings(emulator.url), EmulatorTokens(emulator.token_url))
 

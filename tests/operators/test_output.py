@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
-from tests.operators.mock_gateway import TrackedPages, records
+from tests.helpers.mock_gateway import TrackedPages, records
 
 
 def pages_of(n_pages: int, per_page: int = 3) -> list[list[dict]]:

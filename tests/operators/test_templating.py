@@ -15,7 +15,7 @@ from airflow_provider_mdsp.operators.timeseries import (
     MdspWriteTimeSeriesMultiOperator,
     MdspWriteTimeSeriesOperator,
 )
-from tests.operators.mock_gateway import PUMP, PUMP2
+from tests.helpers.mock_gateway import PUMP, PUMP2
 
 HOST = "gateway.eu1.mindsphere.io"
 CONTEXT = {

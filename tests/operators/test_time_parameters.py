@@ -19,8 +19,8 @@ from airflow_provider_mdsp.operators.events import MdspCreateEventOperator, Mdsp
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 from airflow_provider_mdsp.sensors.events import MdspEventSensor
 from airflow_provider_mdsp.sensors.timeseries import MdspTimeSeriesSensor
+from tests.helpers.mock_gateway import GATEWAY, PUMP, api_calls, connect, context
 from tests.helpers.time import SAME_INSTANT
-from tests.operators.mock_gateway import GATEWAY, PUMP, api_calls, connect, context
 
 FROM = "2026-05-01T10:00:00.500Z"  # every value of SAME_INSTANT names this instant
 TO = "2026-05-01T11:15:00.250Z"

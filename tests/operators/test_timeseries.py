@@ -14,7 +14,7 @@ from airflow_provider_mdsp.operators.timeseries import (
     MdspWriteTimeSeriesOperator,
     records_source,
 )
-from tests.operators.mock_gateway import END, PUMP, PUMP2, START, TS, api_calls, connect, context, query, records
+from tests.helpers.mock_gateway import END, PUMP, PUMP2, START, TS, api_calls, connect, context, query, records
 
 URL = f"{TS}/{PUMP}/Vibration"
 

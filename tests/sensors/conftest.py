@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.gateway import connect, live_emulator
 from tests.integration.conftest import _airflow_metadata_db  # noqa: F401 - fixture, registered by import
-from tests.sensors.helpers import connect, live_emulator
 
 #: Seconds an emulated bulk import job spends in SUBMITTED and in IN_PROGRESS.
 BULK_STEP_S = 1.0

@@ -8,14 +8,15 @@ import pytest
 from airflow.sdk import PokeReturnValue
 
 from airflow_provider_mdsp.exceptions import MdspJobFailedError
+from airflow_provider_mdsp.operators.timeseries import variables_list
 from airflow_provider_mdsp.sensors.bulk import MdspBulkImportJobSensor
 from airflow_provider_mdsp.sensors.events import DEFAULT_MAX_MATCHES, MdspEventSensor
-from airflow_provider_mdsp.sensors.timeseries import MdspTimeSeriesSensor, variable_list
+from airflow_provider_mdsp.sensors.timeseries import MdspTimeSeriesSensor
 from airflow_provider_mdsp.triggers import checks
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 from airflow_provider_mdsp.triggers.events import MdspEventTrigger
 from airflow_provider_mdsp.triggers.timeseries import MdspTimeSeriesTrigger
-from tests.sensors.helpers import (
+from tests.helpers.gateway import (
     ASSET,
     BULK,
     EM,
@@ -29,7 +30,7 @@ from tests.sensors.helpers import (
     query,
     sent_filter,
 )
-from tests.triggers.test_triggers import first_event
+from tests.helpers.triggers import first_event
 
 EVENTS = [{"id": "e1", "timestamp": "2024-05-02T00:10:00.000Z"}, {"id": "e2", "timestamp": "2024-05-02T00:20:00.000Z"}]
 EVENT_RESULT = {
@@ -195,7 +196,7 @@ def test_deferrable_follows_airflows_default_deferrable(monkeypatch):
 
 
 def test_small_helpers():
-    assert variable_list(" a, b ,") == ["a", "b"]
-    assert variable_list(["x"]) == ["x"]
-    assert variable_list(None) is None
+    assert variables_list(" a, b ,") == ["a", "b"]
+    assert variables_list(["x"]) == ["x"]
+    assert variables_list(None) is None
     assert DEFAULT_MAX_MATCHES == checks.DEFAULT_MAX_MATCHES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sensors.helpers import connect
+from tests.helpers.gateway import connect
 
 
 @pytest.fixture

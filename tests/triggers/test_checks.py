@@ -6,10 +6,11 @@ from datetime import datetime, timezone
 
 import pytest
 
+from airflow_provider_mdsp.client.events import compose_event_filter
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.hooks.mdsp import MdspHook
 from airflow_provider_mdsp.triggers import checks
-from tests.sensors.helpers import ASSET, BULK, EM, TS, events_page, query, sent_filter
+from tests.helpers.gateway import ASSET, BULK, EM, TS, events_page, query, sent_filter
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
 
@@ -83,9 +84,9 @@ def test_events_check_without_match_is_none(gateway, requests_mock):
 
 def test_compose_event_filter_merges_parameters_into_a_dict_or_json_filter():
     window = {"between": "[2024-05-01T00:00:00.000Z, 2024-05-02T00:00:00.000Z)"}
-    got = checks.compose_event_filter('{"severity": 1}', type_id="acme.Alarm", entity_id=ASSET, timestamp=window)
+    got = compose_event_filter('{"severity": 1}', type_id="acme.Alarm", entity_id=ASSET, timestamp=window)
     assert got == {"severity": 1, "typeId": "acme.Alarm", "entityId": ASSET, "timestamp": window}
-    same = checks.compose_event_filter({"typeId": "acme.Alarm"}, type_id="acme.Alarm")
+    same = compose_event_filter({"typeId": "acme.Alarm"}, type_id="acme.Alarm")
     assert same == {"typeId": "acme.Alarm"}
 
 
@@ -100,7 +101,7 @@ def test_compose_event_filter_merges_parameters_into_a_dict_or_json_filter():
 )
 def test_compose_event_filter_refuses_conflicts(flt, kwargs, field):
     with pytest.raises(MdspConfigError) as err:
-        checks.compose_event_filter(flt, **kwargs)
+        compose_event_filter(flt, **kwargs)
     assert err.value.field == field
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import logging
@@ -16,23 +15,10 @@ from airflow_provider_mdsp.triggers.base import result_from_event
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 from airflow_provider_mdsp.triggers.events import MdspEventTrigger
 from airflow_provider_mdsp.triggers.timeseries import MdspTimeSeriesTrigger
-from tests.sensors.helpers import ACCESS, ASSET, BULK, EM, SECRET, TOKEN_URL, TS, events_page
+from tests.helpers.gateway import ACCESS, ASSET, BULK, EM, SECRET, TOKEN_URL, TS, events_page
+from tests.helpers.triggers import first_event
 
 TICK = 0.01
-
-
-def first_event(trigger):
-    """Run a trigger the way the triggerer does and return its first event's payload."""
-
-    async def collect():
-        events = trigger.run()
-        try:
-            event = await events.__anext__()
-        finally:
-            await events.aclose()
-        return event.payload
-
-    return asyncio.run(collect())
 
 
 TRIGGERS = [

@@ -7,7 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorized_backend
-from ...errors import MISSING_PARAMETER, ApiError, json_response
+from ...errors import MISSING_PARAMETER, ApiError
+from ...responses import json_response
 from ...wire import query_int, query_time
 from .models import parse_select
 from .window import resolve

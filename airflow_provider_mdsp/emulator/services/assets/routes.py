@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorized_backend
-from ...errors import json_response
 from ...paging import filtered_page
+from ...responses import json_response
 from ...wire import base_url, if_match, read_json, single
 
 router = APIRouter(prefix="/api/assetmanagement/v3")

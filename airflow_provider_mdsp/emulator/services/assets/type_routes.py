@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorized_backend
-from ...errors import json_response
 from ...paging import filtered_page
+from ...responses import json_response
 from ...wire import base_url, if_match, if_none_match, query_bool, read_json, single
 from .routes import DEFAULT_PAGE_SIZE, PREFIX
 from .types import TypeRegistry

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorized_backend
-from ...errors import ApiError, json_response
+from ...errors import ApiError
+from ...responses import json_response
 from ...timefmt import MS_PER_DAY, format_ms
 from ...wire import base_url, query_int, read_json, required_time, url_with
 from ..timeseries.render import parse_select, render_records

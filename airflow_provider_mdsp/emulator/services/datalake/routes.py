@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import Caller, authorized, emulator_state
-from ...errors import INVALID_BODY, ApiError, json_response
+from ...errors import INVALID_BODY, ApiError
 from ...paging import page_params
+from ...responses import json_response
 from ...state import TenantBackend
 from ...wire import base_url, read_json
 from .store import TENANT_OWNER, clean_path, metadata

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorized_backend
-from ...errors import json_response
 from ...paging import filtered_page, page_params, sort_items, spring_page
+from ...responses import json_response
 from ...wire import base_url, if_match, query_bool, read_json, single
 
 PREFIX = "/api/eventmanagement/v3"

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorized, authorized_backend
-from ...errors import ApiError, json_response
+from ...errors import ApiError
+from ...responses import json_response
 from ...wire import if_match, query_bool, query_int
 
 router = APIRouter(prefix="/api/iotfile/v3")

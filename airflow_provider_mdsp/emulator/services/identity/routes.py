@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorize, emulator_state
-from ...errors import json_response
+from ...responses import json_response
 from ...wire import query_int
 from .models import LIST_SCHEMA, IdentityBackend, project
 

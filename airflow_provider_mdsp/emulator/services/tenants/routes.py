@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorize, emulator_state
-from ...errors import ApiError, json_response
+from ...errors import ApiError
 from ...paging import page_params
+from ...responses import json_response
 
 router = APIRouter(prefix="/api/tenantmanagement/v4")
 DEFAULT_PAGE_SIZE = 20

@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorized_backend
-from ...errors import ApiError, json_response
+from ...errors import ApiError
+from ...responses import json_response
 from ...timefmt import format_ms
 from ...wire import query_bool, query_int, query_time, read_json, required_time, url_with
 from .models import TimeSeriesBackend

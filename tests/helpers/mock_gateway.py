@@ -1,4 +1,4 @@
-"""A mocked gateway behind an ``mdsp`` connection, and small helpers for the operator unit tests."""
+"""A mocked gateway behind an ``mdsp`` connection (2026 dates), and small helpers for the operator unit tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+
+from tests.helpers.gateway import query as query  # one helper for both gateways
 
 GATEWAY = "https://gateway.eu1.mindsphere.io"
 TOKEN_URL = "https://acme.piam.eu1.mindsphere.io/oauth/token"
@@ -26,11 +27,6 @@ def connect(mdsp_connection: Callable[..., str], requests_mock: Any) -> Any:
     return requests_mock.post(
         TOKEN_URL, json={"access_token": "tok", "token_type": "Bearer", "expires_in": 1800, "scope": "iot.tim.r"}
     )
-
-
-def query(request: Any) -> dict[str, str]:
-    """Return a recorded request's query string as a flat dict."""
-    return dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
 
 
 def api_calls(requests_mock: Any) -> list[Any]:
