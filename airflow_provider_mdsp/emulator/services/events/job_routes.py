@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorized_backend
-from ...errors import json_response
+from ...responses import json_response
 from ...wire import read_json
 from .routes import PREFIX
 
