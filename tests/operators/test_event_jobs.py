@@ -6,7 +6,7 @@ import pytest
 
 from airflow_provider_mdsp.exceptions import MdspJobFailedError
 from airflow_provider_mdsp.operators.event_jobs import MdspCreateEventsJobOperator, MdspDeleteEventsJobOperator
-from tests.sensors.helpers import ASSET, EM, connect, events_page
+from tests.helpers.gateway import ASSET, EM, connect, events_page
 
 EVENTS = [{"entityId": ASSET, "timestamp": "2026-05-01T00:00:00.000Z", "description": f"e{i}"} for i in range(3)]
 
