@@ -15,7 +15,7 @@ from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators import storage
 from airflow_provider_mdsp.operators.output import deliver_records
 from airflow_provider_mdsp.operators.storage import atomic_output, remove_stale_temps, storage_path
-from tests.operators.mock_gateway import TrackedPages, records
+from tests.helpers.mock_gateway import TrackedPages, records
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ pytest.importorskip("airflow.providers.amazon")
 
 from airflow_provider_mdsp.operators import storage
 from airflow_provider_mdsp.operators.output import deliver_records
-from tests.operators.mock_gateway import TrackedPages, records
+from tests.helpers.mock_gateway import TrackedPages, records
 
 BUCKET = "mdsp-out"
 
