@@ -12,78 +12,119 @@ from typing import Any
 
 AUTH_TYPES = ["tenant_credentials", "app_credentials", "user_token", "refresh_token"]
 
+#: The auth types in the words of the connections guide (docs/connections.md), for labels and messages.
+AUTH_TYPE_WORDS = {
+    "tenant_credentials": "tenant credentials (technical user)",
+    "app_credentials": "app credentials",
+    "user_token": "user token",
+    "refresh_token": "refresh token",
+}
+
 _STR = {"type": ["string", "null"]}
 _SECRET = {"type": ["string", "null"], "format": "password"}
+_NUMBER = {"type": ["number", "null"], "minimum": 1}
 
 
 def _field(label: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"label": label, "description": description, "schema": dict(schema or _STR)}
 
 
+# The form lists these in this order under "Extra Fields": the auth type first, then what each auth
+# type needs, then the optional network settings. A label ending in "(… only)" names the auth types
+# that read the field. Numbers declare no default, so a saved form does not pin today's defaults
+# into the connection (the label says what an empty field means). No non-secret name may contain a
+# word Airflow's masker hides ("token", "secret", "proxy"…): the form would show and save "***".
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "auth_type": _field(
         "Auth type",
-        "tenant_credentials: technical user / tenant service credentials (add Sub tenant to impersonate "
-        "a subtenant); app_credentials: Developer/Operator Cockpit app credentials via the Token "
-        "Management Service; user_token: pass a user token through; refresh_token: renew from a refresh "
-        "token.",
+        "Pick this first. tenant_credentials: a technical user or tenant service credentials (Client ID "
+        "and Client Secret above, Tenant below). app_credentials: app credentials from Developer or "
+        "Operator Cockpit (Client ID and Client Secret above, the app fields below). user_token: a "
+        "user's bearer token (Client ID and Client Secret unused). refresh_token: the app's Client ID "
+        "and Client Secret above, the refresh token below.",
         {"type": ["string", "null"], "enum": AUTH_TYPES, "default": "tenant_credentials"},
     ),
-    "tenant": _field("Tenant", "Your tenant name, e.g. 'acme' in acme.eu1.mindsphere.io."),
-    "auth_url": _field(
-        "Token URL",
-        "Leave empty to derive https://{tenant}.piam.{region}.{domain}/oauth/token from the gateway.",
+    "tenant": _field(
+        "Tenant",
+        "Your tenant name: acme for acme.eu1.mindsphere.io. Needed by tenant_credentials and refresh_token; "
+        "app_credentials read Host tenant instead.",
     ),
-    "sub_tenant": _field("Sub tenant", "Subtenant id to impersonate (tenant_credentials only)."),
+    "sub_tenant": _field(
+        "Subtenant (tenant_credentials only)",
+        "A subtenant id to impersonate; empty for the tenant itself.",
+    ),
     "iam_action": _field(
-        "IAM action",
-        "With Sub tenant: the iam-action value of the impersonation request. Leave empty for "
-        "client_credentials.tenant-impersonation (not confirmed by a public source).",
+        "IAM action (tenant_credentials with Subtenant only)",
+        "The iam-action value of the impersonation request. Empty: client_credentials.tenant-impersonation "
+        "(not confirmed by a public source).",
     ),
-    "app_name": _field("App name", "app_credentials: the application's name in Developer/Operator Cockpit."),
-    "app_version": _field("App version", "app_credentials: the application version the credentials belong to."),
-    "host_tenant": _field("Host tenant", "app_credentials: the tenant hosting the app."),
-    "user_tenant": _field("User tenant", "app_credentials: the tenant whose data is read; default host tenant."),
-    "user_token": _field("User token", "user_token: a user's bearer token, passed through as is.", _SECRET),
-    "refresh_token": _field("Refresh token", "refresh_token: a refresh token (valid 12 h).", _SECRET),
+    "host_tenant": _field(
+        "Host tenant (app_credentials only)",
+        "The tenant hosting the app. Empty: read from a Client ID like acme-myapp-1.0.0.",
+    ),
+    "user_tenant": _field(
+        "User tenant (app_credentials only)",
+        "The tenant whose data is read. Empty: the host tenant.",
+    ),
+    "app_name": _field(
+        "App name (app_credentials only)",
+        "The app's name in Developer or Operator Cockpit. Empty: read from the Client ID.",
+    ),
+    "app_version": _field(
+        "App version (app_credentials only)",
+        "The app version the credentials were issued for, e.g. 1.0.0. Empty: read from the Client ID.",
+    ),
+    "user_token": _field(
+        "User token (user_token only)", "A user's bearer token, passed through as is (it expires).", _SECRET
+    ),
+    "refresh_token": _field(
+        "Refresh token (refresh_token only)",
+        "The refresh token from the authorization-code sign-in (valid 12 h).",
+        _SECRET,
+    ),
+    "auth_url": _field(
+        "Token URL (optional)",
+        "Empty: derived from the Gateway URL and the auth type, e.g. "
+        "https://acme.piam.eu1.mindsphere.io/oauth/token. Set it only when that is wrong for you.",
+    ),
     "verify_tls": _field(
         "Verify TLS", "Verify the gateway's TLS certificate.", {"type": ["boolean", "null"], "default": True}
     ),
-    "ca_bundle": _field("CA bundle", "Path of a CA bundle on the workers, for corporate TLS inspection."),
-    "proxy": _field("Proxy", "Proxy URL for the gateway and token calls, e.g. http://proxy.corp:3128.", _SECRET),
+    "ca_bundle": _field(
+        "CA bundle (optional)", "Path of a CA bundle on the workers, for a corporate TLS-inspecting proxy."
+    ),
+    "proxy": _field(
+        "Proxy (optional)", "Proxy URL for the gateway and token calls, e.g. http://proxy.corp:3128.", _SECRET
+    ),
     "timeout": _field(
-        "Read timeout (s)",
-        "Seconds to wait for an answer; the gateway itself stops at 60.",
-        {"type": ["number", "null"], "default": 60, "minimum": 1},
+        "Read timeout, s (empty: 60)", "Seconds to wait for an answer; the gateway itself stops at 60.", _NUMBER
     ),
-    "connect_timeout": _field(
-        "Connect timeout (s)",
-        "Seconds to open a connection.",
-        {"type": ["number", "null"], "default": 10, "minimum": 1},
-    ),
+    "connect_timeout": _field("Connect timeout, s (empty: 10)", "Seconds to open a connection.", _NUMBER),
     "max_retries": _field(
-        "Max retries",
-        "Retries for connection errors, 429 and 502/503/504.",
-        {"type": ["integer", "null"], "default": 5, "minimum": 0, "maximum": 20},
+        "Max retries (empty: 5)",
+        "Retries for connection errors, 429 and 502/503/504 (0 to 20).",
+        {"type": ["integer", "null"], "minimum": 0, "maximum": 20},
     ),
     "max_retry_wait": _field(
-        "Max retry wait (s)",
-        "Longest wait between attempts, also the cap on Retry-After.",
-        {"type": ["number", "null"], "default": 60, "minimum": 1},
+        "Max retry wait, s (empty: 60)", "Longest wait between attempts, also the cap on Retry-After.", _NUMBER
     ),
     "shared_cache": _field(
         "Share tokens between tasks on a worker",
-        "Cache tokens in an owner-only file so short tasks on one host reuse one token.",
+        "Cache tokens in an owner-only file so the short tasks of one worker host reuse one token.",
         {"type": ["boolean", "null"], "default": False},
     ),
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema", "port"],
-    "relabeling": {"host": "Gateway URL", "login": "Client ID", "password": "Client Secret"},
+    "relabeling": {
+        "host": "Gateway URL",
+        "login": "Client ID (not for user_token)",
+        "password": "Client Secret (not for user_token)",
+    },
     "placeholders": {
         "host": "https://gateway.eu1.mindsphere.io",
-        "login": "technical user or app credential client ID",
+        "login": "client ID; then open Extra Fields for the auth type and tenant",
         "password": "client secret",
         "tenant": "acme",
         "auth_url": "https://acme.piam.eu1.mindsphere.io/oauth/token",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_mdsp.get_provider_info import CONN_FIELDS, get_provider_info
+from airflow_provider_mdsp.get_provider_info import AUTH_TYPES, CONN_FIELDS, get_provider_info
 
 
 def test_metadata_is_valid_against_airflows_schema():
@@ -62,12 +62,31 @@ def test_connection_form_metadata_lists_every_field_with_secrets_hidden():
     assert meta.hook_name == "Siemens Insights Hub"
     assert set(meta.extra_fields) == set(CONN_FIELDS)
     assert meta.standard_fields.host.title == "Gateway URL"
-    assert meta.standard_fields.login.title == "Client ID"
-    assert meta.standard_fields.password.title == "Client Secret"
+    assert meta.standard_fields.login.title == "Client ID (not for user_token)"
+    assert meta.standard_fields.password.title == "Client Secret (not for user_token)"
     assert meta.standard_fields.port.hidden
     for secret in ("user_token", "refresh_token", "proxy"):
         assert meta.extra_fields[secret]["schema"]["format"] == "password"
     assert meta.extra_fields["auth_type"]["schema"]["enum"][0] == "tenant_credentials"
+
+
+def test_the_form_starts_with_what_must_be_filled_and_says_what_an_empty_number_means():
+    from airflow_provider_mdsp.client import settings
+
+    assert list(CONN_FIELDS)[:2] == ["auth_type", "tenant"]
+    assert CONN_FIELDS["auth_type"]["schema"]["default"] == "tenant_credentials"
+    empty_means = {
+        "timeout": settings.DEFAULT_READ_TIMEOUT,
+        "connect_timeout": settings.DEFAULT_CONNECT_TIMEOUT,
+        "max_retries": settings.DEFAULT_MAX_RETRIES,
+        "max_retry_wait": settings.DEFAULT_MAX_RETRY_WAIT,
+    }
+    for name, default in empty_means.items():
+        assert "default" not in CONN_FIELDS[name]["schema"], f"{name}: a declared default is saved into extra"
+        assert CONN_FIELDS[name]["label"].endswith(f"(empty: {default:g})"), name
+    for name, spec in CONN_FIELDS.items():
+        readers = [t for t in AUTH_TYPES if f"{t} only" in spec["label"]]
+        assert len(readers) <= 1, name
 
 
 def test_only_secret_fields_have_names_airflows_masker_hides():
