@@ -14,7 +14,7 @@ AUTH_TYPES = ["tenant_credentials", "app_credentials", "user_token", "refresh_to
 
 #: The auth types in the words of the connections guide (docs/connections.md), for labels and messages.
 AUTH_TYPE_WORDS = {
-    "tenant_credentials": "tenant credentials (technical user)",
+    "tenant_credentials": "tenant credentials",
     "app_credentials": "app credentials",
     "user_token": "user token",
     "refresh_token": "refresh token",

@@ -37,7 +37,7 @@ step "ruff (lint and format) and mypy"
 [ "${1:-}" = lint ] && exit 0
 
 step "tests on $("$BIN/python" -c 'import airflow; print("Airflow", airflow.__version__)')"
-"$BIN/python" -m pytest -n 2 --dist loadgroup -q
+"$BIN/python" -m pytest -n 2 --dist loadscope -q
 
 step "unit tests on the lowest supported Airflow"
 floor=$("$BIN/python" scripts/airflow_floor.py)

@@ -298,8 +298,8 @@ def piam_token_url(gateway_url: str, tenant: str) -> str:
 
     Chosen behaviour, easy to change: when the first host label is not ``gateway`` (localhost, an IP
     address, the local emulator, a corporate reverse proxy) the token URL is ``{gateway origin}/oauth/token``,
-    i.e. the token endpoint is assumed to be served by the same host. Set ``token_url`` explicitly
-    when that is not the case.
+    i.e. the token endpoint is assumed to be served by the same host. Set the connection field
+    ``auth_url`` explicitly when that is not the case.
 
     :param gateway_url: the gateway URL (connection ``host``); ``https://`` is assumed when no scheme is given.
     :param tenant: the tenant name.

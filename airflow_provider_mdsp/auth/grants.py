@@ -269,7 +269,7 @@ def _network_hint(exc: requests.RequestException) -> str:
         )
     if isinstance(exc, requests.exceptions.ProxyError):
         return "the proxy refused or failed the request (ProxyError); check connection field 'proxy'."
-    return f"{type(exc).__name__}; check connection fields 'host', 'token_url' and 'proxy', and the network."
+    return f"{type(exc).__name__}; check connection fields 'host', 'auth_url' and 'proxy', and the network."
 
 
 def _raise_for_status(
@@ -283,7 +283,7 @@ def _raise_for_status(
     code, message, _ = parse_error_body(text)
     detail = f" [{code}]" if code else ""
     detail += f": {message[:200]}" if message else ""
-    url_field = "the connection field `token_url`"
+    url_field = "the connection field `auth_url`"
     if creds.flow == "app_credentials":
         url_field = "the connection field `host` (the Token Management Service URL is derived from it)"
     if status in (400, 401):

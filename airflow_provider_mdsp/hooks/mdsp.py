@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -12,7 +14,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_mdsp.auth.credentials import RefreshTokenCredentials
 from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspError, MdspForbiddenError
-from airflow_provider_mdsp.get_provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+from airflow_provider_mdsp.get_provider_info import AUTH_TYPE_WORDS, CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_mdsp.hooks.connection import ConnectionConfig, config_from_connection
 from airflow_provider_mdsp.params import PAGING_STYLES
 
@@ -31,6 +33,37 @@ _sharing_hint_logged = False
 
 #: The read used by the connection test: cheap, read-only, present on every tenant (§3).
 TEST_ENDPOINT = "/api/assetmanagement/v3/assets/root"
+
+
+#: The id Airflow gives the connection under test: ``get_random_string()`` (8 letters and digits) in
+#: ``POST /api/v2/connections/test`` (airflow/api_fastapi/core_api/routes/public/connections.py,
+#: 3.3.2), exported as ``AIRFLOW_CONN_<ID>`` for the test only. It means nothing to the user.
+_TRANSIENT_ID = re.compile(r"[A-Za-z0-9]{8}")
+
+
+def connection_subject(conn_id: str) -> str:
+    """Return how messages name the connection: its id, or "The connection" for Airflow's temporary one.
+
+    :param conn_id: the hook's connection id.
+    """
+    transient = (
+        _TRANSIENT_ID.fullmatch(conn_id)
+        and any(c.isupper() for c in conn_id)  # user ids from AIRFLOW_CONN_* come lower-cased
+        and f"AIRFLOW_CONN_{conn_id.upper()}" in os.environ
+    )
+    return "The connection" if transient else f"Connection {conn_id!r}"
+
+
+def describe_auth(config: ConnectionConfig) -> str:
+    """Say which credentials a connection uses, in the connections guide's words.
+
+    :param config: the connection's validated configuration.
+    """
+    flow = config.credentials.flow
+    words = AUTH_TYPE_WORDS.get(flow, AUTH_TYPE_WORDS["tenant_credentials"])
+    text = f"{words}, tenant {config.tenant}" if config.tenant else words
+    sub_tenant = getattr(config.credentials, "sub_tenant", None)
+    return f"{text}, impersonating subtenant {sub_tenant}" if sub_tenant else text
 
 
 def _mask(value: str | None) -> None:
@@ -96,9 +129,11 @@ class MdspHook(BaseHook):
         """The connection's validated settings and credentials (read once per hook)."""
         conn = self.get_connection(self.mdsp_conn_id)
         try:
+            # The raw text, not ``extra_dejson``: that registers every extra value with the log masker,
+            # which warns about each short non-secret one (a tenant like ``demo``).
             config = config_from_connection(conn.host, conn.login, conn.password, conn.extra)
         except MdspConfigError as exc:
-            raise MdspConfigError(f"Connection {self.mdsp_conn_id!r}: {exc}", field=exc.field) from None
+            raise MdspConfigError(f"{connection_subject(self.mdsp_conn_id)}: {exc}", field=exc.field) from None
         if self.sub_tenant:
             config = with_sub_tenant(config, self.sub_tenant, self.mdsp_conn_id)
         for secret in config.credentials.secrets:
@@ -205,7 +240,17 @@ class MdspHook(BaseHook):
         raise MdspConfigError(f"paging must be one of {', '.join(PAGING_STYLES)}, not {paging!r}", field="paging")
 
     def test_connection(self) -> tuple[bool, str]:
-        """Fetch a token and make one cheap read-only call; return ``(ok, message a user can act on)``."""
+        """Fetch a token and make one cheap read-only call; return ``(ok, message a user can act on)``.
+
+        The message names the connection (not Airflow's temporary id for a test from the UI), the auth
+        type in the guide's words and the subtenant when impersonating; it is also logged, since
+        ``airflow connections test`` prints only "Connection success!".
+        """
+        ok, message = self._test()
+        self.log.info("Connection test: %s", message)
+        return ok, message
+
+    def _test(self) -> tuple[bool, str]:
         try:
             return self._test_connection()
         except Exception as exc:  # the form shows the result; it must never see a traceback
@@ -214,12 +259,15 @@ class MdspHook(BaseHook):
     def _test_connection(self) -> tuple[bool, str]:
         try:
             config = self.config
+        except MdspConfigError as exc:
+            return False, str(exc)
+        subject = f"{connection_subject(self.mdsp_conn_id)} ({describe_auth(config)})"
+        try:
             token = self.client.transport.tokens.get_token()
         except MdspError as exc:
-            return False, f"Could not obtain a token: {exc}"
-        who = f"auth type {config.credentials.flow}" + (f", tenant {config.tenant}" if config.tenant else "")
+            return False, f"{subject} could not obtain a token: {exc}"
         minutes = max(int(token.expires_in() // 60), 0)
-        got = f"Token obtained ({who}, {len(token.scopes)} scopes, valid {minutes} min)"
+        got = f"{subject}: token obtained ({len(token.scopes)} scopes, valid {minutes} min)"
         try:
             self.client.request_json("GET", TEST_ENDPOINT)
         except MdspForbiddenError:

@@ -6,16 +6,22 @@ hook (and with it requests and tenacity) is imported only when a task runs.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.exceptions import MdspAuthError, MdspConfigError, MdspError
 from airflow_provider_mdsp.timeutil import format_time, to_utc, utcnow
+
+try:
+    from airflow.sdk.exceptions import AirflowFailException
+except ImportError:  # pragma: no cover - Airflow 3.1 keeps it in the core package
+    from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
@@ -39,8 +45,59 @@ def default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
+#: Errors no retry can fix: a malformed connection field or parameter, or credentials (or a token
+#: URL) the token endpoint refused with a 4xx. The task fails at once instead of retrying.
+PERMANENT_ERRORS: tuple[type[MdspError], ...] = (MdspConfigError, MdspAuthError)
+#: The methods of an operator or sensor that run its work in the task process.
+_TASK_METHODS = ("execute", "poke", "execute_complete")
+
+
+_FAILING_KINDS: dict[type[MdspError], type[MdspError]] = {}
+
+
+def _failing_kind(kind: type[MdspError]) -> type[MdspError]:
+    """Return ``kind`` made an ``AirflowFailException`` too: Airflow then fails the task without retries."""
+    if kind not in _FAILING_KINDS:
+        doc = f"{kind.__name__} that fails the task without Airflow retries."
+        attrs = {"__module__": kind.__module__, "__doc__": doc}
+        _FAILING_KINDS[kind] = type(kind.__name__, (kind, AirflowFailException), attrs)
+    return _FAILING_KINDS[kind]
+
+
+def fail_without_retry(error: MdspError) -> MdspError:
+    """Return the same error (type name, message, attributes) as one Airflow does not retry.
+
+    :param error: a configuration or authentication error.
+    """
+    failing = _failing_kind(type(error))
+    copy = failing.__new__(failing, *error.args)
+    copy.__dict__.update(error.__dict__)
+    return copy
+
+
+def fails_fast(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a task method so that :data:`PERMANENT_ERRORS` fail the task instead of being retried."""
+    if getattr(method, "_mdsp_fails_fast", False):
+        return method
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except PERMANENT_ERRORS as exc:
+            if isinstance(exc, AirflowFailException):
+                raise
+            raise fail_without_retry(exc) from exc
+
+    run._mdsp_fails_fast = True  # type: ignore[attr-defined]
+    return run
+
+
 class MdspBaseOperator(BaseOperator):
     """Base of the Insights Hub operators: holds the connection id and builds the hook lazily.
+
+    A configuration or authentication error (:data:`PERMANENT_ERRORS`) fails the task at once, with
+    its message, instead of being retried: no retry fixes a wrong field or a refused secret.
 
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     :param sub_tenant: impersonate this subtenant with the connection's tenant credentials, e.g.
@@ -49,6 +106,13 @@ class MdspBaseOperator(BaseOperator):
 
     template_fields: tuple[str, ...] = ("mdsp_conn_id", "sub_tenant")
     ui_color = "#009999"  # Siemens petrol
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _TASK_METHODS:
+            method = cls.__dict__.get(name)
+            if callable(method):
+                setattr(cls, name, fails_fast(method))
 
     def __init__(self, *, mdsp_conn_id: str = "mdsp_default", sub_tenant: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

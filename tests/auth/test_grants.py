@@ -283,7 +283,7 @@ def test_forbidden_means_a_missing_role(requests_mock, session):
         fetch_tenant_token(session, SUBTENANT, timeout=5)
 
 
-@pytest.mark.parametrize(("creds", "url", "field"), [(TENANT, PIAM, "`token_url`"), (APP, TMS, "`host`")])
+@pytest.mark.parametrize(("creds", "url", "field"), [(TENANT, PIAM, "`auth_url`"), (APP, TMS, "`host`")])
 def test_not_found_points_at_the_token_url_field(requests_mock, session, creds, url, field):
     requests_mock.post(url, status_code=404, text="<html>Not Found</html>")
 

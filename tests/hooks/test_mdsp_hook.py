@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 
 import pytest
@@ -87,7 +89,7 @@ def test_failures_never_show_secret_or_token(conn, requests_mock, caplog):
     )
     ok, message = MdspHook(conn).test_connection()
     assert not ok
-    assert "Could not obtain a token" in message
+    assert "could not obtain a token" in message
     for text in (message, caplog.text):
         assert SECRET not in text
         assert ACCESS not in text
@@ -145,3 +147,59 @@ def test_iter_pages_spring_style(conn, requests_mock):
     pages = list(MdspHook(conn).iter_pages("/api/assetmanagement/v3/assets", page_size=1))
     assert pages == [[{"assetId": "a"}], [{"assetId": "b"}]]
     assert [r.qs["page"] for r in requests_mock.request_history[1:]] == [["0"], ["1"]]
+
+
+def test_connection_test_names_the_auth_type_in_the_guides_words_and_the_subtenant(mdsp_connection, requests_mock):
+    extra = {"tenant": "acme", "sub_tenant": "plant7"}
+    conn_id = mdsp_connection("plant_a", host=GATEWAY, login="acme-tech", password=SECRET, extra=extra)
+    requests_mock.post(TOKEN_URL, json=token_response())
+    requests_mock.get(ROOT, json={"name": "plant7"})
+    ok, message = MdspHook(conn_id).test_connection()
+    assert ok
+    assert message.startswith(
+        "Connection 'plant_a' (tenant credentials, tenant acme, impersonating subtenant plant7): token obtained"
+    )
+
+
+def test_a_test_from_the_ui_does_not_name_airflows_temporary_connection_id(mdsp_connection, monkeypatch):
+    # POST /api/v2/connections/test exports the form as AIRFLOW_CONN_<8 random letters and digits>.
+    conn_id = mdsp_connection("kJ0ldCrn", host=GATEWAY, login="x", password=SECRET, extra={"tenant": "ac me"})
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KJ0LDCRN",
+        json.dumps(
+            {"conn_type": "mdsp", "host": GATEWAY, "login": "x", "password": SECRET, "extra": {"tenant": "ac me"}}
+        ),
+    )
+    ok, message = MdspHook(conn_id).test_connection()
+    assert not ok
+    assert message.startswith("The connection: Connection field 'tenant' is 'ac me'")
+    assert "kJ0ldCrn" not in message
+
+
+def test_the_hook_registers_only_secrets_with_the_log_masker(conn, requests_mock, monkeypatch):
+    """A short non-secret extra (a tenant like ``demo``) would make the masker warn in every task log.
+
+    Airflow's own connection lookup registers the extras as well (``get_uri`` reads
+    ``extra_dejson``); the hook adds nothing but the secrets.
+    """
+    import airflow.sdk.log
+
+    connection = MdspHook.get_connection(conn)
+    monkeypatch.setattr(MdspHook, "get_connection", classmethod(lambda cls, conn_id: connection))
+    registered: list[object] = []
+    monkeypatch.setattr(airflow.sdk.log, "mask_secret", lambda value, name=None: registered.append(value))
+    requests_mock.post(TOKEN_URL, json=token_response())
+    requests_mock.get(ROOT, json={})
+    MdspHook(conn).request("GET", "/api/assetmanagement/v3/assets/root")
+    assert SECRET in registered
+    assert ACCESS in registered
+    assert [v for v in registered if v not in (SECRET, ACCESS)] == [
+        base64.b64encode(f"acme-tech:{SECRET}".encode()).decode()
+    ]
+
+
+def test_an_extra_that_is_not_a_json_object_names_the_field(mdsp_connection, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_BROKEN", json.dumps({"conn_type": "mdsp", "host": GATEWAY, "extra": "[1, 2]"}))
+    with pytest.raises(MdspConfigError) as err:
+        MdspHook("broken").config  # noqa: B018
+    assert err.value.field == "extra"
