@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspUnauthorizedError
-from airflow_provider_mdsp.hooks.mdsp import MdspHook
+from airflow_provider_mdsp.hooks.mdsp import MdspHook, parse_extra
 
 GATEWAY = "https://gateway.eu1.mindsphere.io"
 TOKEN_URL = "https://acme.piam.eu1.mindsphere.io/oauth/token"
@@ -198,8 +198,10 @@ def test_the_hook_registers_only_secrets_with_the_log_masker(conn, requests_mock
     ]
 
 
-def test_an_extra_that_is_not_a_json_object_names_the_field(mdsp_connection, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_BROKEN", json.dumps({"conn_type": "mdsp", "host": GATEWAY, "extra": "[1, 2]"}))
+@pytest.mark.parametrize("extra", ["[1, 2]", "{not json", '"text"'])
+def test_an_extra_that_is_not_a_json_object_names_the_field(extra):
     with pytest.raises(MdspConfigError) as err:
-        MdspHook("broken").config  # noqa: B018
+        parse_extra(extra)
     assert err.value.field == "extra"
+    assert parse_extra("") == parse_extra(None) == {}
+    assert parse_extra('{"tenant": "acme"}') == {"tenant": "acme"}
