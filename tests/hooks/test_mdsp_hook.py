@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspUnauthorizedError
-from airflow_provider_mdsp.hooks.mdsp import MdspHook, parse_extra
+from airflow_provider_mdsp.hooks.mdsp import MdspHook
 
 GATEWAY = "https://gateway.eu1.mindsphere.io"
 TOKEN_URL = "https://acme.piam.eu1.mindsphere.io/oauth/token"
@@ -196,12 +196,3 @@ def test_the_hook_registers_only_secrets_with_the_log_masker(conn, requests_mock
     assert [v for v in registered if v not in (SECRET, ACCESS)] == [
         base64.b64encode(f"acme-tech:{SECRET}".encode()).decode()
     ]
-
-
-@pytest.mark.parametrize("extra", ["[1, 2]", "{not json", '"text"'])
-def test_an_extra_that_is_not_a_json_object_names_the_field(extra):
-    with pytest.raises(MdspConfigError) as err:
-        parse_extra(extra)
-    assert err.value.field == "extra"
-    assert parse_extra("") == parse_extra(None) == {}
-    assert parse_extra('{"tenant": "acme"}') == {"tenant": "acme"}
