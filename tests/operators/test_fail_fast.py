@@ -20,7 +20,8 @@ def test_a_malformed_connection_fails_the_task_with_its_message_and_field(mdsp_c
     assert isinstance(err.value, MdspConfigError)
     assert type(err.value).__name__ == "MdspConfigError"
     assert err.value.field == "timeout"
-    assert str(err.value) == "Connection 'mdsp_default': Connection field 'timeout' must be a number of seconds, not 'soon'"
+    expected = "Connection 'mdsp_default': Connection field 'timeout' must be a number of seconds, not 'soon'"
+    assert str(err.value) == expected
 
 
 def test_refused_credentials_fail_the_task(mdsp_connection, requests_mock):
