@@ -9,8 +9,11 @@ This module imports neither Airflow nor requests; it is usable from plain Python
 
 from __future__ import annotations
 
+import email.utils
 import json
+import time
 from collections.abc import Mapping
+from datetime import timezone
 from typing import Any
 
 #: Longest body excerpt kept on an error, in characters. Enough for a service message, short
@@ -92,7 +95,15 @@ class MdspResponseError(MdspError):
 
 
 class MdspUnsafeLinkError(MdspResponseError):
-    """A paging link points to another host than the gateway; it is refused, never followed."""
+    """A paging link or redirect points to another host than the gateway; it is refused, never followed."""
+
+
+class MdspResponseTooLargeError(MdspResponseError):
+    """A response body grew past the size bound (connection field ``max_response_mb``); nothing more is read."""
+
+
+class MdspPagingError(MdspResponseError):
+    """Paging made no progress (a repeated link, records that do not advance) or passed ``max_pages``."""
 
 
 class MdspApiError(MdspError):
@@ -292,13 +303,26 @@ def redact_url(url: str) -> str:
     return f"{scheme}://***@{authority.rsplit('@', 1)[1]}{slash}{tail}"
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Parse a ``Retry-After`` header given in seconds; HTTP dates and junk give ``None``."""
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Parse a ``Retry-After`` header: seconds, or an HTTP date (RFC 9110 §10.2.3); junk gives ``None``.
+
+    :param value: the header value, e.g. ``120`` or ``Wed, 21 Oct 2026 07:28:00 GMT``.
+    :param now: the current time in seconds since the epoch, for a date (default: the system time).
+    """
     if not value:
         return None
+    text = value.strip()
     try:
-        seconds = float(value.strip())
+        seconds = float(text)
     except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
         return None
     return max(seconds, 0.0)
 

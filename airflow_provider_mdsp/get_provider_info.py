@@ -108,6 +108,27 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "max_retry_wait": _field(
         "Max retry wait, s (empty: 60)", "Longest wait between attempts, also the cap on Retry-After.", _NUMBER
     ),
+    "response_timeout": _field(
+        "Response deadline (s)",
+        "Most seconds one attempt may take for the whole answer (connect, headers and body), however slowly "
+        "the bytes arrive.",
+        {"type": ["number", "null"], "default": 120, "minimum": 1},
+    ),
+    "call_timeout": _field(
+        "Call deadline (s)",
+        "Most seconds one call may take, all retries and waits included.",
+        {"type": ["number", "null"], "default": 300, "minimum": 1},
+    ),
+    "max_response_mb": _field(
+        "Largest answer (MiB)",
+        "Answers larger than this once decoded are refused (file downloads are streamed and not bounded).",
+        {"type": ["number", "null"], "default": 256, "minimum": 1},
+    ),
+    "max_pages": _field(
+        "Most pages per read",
+        "A read that would follow more pages stops with an error; raise it for very long reads.",
+        {"type": ["integer", "null"], "default": 10000, "minimum": 1},
+    ),
     "shared_cache": _field(
         "Share tokens between tasks on a worker",
         "Cache tokens in an owner-only file so the short tasks of one worker host reuse one token.",

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -236,11 +236,18 @@ def _request_token(
     at = timeutil.epoch()
     log.debug("Requesting a token from %s (%s flow)", host, creds.flow)
     try:
-        response = session.post(url, headers=headers, timeout=timeout, auth=_keep_headers, **body)
+        # Never follow a redirect: it would carry the client secret, X-SPACE-AUTH-KEY or refresh
+        # token to whatever host the token endpoint names.
+        response = session.post(
+            url, headers=headers, timeout=timeout, auth=_keep_headers, allow_redirects=False, **body
+        )
     except requests.Timeout as exc:
         raise MdspTimeoutError(f"The token request to {host} timed out ({type(exc).__name__}).") from None
     except requests.RequestException as exc:
         raise MdspConnectionError(f"Could not reach the token endpoint {host}: {_network_hint(exc)}") from None
+    if 300 <= response.status_code < 400:
+        response.close()
+        raise _redirect_error(response, host, creds)
     if response.status_code >= 400:
         _raise_for_status(response, creds, url, host, secrets)
     try:
@@ -259,6 +266,17 @@ def _request_token(
     token = parse_token_response(payload, at=at)
     log.debug("Obtained a token from %s valid for %d s", host, int(token.lifetime))
     return token
+
+
+def _redirect_error(response: requests.Response, host: str, creds: Credentials) -> MdspAuthError:
+    target = urlsplit(urljoin(response.url or "", response.headers.get("Location") or ""))
+    where = target.hostname or "an unnamed location"
+    field = "host" if isinstance(creds, AppCredentials) else "auth_url"
+    return MdspAuthError(
+        f"The token endpoint {host} answered HTTP {response.status_code}, a redirect to {where}; token requests "
+        f"never follow redirects, so no credential was sent there. Check connection field '{field}' "
+        "(it must name the token endpoint itself)"
+    )
 
 
 def _network_hint(exc: requests.RequestException) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.auth.access_token import Token
 from airflow_provider_mdsp.auth.credentials import Credentials
+from airflow_provider_mdsp.exceptions import MdspTimeoutError
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.auth.filecache import FileTokenCache
@@ -63,18 +64,28 @@ class TokenProvider:
     def __repr__(self) -> str:
         return f"TokenProvider(flow={self.credentials.flow!r}, token={self._token!r})"
 
-    def get_token(self) -> Token:
+    def get_token(self, *, timeout: float | None = None) -> Token:
         """Return a fresh token: the cached one while fresh, otherwise a newly fetched one.
 
         When several threads find the token stale at once, one fetches while the others wait and
         then get its token. If that fetch fails, the threads that waited for it get the same error
         instead of each sending another request.
+
+        :param timeout: the longest wait, in seconds, for another thread's fetch (the caller's own
+            deadline); ``None`` waits as long as that fetch takes (itself bounded by its deadline).
+        :raises MdspTimeoutError: another thread's fetch did not finish within ``timeout``.
         """
         token = self._token
         if token is not None and token.is_fresh():
             return token
         seen = self._finished
-        with self._lock:
+        if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            raise MdspTimeoutError(
+                f"Waited {timeout:.3g} s for another thread's {self.credentials.flow} token request; giving up at "
+                "this call's deadline (connection field 'response_timeout')",
+                request_sent=False,
+            )
+        with _Release(self._lock):
             token = self._token
             if token is not None and token.is_fresh():
                 return token
@@ -120,6 +131,19 @@ class TokenProvider:
     def _counted_fetch(self, previous: Token | None) -> Token:
         self.fetch_count += 1
         return self._fetch(previous)
+
+
+class _Release:
+    """Release an already acquired lock when the block ends."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
 
 def _same(a: Token | None, b: Token | None) -> bool:

@@ -4,8 +4,13 @@ Each ``iter_*_pages`` generator yields one page (a list of items) at a time and 
 pages, so a caller that writes page by page runs in flat memory. Styles (insights-hub-api.md):
 Spring pages (Asset and Event Management, §3, §6), the time-series ``Link`` header (§4), SCIM
 ``startIndex``/``count`` (Identity, §8), file search ``offset``/``limit`` (IoT File, §7) and the bulk
-read's ``nextRecord`` (§8). A link to another host is refused by the transport, and a link that
-repeats the current page is an error rather than an endless loop.
+read's ``nextRecord`` (§8). A link to another host is refused by the transport.
+
+Paging makes progress or stops with :class:`~airflow_provider_mdsp.exceptions.MdspPagingError`: a
+next link seen before, or a time-series page whose records do not move past the previous page's
+last ``_time`` (a server that hands out new links over the same data), ends the read; and no read
+follows more than ``max_pages`` pages (the connection field; default
+:data:`~airflow_provider_mdsp.client.settings.DEFAULT_MAX_PAGES`).
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from typing import Any
 
 import requests
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.transport import Transport, parse_json
-from airflow_provider_mdsp.exceptions import MdspError, MdspResponseError
+from airflow_provider_mdsp.exceptions import MdspError, MdspPagingError, MdspResponseError
 
 #: IoT File search refuses an ``offset`` above this (§0, DOC api-iotfile-references-filtering).
 MAX_FILE_SEARCH_OFFSET = 10_000
@@ -26,6 +32,60 @@ MAX_FILE_SEARCH_OFFSET = 10_000
 MAX_FILE_SEARCH_LIMIT = 200
 
 Page = list[Any]
+
+
+class Progress:
+    """Count the pages of one read and check that time-ordered pages move forward.
+
+    :param transport: the transport (its settings give ``max_pages``).
+    :param path: the collection, for messages.
+    :param descending: records come newest first (``sort=desc``).
+    """
+
+    def __init__(self, transport: Transport, path: str, *, descending: bool = False) -> None:
+        settings = getattr(transport, "settings", None)
+        self.limit = int(getattr(settings, "max_pages", 0) or 0) or None
+        self.path, self.descending = path, descending
+        self.pages = 0
+        self.seen: set[str] = set()
+        self.last: Any = None
+
+    def count(self) -> None:
+        """Count one more page; past ``max_pages`` the read ends."""
+        self.pages += 1
+        if self.limit is not None and self.pages > self.limit:
+            raise MdspPagingError(
+                f"The read of {self.path} needs more than {self.limit} pages; narrow the time range or filter, "
+                "or raise connection field 'max_pages'"
+            )
+
+    def link(self, url: str) -> None:
+        """Refuse a next link that was followed before."""
+        if url in self.seen:
+            raise MdspPagingError(f"The next-page link of {self.path} repeats an earlier page; stopping")
+        self.seen.add(url)
+
+    def records(self, records: list[Any]) -> None:
+        """Refuse a page whose first record is not past the previous page's last ``_time``."""
+        times = [_time_of(r) for r in (records[0], records[-1])] if records else []
+        if len(times) < 2 or None in times:
+            return  # records without a readable _time are not checked here
+        first, last = times
+        if self.last is not None and (first >= self.last if self.descending else first <= self.last):
+            raise MdspPagingError(
+                f"A page of {self.path} starts at {timeutil.format_time(first)}, not past the previous page's last "
+                f"record at {timeutil.format_time(self.last)}: the server repeats data under new links; stopping"
+            )
+        self.last = last
+
+
+def _time_of(record: Any) -> Any:
+    if not isinstance(record, Mapping) or not isinstance(record.get("_time"), str):
+        return None
+    try:
+        return timeutil.to_datetime(record["_time"], assume_utc=True)
+    except ValueError:  # MdspConfigError is a ValueError
+        return None
 
 
 def iter_items(pages: Iterable[Page]) -> Iterator[Any]:
@@ -116,8 +176,9 @@ def iter_spring_pages(
     :param params: other query parameters (filter, sort …).
     :param size: page size; Asset Management defaults to 10, its docs recommend 200.
     """
-    number = 0
+    number, progress = 0, Progress(transport, path)
     while True:
+        progress.count()
         body = transport.request_json("GET", path, params={**(params or {}), "page": number, "size": size})
         if not isinstance(body, Mapping):
             raise MdspResponseError(f"Expected a page object from {path}, got {type(body).__name__}")
@@ -155,8 +216,12 @@ def iter_link_pages(transport: Transport, path: str, *, params: Mapping[str, Any
     :param path: ``/api/iottimeseries/v3/timeseries/{entity}/{propertySet}``.
     :param params: ``from``, ``to``, ``limit``, ``select`` …
     """
+    descending = str((params or {}).get("sort") or "").lower() == "desc"
+    progress = Progress(transport, path, descending=descending)
     for response in iter_link_responses(transport, path, params=params):
-        yield link_page(response, path)
+        page = link_page(response, path)
+        progress.records(page)
+        yield page
 
 
 def iter_link_responses(
@@ -172,17 +237,16 @@ def iter_link_responses(
     :param params: ``from``, ``to``, ``limit``, ``select`` …
     """
     url, query = transport.url_for(path), dict(params or {})
-    seen: set[str] = set()
+    progress = Progress(transport, path)
     while True:
+        progress.count()
         response = transport.request("GET", url, params=query)
         yield response
         link = next_link(response.headers.get("Link"))
         if not link:
             return
         url, query = transport.resolve_link(response.url, link), {}
-        if url in seen:
-            raise MdspResponseError(f"The next-page link of {path} repeats an earlier page; stopping")
-        seen.add(url)
+        progress.link(url)
 
 
 def link_page(response: requests.Response, path: str) -> Page:
@@ -210,8 +274,9 @@ def iter_scim_pages(
     :param params: ``filter``, ``attributes``, ``sortBy`` …
     :param count: items per page.
     """
-    start = 1
+    start, progress = 1, Progress(transport, path)
     while True:
+        progress.count()
         body = transport.request_json("GET", path, params={**(params or {}), "startIndex": start, "count": count})
         if not isinstance(body, Mapping):
             raise MdspResponseError(f"Expected a SCIM list object from {path}")
@@ -239,8 +304,9 @@ def iter_offset_pages(
     :raises MdspError: more results than the service can page to (``offset`` stops at 10,000);
         raised before the first page when the total says so. Narrow the filter.
     """
-    offset, total = 0, None
+    offset, total, progress = 0, None, Progress(transport, path)
     while True:
+        progress.count()
         if offset > MAX_FILE_SEARCH_OFFSET:
             raise _past_offset_cap(path, total)
         query = {**(params or {}), "offset": offset, "limit": limit, "count": "true" if offset == 0 else None}
@@ -281,16 +347,17 @@ def iter_next_record_pages(
     :param params: ``from``, ``to`` (both required by the service), ``limit``, ``select``.
     """
     url, query = transport.url_for(path), dict(params or {})
-    seen: set[str] = set()
+    progress = Progress(transport, path)
     while True:
+        progress.count()
         body = transport.request_json("GET", url, params=query)
         if not isinstance(body, Mapping):
             raise MdspResponseError(f"Expected a bulk read object from {path}")
-        yield list(body.get("records") or [])
+        records = list(body.get("records") or [])
+        progress.records(records)
+        yield records
         link = body.get("nextRecord")
         if not link:
             return
         url, query = transport.resolve_link(url, str(link)), {}
-        if url in seen:
-            raise MdspResponseError(f"The nextRecord link of {path} repeats an earlier page; stopping")
-        seen.add(url)
+        progress.link(url)

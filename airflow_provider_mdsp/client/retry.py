@@ -1,4 +1,4 @@
-"""When to retry a failed call and how long to wait: pure decisions, wired into tenacity once.
+"""When to retry a failed call and how long to wait: pure decisions, and the one loop that runs them.
 
 Retried: connection errors, 429 (honouring ``Retry-After``, capped) and 502/503/504, with
 exponential backoff and jitter, bounded attempts and total time (user-asks.md asks 2 and 8). The
@@ -22,6 +22,12 @@ domain loops sit on top of it, each for what a status alone cannot decide, each 
   :func:`wait_seconds`.
 
 The transport's one token renewal after a 401 is not a retry of this table: it is the token's.
+
+Deadlines: every call has a total deadline (``max_retry_time``, the connection's ``call_timeout``)
+that covers its attempts and the waits between them. A wait never reaches past it; a server whose
+``Retry-After`` asks for more than ``max_retry_wait`` or the time left gets
+:class:`~airflow_provider_mdsp.exceptions.MdspRateLimitedError` saying how long it asked for, at
+once, so a sensor in reschedule or deferrable mode can come back later instead of sleeping.
 """
 
 from __future__ import annotations
@@ -29,8 +35,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-
-import tenacity
+from typing import TypeVar
 
 from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.settings import ClientSettings
@@ -39,11 +44,22 @@ from airflow_provider_mdsp.exceptions import (
     RETRY_STATUSES,
     MdspApiError,
     MdspConnectionError,
+    MdspRateLimitedError,
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-__all__ = ["NOT_PROCESSED_STATUSES", "RETRY_STATUSES", "is_idempotent", "make_retrying", "should_retry", "wait_seconds"]
+__all__ = [
+    "NOT_PROCESSED_STATUSES",
+    "RETRY_STATUSES",
+    "RetryLoop",
+    "give_up_on_retry_after",
+    "is_idempotent",
+    "make_retrying",
+    "should_retry",
+    "wait_seconds",
+]
 
 #: HTTP methods that can be sent twice with the same effect (RFC 9110 §9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -94,43 +110,95 @@ def wait_seconds(
     return step / 2 + rand() * step / 2
 
 
+def give_up_on_retry_after(exc: BaseException, *, cap: float, remaining: float) -> MdspRateLimitedError | None:
+    """Return the error to raise when a server asks to wait longer than allowed, else ``None``.
+
+    :param exc: the failed attempt's error (its ``retry_after`` is what the server asked for).
+    :param cap: the longest single wait, ``max_retry_wait``.
+    :param remaining: seconds left before the call's total deadline.
+    """
+    if not isinstance(exc, MdspApiError) or exc.retry_after is None or exc.retry_after <= min(cap, remaining):
+        return None
+    asked = exc.retry_after
+    limit = "max_retry_wait" if cap <= remaining else "the call's deadline (connection field 'call_timeout')"
+    where = f"{exc.method} {exc.url}: " if exc.method and exc.url else ""
+    return MdspRateLimitedError(
+        exc.status,
+        f"{where}the server asked to wait {asked:.0f} s before trying again (Retry-After), longer than "
+        f"{limit} allows ({min(cap, remaining):.0f} s); try again later. Last answer: {exc.message}",
+        code=exc.code,
+        request_id=exc.request_id,
+        retry_after=asked,
+    )
+
+
+class RetryLoop:
+    """Run one call's attempts: retry what :func:`should_retry` allows, within attempts and deadline.
+
+    :param settings: retry limits (``max_retries``, ``max_retry_wait``, ``max_retry_time``, ``backoff_base``).
+    :param idempotent: whether the call may be resent after it possibly reached the server.
+    :param sleep: the sleep function; tests inject a recorder.
+    :param rand: source of jitter.
+    :param monotonic: the clock of the deadline.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        idempotent: bool,
+        sleep: Callable[[float], None] = timeutil.sleep,
+        rand: Callable[[], float] = random.random,
+        monotonic: Callable[[], float] = timeutil.monotonic,
+    ) -> None:
+        self.settings, self.idempotent = settings, idempotent
+        self._sleep, self._rand, self._monotonic = sleep, rand, monotonic
+        self.deadline = monotonic() + settings.max_retry_time
+
+    def remaining(self) -> float:
+        """Seconds left before the call's total deadline."""
+        return self.deadline - self._monotonic()
+
+    def __call__(self, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` until it succeeds, or raise its last error (or a rate-limit error)."""
+        self.deadline = self._monotonic() + self.settings.max_retry_time
+        number = 0
+        while True:
+            number += 1
+            try:
+                return attempt()
+            except Exception as exc:
+                if not should_retry(exc, idempotent=self.idempotent) or number > self.settings.max_retries:
+                    raise
+                remaining = self.remaining()
+                refused = give_up_on_retry_after(exc, cap=self.settings.max_retry_wait, remaining=remaining)
+                if refused is not None:
+                    raise refused from exc
+                wait = wait_seconds(
+                    number,
+                    retry_after=exc.retry_after if isinstance(exc, MdspApiError) else None,
+                    base=self.settings.backoff_base,
+                    cap=self.settings.max_retry_wait,
+                    rand=self._rand,
+                )
+                if wait >= remaining:
+                    raise  # the next attempt could not start before the deadline
+                log.warning("Attempt %d failed (%s); retrying in %.1f s", number, exc, wait)
+                self._sleep(wait)
+
+
 def make_retrying(
     settings: ClientSettings,
     *,
     idempotent: bool,
     sleep: Callable[[float], None] = timeutil.sleep,
     rand: Callable[[], float] = random.random,
-) -> tenacity.Retrying:
-    """Build the tenacity ``Retrying`` for one call from the settings and the pure decisions above.
+) -> RetryLoop:
+    """Build the retry loop of one call from the settings and the pure decisions above.
 
     :param settings: retry limits (``max_retries``, ``max_retry_wait``, ``max_retry_time``, ``backoff_base``).
     :param idempotent: whether the call may be resent after it possibly reached the server.
     :param sleep: the sleep function; tests inject a recorder.
     :param rand: source of jitter.
     """
-
-    def _wait(state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = exc.retry_after if isinstance(exc, MdspApiError) else None
-        return wait_seconds(
-            state.attempt_number,
-            retry_after=retry_after,
-            base=settings.backoff_base,
-            cap=settings.max_retry_wait,
-            rand=rand,
-        )
-
-    return tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(settings.max_retries + 1) | tenacity.stop_after_delay(settings.max_retry_time),
-        wait=_wait,
-        retry=tenacity.retry_if_exception(lambda exc: should_retry(exc, idempotent=idempotent)),
-        sleep=sleep,
-        reraise=True,
-        before_sleep=_log_retry,
-    )
-
-
-def _log_retry(state: tenacity.RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome else None
-    wait = state.next_action.sleep if state.next_action else 0.0
-    log.warning("Attempt %d failed (%s); retrying in %.1f s", state.attempt_number, exc, wait)
+    return RetryLoop(settings, idempotent=idempotent, sleep=sleep, rand=rand)

@@ -23,8 +23,20 @@ DEFAULT_MAX_RETRIES = 5
 DEFAULT_MAX_RETRY_WAIT = 60.0
 #: First backoff step in seconds; doubled per attempt, jittered.
 DEFAULT_BACKOFF_BASE = 0.5
-#: Upper bound in seconds on all attempts of one call together, waits included.
+#: Upper bound in seconds on all attempts of one call together, waits included (connection field
+#: ``call_timeout``).
 DEFAULT_MAX_RETRY_TIME = 300.0
+#: Wall-clock deadline in seconds of one attempt's whole response: connect, headers and body
+#: (connection field ``response_timeout``). The read timeout bounds each wait for bytes; this
+#: bounds a server that trickles them. The gateway ends requests after 60 s (§7), so twice that
+#: only fires on a misbehaving server or proxy.
+DEFAULT_RESPONSE_TIMEOUT = 120.0
+#: Largest response body accepted, decoded, in bytes (connection field ``max_response_mb``).
+#: A time-series page of 2,000 records is about 1 MB; streamed file downloads are not bounded.
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+#: Most pages one read may follow (connection field ``max_pages``): 10,000 pages of 2,000
+#: time-series records are 20 million records.
+DEFAULT_MAX_PAGES = 10_000
 #: Largest duration setting accepted (timeouts, waits), in seconds: one day. Larger values are
 #: typos (``inf``, a value in milliseconds) that would hold a task for days.
 MAX_SECONDS = 86_400.0
@@ -46,6 +58,9 @@ class ClientSettings:
     :param max_retry_wait: cap in seconds for one wait, including a server's ``Retry-After``.
     :param backoff_base: first backoff step in seconds.
     :param max_retry_time: cap in seconds on one call's attempts and waits together.
+    :param response_timeout: wall-clock deadline in seconds of one attempt's whole response.
+    :param max_response_bytes: largest decoded response body accepted.
+    :param max_pages: most pages one paged read may follow.
     :param user_agent: ``User-Agent`` header sent with every request.
     """
 
@@ -59,11 +74,14 @@ class ClientSettings:
     max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
     backoff_base: float = DEFAULT_BACKOFF_BASE
     max_retry_time: float = DEFAULT_MAX_RETRY_TIME
+    response_timeout: float = DEFAULT_RESPONSE_TIMEOUT
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_pages: int = DEFAULT_MAX_PAGES
     user_agent: str = "airflow-provider-mdsp"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "gateway_url", normalize_gateway_url(self.gateway_url))
-        for name in ("connect_timeout", "read_timeout", "max_retry_wait", "max_retry_time"):
+        for name in ("connect_timeout", "read_timeout", "max_retry_wait", "max_retry_time", "response_timeout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_SECONDS:
                 raise MdspConfigError(
@@ -74,6 +92,10 @@ class ClientSettings:
             raise MdspConfigError(
                 f"max_retries must be a whole number from 0 to {MAX_RETRIES_LIMIT}", field="max_retries"
             )
+        for name in ("max_response_bytes", "max_pages"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise MdspConfigError(f"{name} must be a whole number of at least 1", field=name)
         if not (math.isfinite(self.backoff_base) and 0 <= self.backoff_base <= MAX_SECONDS):
             raise MdspConfigError("backoff_base must be 0 or more seconds", field="backoff_base")
 

@@ -26,9 +26,11 @@ from airflow_provider_mdsp.auth import (
     refresh_access_token,
 )
 from airflow_provider_mdsp.auth.refreshstore import SharedRefreshToken
+from airflow_provider_mdsp.client.deadline import Watchdog
 from airflow_provider_mdsp.client.retry import make_retrying
 from airflow_provider_mdsp.client.settings import ClientSettings
 from airflow_provider_mdsp.client.transport import build_session
+from airflow_provider_mdsp.exceptions import MdspConnectionError, MdspResponseError, MdspTimeoutError
 
 
 def fetch_key(settings: ClientSettings, cache: FileTokenCache | None) -> Hashable:
@@ -48,6 +50,7 @@ def fetch_key(settings: ClientSettings, cache: FileTokenCache | None) -> Hashabl
         settings.max_retry_wait,
         settings.backoff_base,
         settings.max_retry_time,
+        settings.response_timeout,
         settings.user_agent,
         cache.directory if cache is not None else None,
     )
@@ -74,6 +77,25 @@ def token_provider_for(
         token (see :mod:`airflow_provider_mdsp.auth.refreshstore`).
     """
     sessions: list[requests.Session] = []  # built on the first fetch, then reused
+
+    def watched(request: Callable[[], Token]) -> Token:
+        # Each token request has the same whole-response deadline as an API attempt, so a token
+        # endpoint that trickles its answer holds the provider's lock (and the threads waiting on
+        # it) no longer than that.
+        with Watchdog(settings.response_timeout) as watchdog:
+            try:
+                token: Token | None = request()
+            except (MdspConnectionError, MdspResponseError):
+                if not watchdog.fired:
+                    raise
+                token = None
+            if watchdog.fired or token is None:
+                raise MdspTimeoutError(
+                    f"No complete answer from the token endpoint within {settings.response_timeout:g} s "
+                    "(connection field 'response_timeout')",
+                    request_sent=True,
+                )
+            return token
 
     def fetch(previous: Token | None) -> Token:
         if not sessions:

@@ -3,26 +3,38 @@
 Every API call of the provider goes through :meth:`Transport.request`, so timeouts, TLS, proxies,
 retries, the one-time token renewal after a 401 and the mapping of error responses to the
 :mod:`~airflow_provider_mdsp.exceptions` tree exist exactly once.
+
+Hostile networks: the bearer token is applied by ``requests``' auth mechanism
+(:class:`BearerAuth`), so a ``~/.netrc`` entry or a session default can never replace it.
+Redirects are followed only to the gateway's own scheme and host (at most
+:data:`MAX_REDIRECTS`); any other target is an :class:`~airflow_provider_mdsp.exceptions.MdspUnsafeLinkError`
+and nothing is sent there. Each attempt has a wall-clock deadline for its whole response
+(``response_timeout``, see :mod:`~airflow_provider_mdsp.client.deadline`) and a bound on its
+decoded size (``max_response_bytes``); the call as a whole has ``max_retry_time``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import msgspec
 import requests
-from requests.adapters import HTTPAdapter
+import requests.auth
 
 from airflow_provider_mdsp import timeutil
+from airflow_provider_mdsp.client.deadline import Watchdog, WatchedAdapter, read_body
 from airflow_provider_mdsp.client.pacing import RatePacer
-from airflow_provider_mdsp.client.retry import is_idempotent, make_retrying
+from airflow_provider_mdsp.client.retry import RetryLoop, is_idempotent
 from airflow_provider_mdsp.client.settings import ClientSettings
 from airflow_provider_mdsp.exceptions import (
+    MdspAuthError,
     MdspConnectionError,
+    MdspError,
     MdspResponseError,
     MdspTimeoutError,
     MdspUnsafeLinkError,
@@ -34,12 +46,46 @@ from airflow_provider_mdsp.exceptions import (
 #: Connections kept open per host: the bounded fan-out of mapped reads, and concurrent window reads of up to
 #: this many threads (client/windows.py).
 POOL_SIZE = 32
+#: Same-host redirects followed per attempt.
+MAX_REDIRECTS = 5
+#: Redirect statuses; 307 and 308 keep the method and body, the others turn into a GET.
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Bytes of an error answer read for its message.
+ERROR_BODY_BYTES = 64 * 1024
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """Put the bearer token on a request through ``requests``' auth hook.
+
+    Passing an ``auth`` object keeps ``requests`` from applying ``~/.netrc`` or environment
+    credentials, which would replace the token on every call.
+
+    :param token: the access token.
+    """
+
+    def __init__(self, token: str) -> None:
+        if any(ord(c) < 33 or ord(c) == 127 for c in token):
+            # A line break would split the header; requests would fail mid-request, retried for nothing.
+            raise MdspAuthError("The access token contains a space, line break or control character; it cannot be sent")
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+class _TokenFailure(Exception):
+    """Wraps an error of the token fetch, which retries on its own policy: the API loop must not retry it."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class TokenSource(Protocol):
     """Where the transport gets bearer tokens (``auth.TokenProvider`` fits)."""
 
-    def get_token(self) -> Any: ...
+    def get_token(self, *, timeout: float | None = None) -> Any: ...
 
     def invalidate(self, token: Any = None) -> None: ...
 
@@ -54,7 +100,7 @@ def build_session(settings: ClientSettings) -> requests.Session:
     if settings.proxy:
         session.proxies = {"http": settings.proxy, "https": settings.proxy}
     session.headers["User-Agent"] = settings.user_agent
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
+    adapter = WatchedAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -140,6 +186,12 @@ def parse_json(response: requests.Response) -> Any:
         )
     try:
         return decode_json(content)
+    except RecursionError:
+        raise MdspResponseError(
+            f"The answer from {_where(response)} nests JSON deeper than the parser's limit of about "
+            f"{sys.getrecursionlimit()} levels; refused",
+            status=response.status_code,
+        ) from None
     except ValueError:
         raise MdspResponseError(
             f"The answer from {_where(response)} is not valid JSON (truncated or corrupt body)",
@@ -162,6 +214,22 @@ def decode_json(content: bytes | str) -> Any:
 
 
 _DECODE = msgspec.json.Decoder().decode
+
+
+def _error_text(response: requests.Response, limit: int = ERROR_BODY_BYTES) -> str:
+    """Return an error answer's text, at most ``limit`` bytes of it, and close it."""
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(8192):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+    except requests.RequestException:
+        pass
+    finally:
+        response.close()
+    return b"".join(chunks)[:limit].decode(response.encoding or "utf-8", errors="replace")
 
 
 def _where(response: requests.Response) -> str:
@@ -258,12 +326,13 @@ class Transport:
             # a resend (even after a 429) would upload an empty or partial body. Seekable file
             # objects are rewound before each send instead.
             idempotent, settings = False, dataclasses.replace(settings, max_retries=0)
-        retrying = make_retrying(settings, idempotent=idempotent, sleep=self._sleep)
+        loop = RetryLoop(settings, idempotent=idempotent, sleep=self._sleep)
 
         def attempt() -> requests.Response:
-            return self._send_with_token(
+            return self._attempt(
                 method,
                 url,
+                max(min(self.settings.response_timeout, loop.remaining()), 0.001),
                 rewind=rewind,
                 params=clean,
                 json=json,
@@ -273,16 +342,61 @@ class Transport:
                 timeout=timeout or self.settings.timeout,
             )
 
-        return retrying(attempt)
+        try:
+            return loop(attempt)
+        except _TokenFailure as failure:
+            # The token fetch already retried on its own policy; one loop per request (§ retry).
+            raise failure.error from None
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one API call like :meth:`request` and return its parsed JSON body (``None`` if empty)."""
         return parse_json(self.request(method, path, **kwargs))
 
+    def _attempt(self, method: str, url: str, seconds: float, *, stream: bool, **kwargs: Any) -> requests.Response:
+        """One attempt under a watchdog of ``seconds``: token, send, redirects and (unless streamed) the body."""
+        with Watchdog(seconds) as watchdog:
+            try:
+                response = self._send_with_token(method, url, seconds, **kwargs)
+                if not stream:
+                    read_body(response, self.settings.max_response_bytes)
+            except requests.RequestException as exc:
+                if watchdog.fired:
+                    raise self._deadline_error(url, seconds) from None
+                raise translate_request_error(exc, url) from None
+            except MdspConnectionError:
+                if watchdog.fired:
+                    raise self._deadline_error(url, seconds) from None
+                raise
+            except _TokenFailure as failure:
+                if watchdog.fired and isinstance(failure.error, MdspConnectionError):
+                    raise _TokenFailure(self._deadline_error(url, seconds)) from None
+                raise
+            if watchdog.fired:  # a body cut off by the watchdog can look complete
+                response.close()
+                raise self._deadline_error(url, seconds)
+        return response
+
+    def _deadline_error(self, url: str, seconds: float) -> MdspTimeoutError:
+        host = urlsplit(url).hostname or url
+        if seconds < self.settings.response_timeout:
+            setting = f"the call's deadline, connection field 'call_timeout' ({self.settings.max_retry_time:g} s)"
+        else:
+            setting = f"connection field 'response_timeout' ({self.settings.response_timeout:g} s)"
+        return MdspTimeoutError(
+            f"No complete answer from {host} within {seconds:.3g} s: {setting}; the server or a proxy is too slow",
+            request_sent=True,
+        )
+
+    def _token(self, seconds: float) -> Any:
+        try:
+            return self.tokens.get_token(timeout=seconds)
+        except MdspError as exc:
+            raise _TokenFailure(exc) from None
+
     def _send_with_token(
-        self, method: str, url: str, *, rewind: Callable[[], object] | None = None, **kwargs: Any
+        self, method: str, url: str, seconds: float, *, rewind: Callable[[], object] | None = None, **kwargs: Any
     ) -> requests.Response:
-        token = self.tokens.get_token()
+        token = self._token(seconds)
         if rewind is not None:
             rewind()
         response = self._send(method, url, token, **kwargs)
@@ -292,7 +406,7 @@ class Transport:
             # refresh attempts the same way); a second 401 is a real authorization failure.
             self.tokens.invalidate(token)
             response.close()
-            token = self.tokens.get_token()
+            token = self._token(seconds)
             if rewind is not None:
                 rewind()
             response = self._send(method, url, token, **kwargs)
@@ -301,25 +415,45 @@ class Transport:
         return response
 
     def _send(self, method: str, url: str, token: Any, **kwargs: Any) -> requests.Response:
+        """Send with the bearer token, following redirects only within the gateway's scheme and host."""
         headers = {"Accept": "application/json", **dict(kwargs.pop("headers") or {})}
-        headers["Authorization"] = f"Bearer {token.access_token}"
-        pacer = self.pacer
-        sent_at = pacer.before_send() if pacer is not None else 0.0
-        try:
-            response = self.session.request(method, url, headers=headers, **kwargs)
-        except requests.RequestException as exc:
-            raise translate_request_error(exc, url) from None
-        if pacer is not None:
-            pacer.after_response(response.status_code, sent_at, parse_retry_after(response.headers.get("Retry-After")))
-        return response
+        auth = BearerAuth(token.access_token)
+        for _ in range(MAX_REDIRECTS + 1):
+            pacer = self.pacer
+            sent_at = pacer.before_send() if pacer is not None else 0.0
+            try:
+                response = self.session.request(
+                    method, url, headers=headers, auth=auth, allow_redirects=False, stream=True, **kwargs
+                )
+            except requests.RequestException as exc:
+                raise translate_request_error(exc, url) from None
+            if pacer is not None:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                pacer.after_response(response.status_code, sent_at, retry_after)
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                return response
+            response.close()
+            target = self._redirect_target(method, url, urljoin(url, location), response.status_code)
+            if response.status_code not in (307, 308) and method not in ("GET", "HEAD"):
+                method, kwargs = "GET", {k: v for k, v in kwargs.items() if k not in ("json", "data")}
+            url, kwargs = target, {**kwargs, "params": None}
+        raise MdspResponseError(f"{method} {url.split('?', 1)[0]}: more than {MAX_REDIRECTS} redirects")
+
+    def _redirect_target(self, method: str, url: str, target: str, status: int) -> str:
+        """Return a redirect's target if it stays on the gateway's scheme and host, else refuse it."""
+        parts, gateway = urlsplit(target), urlsplit(self.settings.gateway_url)
+        if (parts.scheme, parts.netloc.lower()) != (gateway.scheme, gateway.netloc.lower()):
+            where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+            raise MdspUnsafeLinkError(
+                f"{method} {url.split('?', 1)[0]} was redirected (HTTP {status}) to {where}; redirects are followed "
+                f"only within the gateway {gateway.scheme}://{gateway.netloc}, so nothing was sent there",
+                status=status,
+            )
+        return target
 
     def _error(self, method: str, url: str, response: requests.Response, access_token: str = "") -> Exception:
-        try:
-            text = response.text
-        except requests.RequestException:
-            text = ""
-        finally:
-            response.close()
+        text = _error_text(response, self.settings.max_response_bytes)
         if access_token:
             # Some proxies and debug gateways echo the request headers in their error page; the
             # bearer token must not travel on into the error message, its excerpt or a task log.

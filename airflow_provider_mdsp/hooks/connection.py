@@ -27,9 +27,13 @@ from airflow_provider_mdsp.auth import (
 )
 from airflow_provider_mdsp.client.settings import (
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_TIME,
     DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_READ_TIMEOUT,
+    DEFAULT_RESPONSE_TIMEOUT,
     MAX_RETRIES_LIMIT,
     MAX_SECONDS,
     ClientSettings,
@@ -206,6 +210,10 @@ def _settings(host: str | None, fields: Mapping[str, Any]) -> ClientSettings:
         proxy=proxy,
         max_retries=int(_number(fields, "max_retries", DEFAULT_MAX_RETRIES, integer=True)),
         max_retry_wait=_number(fields, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT),
+        max_retry_time=_number(fields, "call_timeout", DEFAULT_MAX_RETRY_TIME),
+        response_timeout=_number(fields, "response_timeout", DEFAULT_RESPONSE_TIMEOUT),
+        max_response_bytes=int(_number(fields, "max_response_mb", DEFAULT_MAX_RESPONSE_BYTES / MIB) * MIB),
+        max_pages=_count(fields, "max_pages", DEFAULT_MAX_PAGES),
     )
 
 
@@ -395,6 +403,27 @@ def _bool(fields: Mapping[str, Any], name: str, default: bool) -> bool:
     if text in _FALSE:
         return False
     raise MdspConfigError(f"Connection field '{name}' must be true or false, not {value!r}", field=name)
+
+
+MIB = 1024 * 1024
+#: Largest ``max_pages`` accepted in a connection.
+MAX_PAGES_LIMIT = 10_000_000
+
+
+def _count(fields: Mapping[str, Any], name: str, default: int) -> int:
+    """A whole number of at least 1 (pages), up to :data:`MAX_PAGES_LIMIT`."""
+    value = fields.get(name)
+    if value is None:
+        return default
+    try:
+        if isinstance(value, bool) or not isinstance(value, str | int) or "." in str(value):
+            raise TypeError
+        number = int(value)
+    except (TypeError, ValueError):
+        raise MdspConfigError(f"Connection field '{name}' must be a whole number", field=name) from None
+    if not 1 <= number <= MAX_PAGES_LIMIT:
+        raise MdspConfigError(f"Connection field '{name}' must be from 1 to {MAX_PAGES_LIMIT}", field=name)
+    return number
 
 
 def _number(fields: Mapping[str, Any], name: str, default: float, *, integer: bool = False) -> float:

@@ -138,3 +138,24 @@ def test_a_token_url_with_userinfo_given_in_code_is_masked_in_the_404_message(re
         obtain_token(requests.Session(), creds, timeout=(1, 1))
     assert URL_SECRET not in str(err.value)
     assert "acme.piam.example/oauth/token" in str(err.value)
+
+
+def test_deadlines_and_bounds_are_read_from_the_connection_with_defaults():
+    from airflow_provider_mdsp.client.settings import ClientSettings
+    from airflow_provider_mdsp.hooks.connection import config_from_connection
+
+    extra = {"tenant": "acme", "response_timeout": 7, "call_timeout": "90", "max_response_mb": 2, "max_pages": 33}
+    settings = config_from_connection(GATEWAY, "acme-tech", CLIENT_SECRET, extra).settings
+    assert (settings.response_timeout, settings.max_retry_time) == (7.0, 90.0)
+    assert (settings.max_response_bytes, settings.max_pages) == (2 * 1024 * 1024, 33)
+    default = config_from_connection(GATEWAY, "acme-tech", CLIENT_SECRET, {"tenant": "acme"}).settings
+    plain = ClientSettings(GATEWAY)
+    assert (default.response_timeout, default.max_retry_time, default.max_response_bytes, default.max_pages) == (
+        plain.response_timeout,
+        plain.max_retry_time,
+        plain.max_response_bytes,
+        plain.max_pages,
+    )
+    with pytest.raises(MdspConfigError) as err:
+        config_from_connection(GATEWAY, "acme-tech", CLIENT_SECRET, {"tenant": "acme", "max_pages": "0"})
+    assert err.value.field == "max_pages"

@@ -26,7 +26,7 @@ class FakeTokens:
     asked: int = 0
     invalidated: list[Any] = field(default_factory=list)
 
-    def get_token(self) -> FakeToken:
+    def get_token(self, *, timeout: float | None = None) -> FakeToken:
         self.asked += 1
         return FakeToken(f"t{self.generation}")
 

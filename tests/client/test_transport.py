@@ -69,10 +69,21 @@ def test_a_429_waits_as_long_as_retry_after_says(transport, requests_mock, sleep
     assert sleeps == [7.0]
 
 
-def test_retry_after_is_capped_at_max_retry_wait(transport, requests_mock, sleeps):
-    requests_mock.get(ROOT, [{"status_code": 429, "headers": {"Retry-After": "3600"}}, {"json": {}}])
+def test_retry_after_beyond_max_retry_wait_is_a_rate_limit_error_without_waiting(transport, requests_mock, sleeps):
+    from airflow_provider_mdsp.exceptions import MdspRateLimitedError
+
+    api = requests_mock.get(ROOT, [{"status_code": 429, "headers": {"Retry-After": "3600"}}, {"json": {}}])
+    with pytest.raises(MdspRateLimitedError, match="asked to wait 3600 s") as err:
+        transport.request("GET", ROOT)
+    assert err.value.retry_after == 3600
+    assert sleeps == []
+    assert api.call_count == 1
+
+
+def test_retry_after_within_max_retry_wait_is_waited_for(transport, requests_mock, sleeps):
+    requests_mock.get(ROOT, [{"status_code": 429, "headers": {"Retry-After": "12"}}, {"json": {}}])
     transport.request("GET", ROOT)
-    assert sleeps == [30.0]
+    assert sleeps == [12.0]
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])

@@ -25,7 +25,7 @@ class EmulatorTokens:
         self.invalidated = 0
         self._token: _Token | None = None
 
-    def get_token(self) -> _Token:
+    def get_token(self, *, timeout: float | None = None) -> _Token:
         if self._token is None:
             response = requests.post(
                 self.token_url,
