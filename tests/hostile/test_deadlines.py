@@ -8,7 +8,12 @@ import time
 
 import pytest
 
-from airflow_provider_mdsp.exceptions import MdspRateLimitedError, MdspServerError, MdspTimeoutError
+from airflow_provider_mdsp.exceptions import (
+    MdspConnectionError,
+    MdspRateLimitedError,
+    MdspServerError,
+    MdspTimeoutError,
+)
 from tests.hostile.server import TOKEN_BODY, answer, trickle
 
 TS = "/api/iottimeseries/v3/timeseries/a1/Vibration"
@@ -54,7 +59,7 @@ def test_a_slow_token_fetch_holds_other_threads_only_until_their_own_deadline(ga
         began = time.monotonic()
         try:
             client.request_json("GET", TS)
-        except MdspTimeoutError:
+        except MdspConnectionError:  # a timeout, or the waited-for fetch's own failure passed on
             outcomes[name] = time.monotonic() - began
 
     threads = [threading.Thread(target=call, args=(f"t{i}",)) for i in range(3)]
@@ -62,7 +67,7 @@ def test_a_slow_token_fetch_holds_other_threads_only_until_their_own_deadline(ga
         thread.start()
     for thread in threads:
         thread.join(10)
-    assert sorted(outcomes) == ["t0", "t1", "t2"], "every thread gave up with a timeout"
+    assert sorted(outcomes) == ["t0", "t1", "t2"], "every thread gave up with a typed error"
     assert max(outcomes.values()) < 3.0, outcomes
     assert gateway.count("/api") == 0
 
