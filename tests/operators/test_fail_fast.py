@@ -8,7 +8,7 @@ from airflow_provider_mdsp.exceptions import MdspAuthError, MdspConfigError, Mds
 from airflow_provider_mdsp.operators.base import AirflowFailException
 from airflow_provider_mdsp.operators.generic import MdspApiOperator
 from airflow_provider_mdsp.sensors.events import MdspEventSensor
-from tests.operators.mock_gateway import GATEWAY, TOKEN_URL, connect
+from tests.helpers.mock_gateway import GATEWAY, TOKEN_URL, connect
 
 ROOT = "/api/assetmanagement/v3/assets/root"
 
