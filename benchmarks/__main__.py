@@ -50,7 +50,7 @@ SIZES: dict[str, dict[str, Any]] = {
     },
 }
 
-FIGURES = ("tokens", "tasks", "overhead", "extract", "fanout", "imports", "throughput")
+FIGURES = ("tokens", "tasks", "overhead", "extract", "fanout", "imports", "throughput", "formats")
 #: Rendered pages the benchmark emulator keeps (every page of every window the run reads).
 PAGE_CACHE = 20_000
 #: Where the throughput chart goes, and the raw figures beside it.
@@ -69,7 +69,15 @@ def figures(emu: EmulatorHandle, size: dict[str, Any]) -> dict[str, Callable[[],
         "fanout": lambda: fanout.rows(emu, assets=size["assets"]),
         "imports": lambda: imports.rows(runs=size["import_runs"]),
         "throughput": lambda: throughput_rows(emu, size),
+        "formats": lambda: format_rows(emu, size),
     }
+
+
+def format_rows(emu: EmulatorHandle, size: dict[str, Any]) -> list[Row]:
+    """Measure the concurrent read into each output format (records/s, peak RSS)."""
+    from benchmarks import throughput
+
+    return throughput.format_rows(throughput.formats(emu, scale=size["throughput_scale"]))
 
 
 def throughput_rows(emu: EmulatorHandle, size: dict[str, Any]) -> list[Row]:
@@ -98,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     size = SIZES["quick" if args.quick else "full"]
     rows: list[Row] = []
     began = time.perf_counter()
-    with emulator(config=demo_config().with_overrides(page_cache=PAGE_CACHE)) as emu:
+    # Per-tenant quotas off: a benchmark run sends tens of thousands of calls within the hour.
+    with emulator(config=demo_config().with_overrides(page_cache=PAGE_CACHE), faults={"quotas": "off"}) as emu:
         measures = figures(emu, size)
         for name in args.only or FIGURES:
             print(f"measuring {name} ...", file=sys.stderr, flush=True)

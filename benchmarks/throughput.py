@@ -36,6 +36,9 @@ CONTENDERS = ("bare", "bare_concurrent", "sequential", "concurrent", "http")
 LATENCIES = {0: 1_000_000, 50: 500_000, 200: 200_000}
 RATE_LIMIT = {"latency_ms": 100, "rate_limit": "20/1", "retry_after_s": 1}
 RATE_LIMITED_RECORDS = 200_000
+#: The emulator's per-tenant quotas are off: a benchmark sends thousands of calls a minute, and a
+#: quota's 429 would measure the quota (the rate-limited variant measures throttling on purpose).
+QUOTAS = "off"
 
 
 def window(records: int, end: datetime) -> tuple[str, str]:
@@ -77,7 +80,7 @@ def bare_concurrent(url: str, token: str, start: str, end: str, threads: int) ->
         return sum(counts)
 
 
-def ours(asset: str, start: str, end: str, out: str, concurrency: int) -> tuple[int, int]:
+def ours(asset: str, start: str, end: str, out: str, concurrency: int, output_format: str = "jsonl") -> tuple[int, int]:
     """Our client into ``deliver_records``; return the records and the 429s the pacer saw."""
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
     from airflow_provider_mdsp.operators.output import deliver_records
@@ -87,7 +90,7 @@ def ours(asset: str, start: str, end: str, out: str, concurrency: int) -> tuple[
     pages = client.timeseries.iter_timeseries_pages(
         asset, ASPECT, from_=start, to=end, limit=PAGE, concurrency=concurrency
     )
-    summary = deliver_records(pages, output_path=out, max_xcom_records=0, output_format="jsonl")
+    summary = deliver_records(pages, output_path=out, max_xcom_records=0, output_format=output_format)
     pacer = client.transport.pacer
     return int(summary["records"]), pacer.throttled if pacer else 0
 
@@ -111,13 +114,15 @@ class Throttled:
         requests.Session.send = send  # type: ignore[method-assign]
 
 
-def run_one(contender: str, asset: str, start: str, end: str, url: str, threads: int) -> dict[str, Any]:
+def run_one(
+    contender: str, asset: str, start: str, end: str, url: str, threads: int, output_format: str = "jsonl"
+) -> dict[str, Any]:
     """Run one read in this process and return its figures."""
     from benchmarks.common import handrolled_token
 
     throttled = Throttled()
     floor = peak_rss_mb()
-    out = os.path.join(tempfile.mkdtemp(prefix="mdsp-bench-throughput-"), "vibration.jsonl")
+    out = os.path.join(tempfile.mkdtemp(prefix="mdsp-bench-throughput-"), f"vibration.{output_format}")
     api = f"{url}/api/iottimeseries/v3/timeseries/{asset}/{ASPECT}"
     token = handrolled_token() if contender.startswith("bare") else ""
     began = time.perf_counter()
@@ -128,7 +133,7 @@ def run_one(contender: str, asset: str, start: str, end: str, url: str, threads:
     elif contender == "http":
         count = extract_http_operator(asset, start, end, out)
     else:
-        count, _ = ours(asset, start, end, out, 1 if contender == "sequential" else threads)
+        count, _ = ours(asset, start, end, out, 1 if contender == "sequential" else threads, output_format)
     seconds = time.perf_counter() - began
     if os.path.exists(out):
         os.remove(out)
@@ -141,10 +146,12 @@ def run_one(contender: str, asset: str, start: str, end: str, url: str, threads:
     }
 
 
-def measure(emu: Any, contender: str, span: tuple[str, str], records: int, threads: int) -> dict[str, Any]:
+def measure(
+    emu: Any, contender: str, span: tuple[str, str], records: int, threads: int, output_format: str = "jsonl"
+) -> dict[str, Any]:
     """Run one read in a fresh interpreter; check that it saw every record."""
     asset = bench_asset_id(emu)
-    args = ["-m", "benchmarks.throughput", contender, asset, span[0], span[1], emu.url, str(threads)]
+    args = ["-m", "benchmarks.throughput", contender, asset, span[0], span[1], emu.url, str(threads), output_format]
     result = run_json_subprocess(args, env=connection_env(emu.url))
     if result["records"] != records:
         raise RuntimeError(f"{contender} read {result['records']} records, not {records}")
@@ -160,10 +167,10 @@ def sweep(emu: Any, *, scale: float = 1.0, repeats: int = 3) -> dict[str, Any]:
     for latency, full in LATENCIES.items():
         records = int(full * scale)
         span = window(records, end)
-        emu.set_faults()
+        emu.set_faults(quotas=QUOTAS)
         for contender in CONTENDERS:  # render and cache every page each contender asks for
             measure(emu, contender, span, records, DEFAULT_CONCURRENCY)
-        emu.set_faults(latency_ms=latency)
+        emu.set_faults(latency_ms=latency, quotas=QUOTAS)
         runs: dict[str, list[dict[str, Any]]] = {c: [] for c in CONTENDERS}
         for _ in range(repeats):
             for contender in CONTENDERS:
@@ -172,14 +179,52 @@ def sweep(emu: Any, *, scale: float = 1.0, repeats: int = 3) -> dict[str, Any]:
     records = int(RATE_LIMITED_RECORDS * scale)
     span = window(records, end)
     for contender in ("sequential", "concurrent"):
-        emu.set_faults()
+        emu.set_faults(quotas=QUOTAS)
         measure(emu, contender, span, records, DEFAULT_CONCURRENCY)
-        emu.set_faults(**RATE_LIMIT)
+        emu.set_faults(**RATE_LIMIT, quotas=QUOTAS)
         time.sleep(1.1)  # a fresh rate-limit window for each contender
         results["rate_limited"][contender] = measure(emu, contender, span, records, DEFAULT_CONCURRENCY)
-    emu.set_faults()
+    emu.set_faults(quotas=QUOTAS)
     results["rate_limited"]["records"] = records
     return results
+
+
+#: Peak RSS growth allowed for a 1,000,000-record read in any output format.
+MEMORY_TARGET_MB = 64
+
+
+def formats(emu: Any, *, scale: float = 1.0) -> dict[str, Any]:
+    """Read 1,000,000 records at 0 ms with the default concurrency into each output format; return the figures."""
+    from airflow_provider_mdsp.client.windows import DEFAULT_CONCURRENCY
+
+    records = int(LATENCIES[0] * scale)
+    end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    span = window(records, end)
+    emu.set_faults(quotas=QUOTAS)
+    measure(emu, "concurrent", span, records, DEFAULT_CONCURRENCY)
+    found = {
+        fmt: measure(emu, "concurrent", span, records, DEFAULT_CONCURRENCY, fmt) for fmt in ("jsonl", "csv", "parquet")
+    }
+    return {"records": records, "threads": DEFAULT_CONCURRENCY, "formats": found}
+
+
+def format_rows(results: dict[str, Any]) -> list[Row]:
+    """One row per output format: records/s and peak RSS growth of the concurrent read."""
+    records, table = results["records"], []
+    for fmt, run in results["formats"].items():
+        grown = run["peak_rss_mb"] - run["floor_mb"]
+        table.append(
+            Row(
+                f"{records:,} records at 0 ms, concurrent read ({results['threads']} threads) to {fmt}: "
+                "records/s; peak RSS growth over the process after imports",
+                f"{records / run['seconds']:,.0f}/s; +{grown:.0f} MB",
+                f"{run['floor_mb']:.0f} MB after imports",
+                "",
+                f"<= +{MEMORY_TARGET_MB} MB",
+                grown <= MEMORY_TARGET_MB,
+            )
+        )
+    return table
 
 
 def rate(runs: list[dict[str, Any]], records: int) -> float:
@@ -288,10 +333,12 @@ def main() -> None:
     parser.add_argument("end")
     parser.add_argument("url")
     parser.add_argument("threads", type=int)
+    parser.add_argument("output_format", nargs="?", default="jsonl")
     args = parser.parse_args()
     prepare_environment()
     warm_up("http" if args.contender in ("http", "bare", "bare_concurrent") else "ours")
-    print(json.dumps(run_one(args.contender, args.asset, args.start, args.end, args.url, args.threads)))
+    figures = run_one(args.contender, args.asset, args.start, args.end, args.url, args.threads, args.output_format)
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

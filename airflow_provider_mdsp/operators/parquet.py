@@ -72,6 +72,9 @@ class ParquetWriter(RecordWriter):
             self.writer.write_table(table.slice(0, self.row_group_rows), row_group_size=self.row_group_rows)
             table = table.slice(self.row_group_rows)
         self.pending, self.pending_rows = ([table], table.num_rows) if table.num_rows else ([], 0)
+        # Arrow's allocator keeps freed blocks for reuse; hand them back, or a long read's peak
+        # memory grows with every row group written.
+        pa.default_memory_pool().release_unused()
 
     def _infer_schema(self, page: list[dict]) -> Any:
         import pyarrow as pa
