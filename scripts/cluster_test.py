@@ -254,7 +254,7 @@ def s3_client(url: str) -> Any:
 
 def namespaces_work() -> bool:
     """Tell whether this machine lets us give a worker its own mount and hostname namespace."""
-    if not shutil.which("unshare"):
+    if os.environ.get("MDSP_CLUSTER_NO_NAMESPACES") == "1" or not shutil.which("unshare"):
         return False
     probe = "hostname probe && mount -t tmpfs tmpfs /tmp"
     return (
@@ -323,7 +323,8 @@ def airflow_env(
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             # Only the runs this test triggers: no scheduled run of the latest interval.
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "socket.gethostname",
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.cluster_dags.worker_hostname.worker_hostname",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db,
@@ -541,10 +542,15 @@ def cluster(keep: bool) -> Iterator[tuple[Api, Processes, Any, Any, Path]]:
             for component in ("scheduler", "dag-processor", "triggerer"):
                 procs.start(component, [str(BIN / "airflow"), component], env)
             for name in WORKERS:
-                worker_env = env if isolated else {**env, "TMPDIR": tempfile.mkdtemp(prefix=f"{name}-")}
+                worker_env = {**env, "MDSP_CLUSTER_WORKER": name}
+                if not isolated:
+                    worker_env["TMPDIR"] = tempfile.mkdtemp(prefix=f"{name}-", dir=WORK)
                 procs.start(name, worker_command(name, isolated), worker_env)
             if not isolated:
-                log("this machine cannot create namespaces: the workers run with separate TMPDIRs, not separate /tmp")
+                log(
+                    "no mount and hostname namespaces here (or MDSP_CLUSTER_NO_NAMESPACES=1): "
+                    "the workers run with separate TMPDIRs, not separate /tmp"
+                )
             dags = [*example_dag_ids(), REFRESH_DAG]
             wait_for(
                 "the DAG processor to parse the example DAGs",
