@@ -29,19 +29,20 @@ memory only: a restarted triggerer then reports what is new from its own start o
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_mdsp.client.timeutil import format_time, to_datetime, utcnow
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError
-from airflow_provider_mdsp.triggers import watch_state as ws
-from airflow_provider_mdsp.triggers.checks import EVENT_PAGE_SIZE, compose_event_filter
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
+
+# DAG files build these triggers at parse time: the client package (and with it requests) is
+# imported only in the triggerer, inside the methods that poll.
 
 #: Default seconds between two polls of a watcher.
 DEFAULT_POLL_INTERVAL = 60.0
@@ -87,6 +88,8 @@ class MdspWatcherTrigger(BaseEventTrigger):
 
     def state_key(self) -> str:
         """Return the key of this watcher's state in the asset state store."""
+        from airflow_provider_mdsp.triggers import watch_state as ws
+
         return ws.state_key({"class": type(self).__qualname__, **self.identity()})
 
     async def load_state(self) -> dict[str, Any] | None:
@@ -129,6 +132,8 @@ class MdspWatcherTrigger(BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll once per interval for ever; fire one event per new batch, never the same one twice."""
+        from airflow_provider_mdsp.client.timeutil import utcnow
+
         state = await self.load_state()
         if state is None:
             state = self.initial_state(utcnow())
@@ -195,12 +200,8 @@ class MdspNewEventsTrigger(MdspWatcherTrigger):
         super().__init__(mdsp_conn_id=mdsp_conn_id, poll_interval=poll_interval)
         if int(max_events) < 1:
             raise MdspConfigError(f"max_events must be 1 or more, not {max_events}", field="max_events")
-        self.filter = compose_event_filter(filter, type_id=type_id, entity_id=entity_id)
-        if severity is not None:
-            self.filter["severity"] = int(severity)
-        if start_after:
-            format_time(start_after, name="start_after")  # fail at parse time, not in the triggerer
-        self.start_after = start_after
+        self.filter = event_filter(filter, type_id=type_id, entity_id=entity_id, severity=severity)
+        self.start_after = checked_time(start_after, "start_after")
         self.lateness = float(lateness)
         self.max_events = int(max_events)
 
@@ -216,10 +217,16 @@ class MdspNewEventsTrigger(MdspWatcherTrigger):
 
     def initial_state(self, now: datetime) -> dict[str, Any]:
         """Return the state of a first start: events from ``start_after`` (or now) on are new."""
+        from airflow_provider_mdsp.triggers import watch_state as ws
+
         return ws.new_event_state(now, self.start_after)
 
     def poll(self, hook: MdspHook, state: Mapping[str, Any], now: datetime) -> tuple[dict[str, Any] | None, dict]:
         """Read the events of the lateness window, oldest first; report the unseen ones."""
+        from airflow_provider_mdsp.client.timeutil import format_time, to_datetime
+        from airflow_provider_mdsp.triggers import watch_state as ws
+        from airflow_provider_mdsp.triggers.checks import EVENT_PAGE_SIZE
+
         lateness = timedelta(seconds=self.lateness)
         low = ws.event_window_start(state, lateness)
         high = now + lateness  # events stamped a little ahead of this host's clock count too
@@ -274,12 +281,10 @@ class MdspNewTimeSeriesTrigger(MdspWatcherTrigger):
         for name, value in (("asset_id", asset_id), ("aspect", aspect)):
             if not str(value or "").strip():
                 raise MdspConfigError(f"{name} is required to watch time series", field=name)
-        if start_after:
-            format_time(start_after, name="start_after")
+        self.start_after = checked_time(start_after, "start_after")
         self.asset_id = asset_id
         self.aspect = aspect
         self.variables = list(variables) if variables else None
-        self.start_after = start_after
         self.settle = float(settle)
 
     def identity(self) -> dict[str, Any]:
@@ -295,10 +300,15 @@ class MdspNewTimeSeriesTrigger(MdspWatcherTrigger):
 
     def initial_state(self, now: datetime) -> dict[str, Any]:
         """Return the state of a first start: records after ``start_after`` (or now) are new."""
+        from airflow_provider_mdsp.triggers import watch_state as ws
+
         return ws.new_timeseries_state(now, self.start_after)
 
     def poll(self, hook: MdspHook, state: Mapping[str, Any], now: datetime) -> tuple[dict[str, Any] | None, dict]:
         """Read at most one record of the next window; report the window when there is one."""
+        from airflow_provider_mdsp.client.timeutil import format_time
+        from airflow_provider_mdsp.triggers import watch_state as ws
+
         window = ws.timeseries_window(state, now, timedelta(seconds=self.settle))
         if window is None:
             return None, dict(state)
@@ -314,3 +324,44 @@ class MdspNewTimeSeriesTrigger(MdspWatcherTrigger):
         self.log.info("New records of %s/%s after %s", self.asset_id, self.aspect, format_time(window[0]))
         report = ws.timeseries_report(self.asset_id, self.aspect, window, first[0].get("_time"))
         return report, {"after": report["to"]}
+
+
+def checked_time(value: str | None, name: str) -> str | None:
+    """Return an ISO 8601 time with a time zone unchanged, so a bad one fails when the DAG is parsed.
+
+    :raises MdspConfigError: not such a time.
+    """
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise MdspConfigError(f"{name} is {value!r}, not an ISO 8601 time such as 2026-01-31T00:00:00Z", field=name)
+    return str(value).strip()
+
+
+def event_filter(
+    filter: dict[str, Any] | str | None, *, type_id: str | None, entity_id: str | None, severity: int | None
+) -> dict[str, Any]:
+    """Merge the watcher's filter parameters into one Event Management filter (without a time term).
+
+    :raises MdspConfigError: the filter is not a JSON object, or names a field twice with different values.
+    """
+    try:
+        terms: Any = (json.loads(filter) if filter.strip() else {}) if isinstance(filter, str) else dict(filter or {})
+    except ValueError:
+        terms = None
+    if not isinstance(terms, dict):
+        raise MdspConfigError('filter must be a JSON object such as {"typeId": "…"}', field="filter")
+    if "timestamp" in terms:
+        raise MdspConfigError("filter must not have a timestamp term: the watcher sets the time itself", field="filter")
+    given = {"typeId": type_id, "entityId": entity_id, "severity": None if severity is None else int(severity)}
+    for key, value in given.items():
+        if value in (None, ""):
+            continue
+        if key in terms and terms[key] != value:
+            raise MdspConfigError(f"filter has {key}={terms[key]!r} but the parameter says {value!r}", field="filter")
+        terms[key] = value
+    return terms

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers.gateway import connect
+from tests.integration.conftest import emulator_connection, mdsp_emulator  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture

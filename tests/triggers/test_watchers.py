@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -13,7 +14,6 @@ import pytest
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.triggers import watch_state as ws
 from airflow_provider_mdsp.triggers.watchers import MdspNewEventsTrigger, MdspNewTimeSeriesTrigger
-from tests.integration.conftest import emulator_connection, mdsp_emulator  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 LATE = timedelta(minutes=5)
@@ -38,7 +38,9 @@ def test_a_late_event_is_reported_once_and_forgotten_after_the_lateness_allowanc
     state = ws.new_event_state(T0)
     assert ws.event_window_start(state, LATE) == T0  # never before the first start
     first = [{"id": "e1", "timestamp": stamp(T0 + timedelta(seconds=10))}]
-    state = ws.advance_event_state(state, ws.unseen_events(state, first), checked=T0 + timedelta(minutes=1), lateness=LATE)
+    state = ws.advance_event_state(
+        state, ws.unseen_events(state, first), checked=T0 + timedelta(minutes=1), lateness=LATE
+    )
     # The next poll asks again for events from T0 on (lateness) and gets e1 again plus a late e2.
     answer = [*first, {"id": "e2", "timestamp": stamp(T0 + timedelta(seconds=5)), "_links": {}}]
     fresh = ws.unseen_events(state, answer)
@@ -183,7 +185,7 @@ def test_new_time_series_fire_adjoining_windows_and_not_again_after_a_restart(em
     fired = collect(trigger(), store, polls=3, between=lambda n: time.sleep(1.1))
     assert len(fired) == 3
     assert fired[0]["from"] == stamp(start)
-    for before, after in zip(fired, fired[1:]):
+    for before, after in itertools.pairwise(fired):
         assert after["from"] == before["to"]  # adjoining: no gap, no overlap
         assert before["first_time"] > before["from"]
     restarted = collect(trigger(), store, polls=2, between=lambda n: time.sleep(1.1))

@@ -1,0 +1,210 @@
+"""An AssetWatcher on new alarm events, through a real dag-processor, scheduler and triggerer.
+
+Three alarms created in the emulator start runs that together handle each alarm exactly once
+(one batch run when the three land between two polls); after the triggerer is restarted no run
+repeats them, and a fourth alarm still starts a run. Airflow's own processes run on a throwaway
+SQLite home; the test reads the outcome from that database. Bounded: about a minute here, and
+every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import emulator_conn_json
+
+pytestmark = [pytest.mark.dag, pytest.mark.integration]
+
+ROOT = Path(__file__).resolve().parents[2]
+DAGS = ROOT / "tests" / "watcher_dags"
+AIRFLOW = Path(sys.executable).parent / "airflow"
+DAG_ID = "mdsp_on_alarm_batches"
+POLL_SECONDS = 2
+#: Longest wait for any one step (Airflow's processes start in ~10 s each here).
+STEP_TIMEOUT = 120.0
+
+
+def airflow_env(home: Path, emulator_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(ROOT / ".cache" / "pycache"))
+    env.update(
+        {
+            "PATH": f"{AIRFLOW.parent}{os.pathsep}{env.get('PATH', '')}",
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "2",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW_CONN_MDSP_DEFAULT": emulator_conn_json(emulator_url),
+            "MDSP_WATCH_POLL_SECONDS": str(POLL_SECONDS),
+        }
+    )
+    return env
+
+
+class Processes:
+    """Airflow processes, each in its own process group with its own log, stopped on exit."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs, self.running = env, logs, {}
+
+    def start(self, name: str, *args: str) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            [str(AIRFLOW), *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.running[name] = proc
+
+    def stop(self, name: str) -> None:
+        proc = self.running.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(8)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.running):
+            self.stop(name)
+
+    def tails(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-25:])
+            for p in sorted(self.logs.glob("*.log"))
+        )
+
+
+def wait_for(what: str, check: Callable[[], Any], procs: Processes, timeout: float = STEP_TIMEOUT) -> Any:
+    deadline = time.monotonic() + timeout
+    print(f"{time.strftime('%X')} waiting for {what}")
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}\n{procs.tails()}")
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        try:
+            return conn.execute(sql).fetchall()
+        except sqlite3.OperationalError:  # table not there yet, or locked for a moment
+            return []
+
+
+def watcher_batches(db: Path) -> list[list[str]]:
+    rows = query(db, "SELECT extra FROM asset_event ORDER BY id")
+    batches = []
+    for (extra,) in rows:
+        payload = (json.loads(extra) if isinstance(extra, str) else extra or {}).get("payload") or {}
+        if payload.get("kind") == "events":
+            batches.append(list(payload["event_ids"]))
+    return batches
+
+
+def reported(db: Path) -> list[str]:
+    """Return the event ids of every batch the watcher reported, in order."""
+    return [event_id for batch in watcher_batches(db) for event_id in batch]
+
+
+def all_runs(db: Path) -> list[str]:
+    """Return the states of the consumer DAG's runs, oldest first."""
+    return [state for (state,) in query(db, f"SELECT state FROM dag_run WHERE dag_id = '{DAG_ID}' ORDER BY id")]  # noqa: S608
+
+
+def event_searches(emulator: Any) -> int:
+    calls = emulator.stats()["calls"]
+    return sum(n for endpoint, n in calls.items() if endpoint.startswith("GET") and endpoint.endswith("/events"))
+
+
+def migrated_database(home: Path, env: dict[str, str]) -> None:
+    """Give ``home`` a migrated SQLite database, from the copy the example-DAG runner caches when there is one."""
+    from importlib.metadata import version
+
+    cached = ROOT / ".demo" / f"airflow-{version('apache-airflow')}.db"
+    if cached.exists():
+        shutil.copyfile(cached, home / "airflow.db")
+    else:
+        subprocess.run([str(AIRFLOW), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+
+
+@pytest.fixture
+def airflow_processes(mdsp_emulator: Any, tmp_path: Path) -> Iterator[tuple[Processes, Path]]:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = airflow_env(home, mdsp_emulator.url)
+    (tmp_path / "logs").mkdir()
+    procs = Processes(env, tmp_path / "logs")
+    migrated_database(home, env)
+    try:
+        procs.start("dag-processor", "dag-processor")
+        procs.start("scheduler", "scheduler")
+        procs.start("triggerer", "triggerer")
+        yield procs, home / "airflow.db"
+    finally:
+        procs.stop_all()
+
+
+def test_three_alarms_start_runs_that_see_each_alarm_once_also_after_a_triggerer_restart(
+    airflow_processes: tuple[Processes, Path], mdsp_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    procs, db = airflow_processes
+    monkeypatch.setenv("AIRFLOW_CONN_MDSP_DEFAULT", emulator_conn_json(mdsp_emulator.url))
+    from airflow_provider_mdsp.hooks.mdsp import MdspHook
+
+    client = MdspHook().client
+    pump = mdsp_emulator.demo_assets()["Pump-A1-1"]
+
+    def alarm(label: str) -> str:
+        event = {"entityId": pump, "typeId": "demo.PumpAlarm", "variable": label, "temperature": 91.0}
+        return str(client.events.create_event(event, sleep=time.sleep)["id"])
+
+    # The watcher runs once the triggerer has polled (the DAG parsed, its trigger assigned).
+    searches = event_searches(mdsp_emulator)
+    wait_for("the watcher's first poll", lambda: event_searches(mdsp_emulator) > searches, procs)
+    created = [alarm(f"alarm {i}") for i in range(3)]
+
+    wait_for("runs for the three alarms", lambda: sorted(reported(db)) == sorted(created), procs)
+    runs_before = len(wait_for("the first run", lambda: all_runs(db), procs))
+    assert runs_before <= 3  # one per batch at most; Airflow may merge batches into one run
+
+    procs.stop("triggerer")
+    searches = event_searches(mdsp_emulator)
+    procs.start("triggerer-2", "triggerer")
+    # Two polls of the restarted watcher: each finds the three alarms again and reports none.
+    wait_for("two polls after the restart", lambda: event_searches(mdsp_emulator) >= searches + 2, procs)
+    assert sorted(reported(db)) == sorted(created)
+
+    fourth = alarm("alarm 3")
+    wait_for("a run for the fourth alarm", lambda: fourth in reported(db), procs)
+    batches = reported(db)
+    assert sorted(batches) == sorted([*created, fourth])  # every alarm exactly once
+    runs = wait_for("the runs to finish", lambda: finished(all_runs(db), runs_before + 1), procs)
+    assert set(runs) == {"success"}
+    assert len(runs) <= 4
+
+
+def finished(states: list[str], at_least: int) -> list[str] | None:
+    done = len(states) >= at_least and all(s in ("success", "failed") for s in states)
+    return states if done else None
