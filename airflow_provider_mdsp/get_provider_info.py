@@ -207,6 +207,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_mdsp.triggers.events",
                     "airflow_provider_mdsp.triggers.bulk",
                     "airflow_provider_mdsp.triggers.datalake",
+                    "airflow_provider_mdsp.triggers.watchers",
                 ],
             }
         ],

@@ -172,7 +172,7 @@ class MdspNewEventsTrigger(MdspWatcherTrigger):
 
     :param type_id: only events of this type (e.g. ``demo.PumpAlarm``).
     :param entity_id: only events of this asset.
-    :param severity: only events of this severity (``20`` error, ``30`` warning, ``40`` information).
+    :param severity: only standard events of this severity (an integer, as the service stores it).
     :param filter: further Event Management filter terms (a dict or JSON text), e.g.
         ``{"description": {"startsWith": "Pressure"}}``.
     :param start_after: ISO time from which events count as new on the first start (default: then).
