@@ -8,6 +8,7 @@ from typing import Any
 from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, resolve_window
+from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
 from airflow_provider_mdsp.operators.timeseries import variables_list
 from airflow_provider_mdsp.timeutil import format_time
@@ -35,7 +36,7 @@ def check_aggregate_request(start: datetime, end: datetime, interval_value: Any,
     return int(str(interval_value).strip()), str(interval_unit).strip().lower()
 
 
-class MdspReadAggregatesOperator(MdspBaseOperator):
+class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
     """Read pre-calculated aggregates of an asset's aspect per interval, into XCom or ``output_path``.
 
     The request is checked against the service's rules (units, values per unit, longest range per
@@ -140,4 +141,6 @@ class MdspReadAggregatesOperator(MdspBaseOperator):
             what="intervals",
         )
         self.log.info("Read %d aggregate intervals of %s/%s", result["records"], self.asset_id, self.aspect)
+        written = [storage_uri(result["path"])] if result.get("path") else []
+        self.record_lineage(inputs=[self.mdsp_uri(self.asset_id, self.aspect)], outputs=written)
         return {**summary, **result}

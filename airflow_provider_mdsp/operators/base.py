@@ -169,6 +169,29 @@ def resolve_window(
     return start, end
 
 
+def path_value(value: Any, name: str) -> str | None:
+    """Return a path parameter as text: a path or URI, or the result of an upstream task that wrote a file.
+
+    ``read.output`` of a read, search or download operator is a summary with ``path``; passing it
+    as it is (``source_path=read.output``) chains the tasks without picking the key out by hand.
+
+    :param value: ``None``, a path or URI, or a mapping with ``path``.
+    :param name: the parameter name, for the error message.
+    :raises MdspConfigError: a mapping without ``path`` (e.g. a read that returned its records in XCom).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, Mapping):
+        if value.get("path"):
+            return str(value["path"])
+        raise MdspConfigError(
+            f"{name} got an upstream result without 'path' (keys: {', '.join(sorted(map(str, value)))}); give the "
+            "upstream task an output_path so it writes a file, or pass a path",
+            field=name,
+        )
+    return str(value)
+
+
 def _run_after(context: Mapping[str, Any]) -> datetime:
     dag_run = context.get("dag_run")
     run_after = getattr(dag_run, "run_after", None) if dag_run is not None else None

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations, file_asset
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator
+from airflow_provider_mdsp.operators.base import MdspBaseOperator, path_value
+from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def normalise_path(file_path: str) -> str:
     return "/".join(p for p in str(file_path or "").strip().split("/") if p)
 
 
-class MdspUploadFileOperator(MdspBaseOperator):
+class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
     """Upload a file to an asset, streamed from a local path or any object storage URI.
 
     Returns ``{"entityId", "path", "size", "etag", "parts"}`` (``parts`` is 1 for a single PUT).
@@ -50,7 +51,8 @@ class MdspUploadFileOperator(MdspBaseOperator):
     :param entity_id: the asset id (templated).
     :param file_path: the path under the asset, e.g. ``reports/{{ ds }}.csv`` (templated).
     :param local_path: a file on the worker (templated); give this or ``source_path``.
-    :param source_path: any ``ObjectStoragePath`` URI, e.g. ``s3://aws_conn@bucket/key.csv`` (templated).
+    :param source_path: any ``ObjectStoragePath`` URI, e.g. ``s3://aws_conn@bucket/key.csv`` (templated),
+        or the result of an upstream task that wrote a file, e.g. ``source_path=read.output``.
     :param content_type: MIME type stored with the file; guessed from the names when ``None``.
     :param description: free text stored with the file (templated).
     :param overwrite: replace an existing file (its current ETag is looked up and sent as
@@ -95,15 +97,18 @@ class MdspUploadFileOperator(MdspBaseOperator):
         self.description = description
         self.overwrite = overwrite
         self.part_size = part_size
+        self.gateway_host = gateway_host
         self._assets = AssetDeclarations(self, gateway_host, make=file_asset)
         self._assets.declare_written([(entity_id, file_path)])
 
     def source_uri(self) -> str:
-        """Return the one source given, as a URI or local path."""
-        given = [p for p in (self.local_path, self.source_path) if p not in (None, "")]
+        """Return the one source given, as a URI or local path (an upstream summary gives its ``path``)."""
+        given = [
+            p for p in (path_value(self.local_path, "local_path"), path_value(self.source_path, "source_path")) if p
+        ]
         if len(given) != 1:
             raise MdspConfigError("Give exactly one of local_path and source_path", field="local_path")
-        return str(given[0])
+        return given[0]
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Stream the source to IoT File and return what was stored."""
@@ -141,6 +146,7 @@ class MdspUploadFileOperator(MdspBaseOperator):
             ) from exc
         result = {k: stored.get(k) for k in ("entityId", "path", "size", "etag", "parts")}
         self._assets.emit(context, [(self.entity_id, remote)], extra={"size": result["size"]})
+        self.record_lineage(inputs=[storage_uri(source)], outputs=[self.mdsp_uri(self.entity_id, file_path=remote)])
         return result
 
 
@@ -155,7 +161,7 @@ def current_etag(files: FilesClient, entity_id: str, file_path: str) -> str | No
     return None if found is None or found.get("etag") is None else str(found["etag"])
 
 
-class MdspDownloadFileOperator(MdspBaseOperator):
+class MdspDownloadFileOperator(LineageMixin, MdspBaseOperator):
     """Download a file of an asset into any object storage path, streamed and atomically.
 
     The bytes go to a hidden temporary sibling first and are moved into place only when complete;
@@ -178,6 +184,7 @@ class MdspDownloadFileOperator(MdspBaseOperator):
         self.entity_id = entity_id
         self.file_path = file_path
         self.output_path = output_path
+        self.gateway_host = gateway_host
         AssetDeclarations(self, gateway_host, make=file_asset).declare_read([(entity_id, file_path)])
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -191,6 +198,8 @@ class MdspDownloadFileOperator(MdspBaseOperator):
         with atomic_output(target) as handle:
             written = files.download_file(self.entity_id, normalise_path(self.file_path), handle)
         self.log.info("Downloaded %d bytes of %s/%s to %s", written, self.entity_id, self.file_path, target)
+        remote = self.mdsp_uri(self.entity_id, file_path=normalise_path(self.file_path))
+        self.record_lineage(inputs=[remote], outputs=[storage_uri(target)])
         return {"path": str(target), "bytes": written}
 
 

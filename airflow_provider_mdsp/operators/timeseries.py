@@ -15,8 +15,9 @@ from typing import Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspPartialWriteError
-from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, resolve_window
+from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, path_value, resolve_window
 from airflow_provider_mdsp.operators.formats import iter_records_file
+from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
 from airflow_provider_mdsp.operators.progress import ReadProgress
 from airflow_provider_mdsp.params import names_list
@@ -28,7 +29,7 @@ def variables_list(variables: str | Iterable[str] | None) -> list[str] | None:
     return names_list(variables) or None
 
 
-def records_source(records: Any, input_path: str | None) -> Iterable[Mapping[str, Any]]:
+def records_source(records: Any, input_path: Any) -> Iterable[Mapping[str, Any]]:
     """Return the records to write, from exactly one of ``records`` and ``input_path``.
 
     ``records`` may be a list of records, JSON text of one (a Jinja template rendered without
@@ -37,6 +38,7 @@ def records_source(records: Any, input_path: str | None) -> Iterable[Mapping[str
 
     :raises MdspConfigError: neither or both given, or ``records`` of an unusable shape.
     """
+    input_path = path_value(input_path, "input_path")
     if isinstance(records, str):
         records = _json_text(records, "records") if records.strip() else None
     if isinstance(records, Mapping):
@@ -95,7 +97,7 @@ def count_requests(client: Any, method: str) -> Iterator[_Counter]:
         hooks.remove(hook)
 
 
-class MdspReadTimeSeriesOperator(MdspBaseOperator):
+class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
     """Read an asset's aspect over a time window, all pages, into XCom or ``output_path``.
 
     The window is ``(from_time, to_time]`` (the API's ``from`` is exclusive). Missing bounds come
@@ -203,10 +205,12 @@ class MdspReadTimeSeriesOperator(MdspBaseOperator):
             summary["to"],
             f" into {result['path']}" if "path" in result else "",
         )
+        written = [storage_uri(result["path"])] if result.get("path") else []
+        self.record_lineage(inputs=[self.mdsp_uri(self.asset_id, self.aspect)], outputs=written)
         return {**summary, **result}
 
 
-class MdspWriteTimeSeriesOperator(MdspBaseOperator):
+class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
     """Write records to an asset's aspect, from a list, an upstream result or a file.
 
     A written record replaces the whole record at its ``_time`` (variables left out become NULL,
@@ -218,7 +222,8 @@ class MdspWriteTimeSeriesOperator(MdspBaseOperator):
         of :class:`MdspReadTimeSeriesOperator` (its ``data``, or its ``path``), e.g. ``read.output``.
         A Jinja string needs ``render_template_as_native_obj=True`` on the DAG (JSON text also works).
     :param input_path: instead of ``records``: a JSON Lines, JSON array or Parquet file at any
-        ``ObjectStoragePath`` URI, streamed; templated.
+        ``ObjectStoragePath`` URI, streamed; templated. The result of an upstream read with
+        ``output_path`` works too: ``input_path=read.output``.
     :param gateway_host: gateway host for the Airflow asset URI; with literal ids the asset is
         declared in ``outlets`` at parse time, otherwise it is emitted at run time through an
         ``AssetAlias`` (host then defaults to the connection's gateway).
@@ -262,10 +267,17 @@ class MdspWriteTimeSeriesOperator(MdspBaseOperator):
         summary = {"asset_id": self.asset_id, "aspect": self.aspect, "records": written, "requests": sent.count}
         self.log.info("Wrote %d records to %s/%s in %d request(s)", written, self.asset_id, self.aspect, sent.count)
         self._assets.emit(context, [(self.asset_id, self.aspect)], extra=summary)
+        from_file = path_value(self.input_path, "input_path") or (
+            path_value(self.records, "records")
+            if isinstance(self.records, Mapping) and "data" not in self.records
+            else None
+        )
+        read = [storage_uri(from_file)] if from_file else []
+        self.record_lineage(inputs=read, outputs=[self.mdsp_uri(self.asset_id, self.aspect)])
         return summary
 
 
-class MdspWriteTimeSeriesMultiOperator(MdspBaseOperator):
+class MdspWriteTimeSeriesMultiOperator(LineageMixin, MdspBaseOperator):
     """Write records of several assets/aspects with the multi-entity PUT (§4).
 
     Items are packed into requests of at most 5 pairs, 100 records and 100 kB by the client.
@@ -307,6 +319,7 @@ class MdspWriteTimeSeriesMultiOperator(MdspBaseOperator):
         failed = {(str(e.get("entityId")), str(e.get("propertySetName"))) for e in errors}
         written = [p for p in pairs if p not in failed] if all(e.get("entityId") for e in errors) else []
         self._assets.emit(context, written, extra={"records": summary["records"]})
+        self.record_lineage(outputs=[self.mdsp_uri(asset_id, aspect) for asset_id, aspect in written])
         if errors:
             self.log.warning("%d pair(s) refused in the multi-entity write: %s", len(errors), errors)
             if self.fail_on_partial_errors:

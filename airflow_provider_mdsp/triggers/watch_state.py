@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow_provider_mdsp.client.timeutil import format_time, to_datetime
+from airflow_provider_mdsp.timeutil import format_time, to_datetime
 
 #: Prefix of the keys under which the watchers keep their state in the asset state store.
 STATE_KEY_PREFIX = "mdsp_watch:"

@@ -36,7 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
+from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError
+from airflow_provider_mdsp.timeutil import format_time, to_datetime, utcnow
 
 if TYPE_CHECKING:
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
@@ -121,8 +123,8 @@ class MdspWatcherTrigger(BaseEventTrigger):
         return store
 
     async def pause(self, seconds: float) -> None:
-        """Wait between two polls (replaced in tests)."""
-        await asyncio.sleep(seconds)
+        """Wait between two polls, on the provider's one clock."""
+        await timeutil.async_sleep(seconds)
 
     def make_hook(self) -> MdspHook:
         """Build the hook in the triggerer process (its token cache is shared by all watchers there)."""
@@ -132,7 +134,6 @@ class MdspWatcherTrigger(BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll once per interval for ever; fire one event per new batch, never the same one twice."""
-        from airflow_provider_mdsp.client.timeutil import utcnow
 
         state = await self.load_state()
         if state is None:
@@ -223,7 +224,6 @@ class MdspNewEventsTrigger(MdspWatcherTrigger):
 
     def poll(self, hook: MdspHook, state: Mapping[str, Any], now: datetime) -> tuple[dict[str, Any] | None, dict]:
         """Read the events of the lateness window, oldest first; report the unseen ones."""
-        from airflow_provider_mdsp.client.timeutil import format_time, to_datetime
         from airflow_provider_mdsp.triggers import watch_state as ws
         from airflow_provider_mdsp.triggers.checks import EVENT_PAGE_SIZE
 
@@ -306,7 +306,6 @@ class MdspNewTimeSeriesTrigger(MdspWatcherTrigger):
 
     def poll(self, hook: MdspHook, state: Mapping[str, Any], now: datetime) -> tuple[dict[str, Any] | None, dict]:
         """Read at most one record of the next window; report the window when there is one."""
-        from airflow_provider_mdsp.client.timeutil import format_time
         from airflow_provider_mdsp.triggers import watch_state as ws
 
         window = ws.timeseries_window(state, now, timedelta(seconds=self.settle))
@@ -327,19 +326,11 @@ class MdspNewTimeSeriesTrigger(MdspWatcherTrigger):
 
 
 def checked_time(value: str | None, name: str) -> str | None:
-    """Return an ISO 8601 time with a time zone unchanged, so a bad one fails when the DAG is parsed.
+    """Return an ISO 8601 time unchanged, so a bad one fails when the DAG is parsed, not in the triggerer.
 
-    :raises MdspConfigError: not such a time.
+    :raises MdspConfigError: not a time with a time zone.
     """
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise MdspConfigError(f"{name} is {value!r}, not an ISO 8601 time such as 2026-01-31T00:00:00Z", field=name)
-    return str(value).strip()
+    return format_time(value, name=name) if value else None
 
 
 def event_filter(

@@ -12,11 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,39 +22,16 @@ from typing import Any
 
 import pytest
 
+from tests.integration.airflow_home import AIRFLOW, ROOT, airflow_env, migrated_database
 from tests.integration.conftest import emulator_conn_json
 
 pytestmark = [pytest.mark.dag, pytest.mark.integration]
 
-ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "tests" / "watcher_dags"
-AIRFLOW = Path(sys.executable).parent / "airflow"
 DAG_ID = "mdsp_on_alarm_batches"
 POLL_SECONDS = 2
 #: Longest wait for any one step (Airflow's processes start in ~10 s each here).
 STEP_TIMEOUT = 120.0
-
-
-def airflow_env(home: Path, emulator_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.setdefault("PYTHONPYCACHEPREFIX", str(ROOT / ".cache" / "pycache"))
-    env.update(
-        {
-            "PATH": f"{AIRFLOW.parent}{os.pathsep}{env.get('PATH', '')}",
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": "2",
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW_CONN_MDSP_DEFAULT": emulator_conn_json(emulator_url),
-            "MDSP_WATCH_POLL_SECONDS": str(POLL_SECONDS),
-        }
-    )
-    return env
 
 
 class Processes:
@@ -138,22 +113,21 @@ def event_searches(emulator: Any) -> int:
     return sum(n for endpoint, n in calls.items() if endpoint.startswith("GET") and endpoint.endswith("/events"))
 
 
-def migrated_database(home: Path, env: dict[str, str]) -> None:
-    """Give ``home`` a migrated SQLite database, from the copy the example-DAG runner caches when there is one."""
-    from importlib.metadata import version
-
-    cached = ROOT / ".demo" / f"airflow-{version('apache-airflow')}.db"
-    if cached.exists():
-        shutil.copyfile(cached, home / "airflow.db")
-    else:
-        subprocess.run([str(AIRFLOW), "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-
-
 @pytest.fixture
 def airflow_processes(mdsp_emulator: Any, tmp_path: Path) -> Iterator[tuple[Processes, Path]]:
     home = tmp_path / "home"
     home.mkdir()
-    env = airflow_env(home, mdsp_emulator.url)
+    env = airflow_env(
+        home,
+        mdsp_emulator.url,
+        DAGS,
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        AIRFLOW__CORE__PARALLELISM="2",
+        AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
+        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+        MDSP_WATCH_POLL_SECONDS=str(POLL_SECONDS),
+    )
     (tmp_path / "logs").mkdir()
     procs = Processes(env, tmp_path / "logs")
     migrated_database(home, env)
