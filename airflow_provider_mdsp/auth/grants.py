@@ -231,7 +231,7 @@ def _request_token(
     **body: Any,
 ) -> Token:
     """Send one token request and turn the response into a Token or a typed error."""
-    host = urlsplit(url).hostname or url
+    host = urlsplit(url).netloc.rpartition("@")[2] or url  # with its port: a wrong port is a common mistake
     secrets = (*creds.secrets, *extra_secrets)
     at = timeutil.epoch()
     log.debug("Requesting a token from %s (%s flow)", host, creds.flow)
@@ -307,6 +307,11 @@ def _raise_for_status(
     if status in (400, 401):
         msg = f"The token endpoint {host} rejected the credentials (HTTP {status}{detail}). Check "
         msg += _FIELDS_TO_CHECK.get(creds.flow, "the connection's credentials") + "."
+    elif status == 403 and creds.flow == "app_credentials":
+        # The Token Management Service answers 403 when the app name/version or tenants do not
+        # match the credentials (e.g. an unknown appVersion), long before any role matters.
+        msg = f"The Token Management Service {host} refused the request (HTTP 403{detail}). Check "
+        msg += _FIELDS_TO_CHECK["app_credentials"] + "; roles matter only once these match."
     elif status == 403:
         msg = (
             f"The token endpoint {host} refused the request (HTTP 403{detail}): the credentials lack a "

@@ -151,7 +151,8 @@ class MdspCreateEventOperator(MdspBaseOperator):
     Each event gets a ``correlationId`` derived from the task instance and its position unless one is
     given, so a retried task is recognised: it first looks for the event its earlier try created and
     creates only the missing ones. Within a try, the client never duplicates an event after an
-    ambiguous network failure either. Returns ``{"created": n, "event_ids": [...]}``.
+    ambiguous network failure either. Returns ``{"created": n, "existing": m, "event_ids": [...]}``:
+    ``created`` counts the events this try made, ``existing`` those an earlier try had made.
 
     :param entity_id: the asset the event is about (templated).
     :param type_id: a custom event type; without it the event is a standard event (templated).
@@ -245,18 +246,19 @@ class MdspCreateEventOperator(MdspBaseOperator):
 
         events = self.hook.client.events
         retry = int(getattr(context.get("ti"), "try_number", 1) or 1) > 1
-        ids = []
+        ids, existing = [], 0
         for body in self.build_events(context):
             body.setdefault("timestamp", format_time(utcnow()))
             found = _find_existing(events, body) if retry else None
             if found is not None:
                 self.log.info("Event %s exists from an earlier try; not creating it again", found.get("id"))
                 ids.append(str(found.get("id")))
+                existing += 1
                 continue
             created = events.create_event(body)
             ids.append(str(created.get("id")))
-        self.log.info("Created %d event(s): %s", len(ids), ", ".join(ids))
-        return {"created": len(ids), "event_ids": ids}
+        self.log.info("Created %d event(s), %d from an earlier try: %s", len(ids) - existing, existing, ", ".join(ids))
+        return {"created": len(ids) - existing, "existing": existing, "event_ids": ids}
 
     def _correlation_id(self, context: Mapping[str, Any], index: int) -> str:
         ti = context.get("ti")

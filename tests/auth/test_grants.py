@@ -283,6 +283,27 @@ def test_forbidden_means_a_missing_role(requests_mock, session):
         fetch_tenant_token(session, SUBTENANT, timeout=5)
 
 
+def test_forbidden_app_credentials_point_at_app_name_version_and_tenants_not_roles(requests_mock, session):
+    body = {"errors": [{"logref": "x", "message": "appVersion 1.0.0 not found"}]}
+    requests_mock.post(TMS, status_code=403, json=body)
+
+    with pytest.raises(MdspAuthError) as info:
+        obtain_token(session, APP, timeout=5)
+
+    message = str(info.value)
+    assert all(f in message for f in ("`app_name`", "`app_version`", "`host_tenant`", "`user_tenant`")), message
+    assert "ask the tenant admin" not in message
+
+
+def test_an_unreachable_token_endpoint_is_named_with_its_port(requests_mock, session):
+    url = "https://demo.piam.eu1.mindsphere.io:8443/oauth/token"
+    requests_mock.post(url, exc=requests.exceptions.ConnectionError("refused"))
+    creds = TenantCredentials("demo-client", CLIENT_SECRET, "demo", url)
+
+    with pytest.raises(MdspConnectionError, match=r"demo\.piam\.eu1\.mindsphere\.io:8443"):
+        obtain_token(session, creds, timeout=5)
+
+
 @pytest.mark.parametrize(("creds", "url", "field"), [(TENANT, PIAM, "`auth_url`"), (APP, TMS, "`host`")])
 def test_not_found_points_at_the_token_url_field(requests_mock, session, creds, url, field):
     requests_mock.post(url, status_code=404, text="<html>Not Found</html>")

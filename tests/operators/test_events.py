@@ -107,7 +107,7 @@ def test_create_sends_a_standard_event_with_defaults_and_a_stable_correlation_id
         task_id="alarm", entity_id=ASSET, severity=1, description="Line stopped", source="airflow", acknowledged=False
     )
     run = context(ti=ti(), run_id="scheduled__2024-05-02")
-    assert op.execute(run) == {"created": 1, "event_ids": ["new-1"]}
+    assert op.execute(run) == {"created": 1, "existing": 0, "event_ids": ["new-1"]}
     sent = post.last_request.json()
     assert sent == {
         "entityId": ASSET,
@@ -131,7 +131,7 @@ def test_create_several_custom_events_with_fields(gateway, requests_mock):
         fields={"pressure": 3.5},
         events=[{"timestamp": "2024-05-01T10:00:00Z"}, {"entityId": "b" * 32, "pressure": 9.0}],
     )
-    assert op.execute(context(ti=ti(), run_id="r")) == {"created": 2, "event_ids": ["a", "b"]}
+    assert op.execute(context(ti=ti(), run_id="r")) == {"created": 2, "existing": 0, "event_ids": ["a", "b"]}
     first, second = (r.json() for r in post.request_history)
     assert (first["typeId"], first["pressure"], first["entityId"]) == ("acme.PumpAlarm", 3.5, ASSET)
     assert first["timestamp"] == "2024-05-01T10:00:00.000Z"
@@ -145,7 +145,7 @@ def test_a_retried_task_does_not_create_the_event_its_earlier_try_created(gatewa
     correlation = op.build_events(run)[0]["correlationId"]
     lookup = requests_mock.get(f"{EM}/events", json=events_page([{"id": "old", "correlationId": correlation}]))
     post = requests_mock.post(f"{EM}/events", json={"id": "dup"})
-    assert op.execute(run) == {"created": 1, "event_ids": ["old"]}
+    assert op.execute(run) == {"created": 0, "existing": 1, "event_ids": ["old"]}
     assert not post.called
     terms = sent_filter(lookup.last_request)
     assert (terms["entityId"], terms["correlationId"], terms["typeId"]) == (ASSET, correlation, "acme.PumpAlarm")
