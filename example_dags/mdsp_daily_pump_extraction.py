@@ -1,6 +1,8 @@
 """Daily pump extraction: every pump's time series into JSON Lines files, daily aggregates, alarms.
 
-Runs once a day on the previous UTC day (a data interval of ``[00:00, 24:00)``):
+Runs once a day on the previous UTC day, its data interval: time-series reads cover
+``(00:00, 24:00]`` (the API's ``from`` is exclusive, so a file of minute data runs from 00:01 to
+24:00), the daily aggregate ``[00:00, 24:00)``:
 
 1. ``list_pumps`` lists the assets of the pump type (``MdspListAssetsOperator``, ``type_id`` filter);
 2. ``read_timeseries`` reads each pump's aspect for the data interval into one JSON Lines file per
@@ -12,8 +14,8 @@ Runs once a day on the previous UTC day (a data interval of ``[00:00, 24:00)``):
 Against the local emulator the defaults fit its demo plant (8 pumps of type ``demo.Pump``, aspect
 ``PumpData``; ``Pump-A1-1`` runs above 80 °C every day from 12:00 to 12:30 UTC). For a real tenant,
 change the params (pump type, aspect, variable, threshold, alarm event type); the alarm event type
-must exist in your tenant with the fields ``temperature``, ``threshold`` and ``variable``, or set
-``alarm_event_type`` to an empty string to raise standard events instead.
+must exist in your tenant with the fields ``temperature``, ``threshold`` and ``variable``, or clear
+``alarm_event_type`` in the trigger form (empty or null) to raise standard events instead.
 
 Files go under the Airflow Variable ``mdsp_output_dir``, a URI (default ``file:///tmp/mdsp-output``);
 on a cluster, point it at shared storage, e.g. ``s3://aws_default@bucket/mdsp``: with a local path
@@ -54,7 +56,7 @@ with DAG(
         "threshold": Param(80.0, type="number", description="Raise an alarm above this value"),
         "alarm_event_type": Param(
             "demo.PumpAlarm",
-            type="string",
+            type=["null", "string"],
             description="Event type of the alarms; empty for standard events",
         ),
     },
@@ -127,7 +129,7 @@ with DAG(
 
     raise_alarms = MdspCreateEventOperator(
         task_id="raise_alarms",
-        type_id="{{ params.alarm_event_type }}",
+        type_id="{{ params.alarm_event_type or '' }}",
         events=alarms,
     )
 

@@ -1,6 +1,7 @@
 """Event-driven report: wait for alarm events, read each asset's data around them, write a report.
 
-For each day (data interval ``[00:00, 24:00)`` UTC):
+For each day (data interval ``[00:00, 24:00)`` UTC; a manual run without one covers the 3 days
+before it, for the sensor and the query alike, which against the emulator holds its alarms):
 
 1. ``wait_for_alarms`` (``MdspEventSensor``, deferrable) waits until an event of the alarm type
    exists after the start of the interval. While it waits it holds no worker slot: the triggerer
@@ -31,6 +32,8 @@ from airflow_provider_mdsp.sensors.events import MdspEventSensor
 #: The day a run covers: its data interval, or for a manual run without one, its run time.
 RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
 OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
+#: Start of the alarms a run covers: its data interval, or for a manual run the 3 days before it.
+WINDOW_START = "{{ data_interval_start | default(dag_run.run_after - macros.timedelta(days=3), true) }}"
 #: Minutes of data read before and after each event.
 AROUND_MINUTES = 30
 
@@ -53,8 +56,9 @@ with DAG(
     wait_for_alarms = MdspEventSensor(
         task_id="wait_for_alarms",
         type_id="{{ params.event_type }}",
-        # Empty for a manual run without a data interval: then the last 7 days are searched.
-        after="{{ data_interval_start | default('', true) }}",
+        # A manual run without a data interval waits for an alarm of the 3 days before it, the
+        # window alarm_events then reads, so an alarm the sensor found is always in the report.
+        after=WINDOW_START,
         deferrable=True,
         poke_interval=300,
         timeout=timedelta(hours=6).total_seconds(),
@@ -64,6 +68,7 @@ with DAG(
     alarm_events = MdspQueryEventsOperator(
         task_id="alarm_events",
         type_id="{{ params.event_type }}",
+        from_time=WINDOW_START,  # to_time: the interval's end, or the run's time
     )
 
     @task

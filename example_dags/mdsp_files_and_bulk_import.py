@@ -1,7 +1,8 @@
 """Files and bulk import: upload a day of readings to IoT File, import them with TS Bulk, verify.
 
-A backfill as it is done for data from an external historian. For each day (data interval
-``[00:00, 24:00)`` UTC):
+A backfill as it is done for data from an external historian. For each day (the data interval,
+00:00 to 24:00 UTC; a manual run without one takes the UTC day before the run, and its files go to
+that day's folder):
 
 1. ``prepare_readings`` writes the day's readings (one record every 15 minutes) as a JSON array
    sorted by ``_time``, the file format TS Bulk imports;
@@ -38,8 +39,8 @@ from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperato
 
 #: The emulator's demo pump ``Pump-B2-2``: its id is md5("demo/Pump-B2-2") (docs/emulator.md).
 DEMO_PUMP_B2_2 = "63daa7289829c907b61876312baa80ff"
-#: The day a run covers: its data interval, or for a manual run without one, its run time.
-RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
+#: The day a run covers: its data interval, or for a manual run without one, the day before its run time.
+RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after - macros.timedelta(days=1), true)) | ds }}"
 OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
 #: Minutes between two readings of the imported file.
 STEP_MINUTES = 15

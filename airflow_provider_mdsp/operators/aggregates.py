@@ -36,14 +36,45 @@ def check_aggregate_request(start: datetime, end: datetime, interval_value: Any,
     return int(str(interval_value).strip()), str(interval_unit).strip().lower()
 
 
+#: Seconds per interval unit that has fixed-length buckets (weeks and months follow the calendar).
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def whole_buckets(start: datetime, end: datetime, value: int, unit: str) -> tuple[datetime, datetime]:
+    """Return the part of ``[start, end)`` made of whole intervals (UTC boundaries); weeks/months unchanged.
+
+    Buckets are ``[starttime, endtime)`` and the service widens a window to whole buckets, so a
+    window that starts or ends inside one returns a first or last bucket that holds only part of the
+    requested time, while looking complete.
+
+    :param start: window start.
+    :param end: window end.
+    :param value: units per interval.
+    :param unit: interval unit.
+    """
+    size = _UNIT_SECONDS.get(unit, 0) * value
+    if not size:
+        return start, end
+    epoch = datetime(1970, 1, 1, tzinfo=start.tzinfo)
+    first = -(-int((start - epoch).total_seconds()) // size) * size  # round up
+    last = int((end - epoch).total_seconds()) // size * size  # round down
+    return epoch + timedelta(seconds=first), epoch + timedelta(seconds=max(first, last))
+
+
 class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
     """Read pre-calculated aggregates of an asset's aspect per interval, into XCom or ``output_path``.
 
     The request is checked against the service's rules (units, values per unit, longest range per
     unit) before any call. The window defaults to the run's data interval, like
     :class:`~airflow_provider_mdsp.operators.timeseries.MdspReadTimeSeriesOperator`; an empty window
-    returns a zero-record summary without calling the API. The service widens unaligned bounds
-    to interval boundaries and omits empty intervals.
+    returns a zero-record summary without calling the API.
+
+    Each aggregate covers ``[starttime, endtime)``, unlike a time-series read's ``(from, to]``: the
+    hour ending 05:00 is 04:00-04:59 here and 04:01-05:00 in a read (set ``include_start=True`` on
+    the read to match). The service widens a window that does not fall on interval boundaries to
+    whole intervals, so its first or last interval then covers more than was asked; the operator
+    logs a warning, and ``align=True`` narrows the window to the whole intervals inside it instead.
+    Empty intervals are omitted.
 
     :param asset_id: the asset id; templated.
     :param aspect: the aspect name; templated.
@@ -58,6 +89,8 @@ class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
     :param output_format: ``jsonl``, ``csv`` or ``parquet``.
     :param max_xcom_records: the most intervals returned through XCom without ``output_path``.
     :param gateway_host: gateway host for the Airflow asset URI declared in ``inlets`` (literal ids only).
+    :param align: read only the whole intervals inside the window (minute, hour and day intervals,
+        on UTC boundaries); the summary's ``from``/``to`` are then the narrowed window.
     :returns: ``{"asset_id", "aspect", "from", "to", "interval_unit", "interval_value", "records",
         "first_time", "last_time"}`` plus ``data`` or ``path``/``format``/``bytes``.
     """
@@ -89,6 +122,7 @@ class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
         output_format: str = "jsonl",
         max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         gateway_host: str | None = None,
+        align: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -96,6 +130,7 @@ class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
         self.aspect = aspect
         self.from_time = from_time
         self.to_time = to_time
+        self.align = align
         self.interval_unit = interval_unit
         self.interval_value = interval_value
         self.variables = variables
@@ -106,9 +141,33 @@ class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
         self.gateway_host = gateway_host
         AssetDeclarations(self, gateway_host).declare_read([(asset_id, aspect)])
 
+    def whole_or_warn(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+        """Narrow the window to whole intervals (``align``), or warn when it has a partial one."""
+        if start == end:
+            return start, end
+        value, unit = check_aggregate_request(start, end, self.interval_value, self.interval_unit)
+        whole = whole_buckets(start, end, value, unit)
+        if whole == (start, end):
+            return start, end
+        if self.align:
+            self.log.info(
+                "Aligned the window to whole %d-%s intervals: [%s, %s)", value, unit, *map(format_time, whole)
+            )
+            return whole
+        self.log.warning(
+            "The window [%s, %s) does not fall on %d-%s boundaries: its first or last interval covers time outside "
+            "it. Set align=True to read whole intervals only.",
+            format_time(start),
+            format_time(end),
+            value,
+            unit,
+        )
+        return start, end
+
     def execute(self, context: Any) -> dict:
         """Check the request, read the aggregates and deliver them."""
         start, end = resolve_window(self.from_time, self.to_time, context, lookback=self.lookback)
+        start, end = self.whole_or_warn(start, end)
         summary: dict[str, Any] = {
             "asset_id": self.asset_id,
             "aspect": self.aspect,

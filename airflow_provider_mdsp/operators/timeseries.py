@@ -100,7 +100,10 @@ def count_requests(client: Any, method: str) -> Iterator[_Counter]:
 class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
     """Read an asset's aspect over a time window, all pages, into XCom or ``output_path``.
 
-    The window is ``(from_time, to_time]`` (the API's ``from`` is exclusive). Missing bounds come
+    The window is ``(from_time, to_time]`` (the API's ``from`` is exclusive): the hour ending 05:00
+    holds 04:01-05:00 of minute data. ``include_start=True`` reads ``[from_time, to_time)`` instead,
+    the rule of aggregate intervals and event windows (04:00-04:59), so a read and the aggregates of
+    the same window cover the same records. Missing bounds come
     from the run's data interval; a run without one reads the ``lookback`` before the run's time
     (see :func:`~airflow_provider_mdsp.operators.base.resolve_window`). An empty window returns a
     zero-record summary without calling the API (and writes an empty file if ``output_path`` is set).
@@ -123,6 +126,8 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
     :param max_xcom_records: the most records returned through XCom without ``output_path``.
     :param gateway_host: gateway host for the Airflow asset URI; with literal ids the asset is
         declared in ``inlets`` at parse time.
+    :param include_start: read ``[from_time, to_time)`` (start included, end left out) instead of
+        the API's ``(from_time, to_time]``; the summary's ``from``/``to`` stay the window given.
     :returns: ``{"asset_id", "aspect", "from", "to", "records", "first_time", "last_time"}`` plus
         ``data`` (XCom) or ``path``, ``format``, ``bytes`` (file).
     """
@@ -152,11 +157,13 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
         output_format: str = "jsonl",
         max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         gateway_host: str | None = None,
+        include_start: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.asset_id = asset_id
         self.aspect = aspect
+        self.include_start = include_start
         self.variables = variables
         self.from_time = from_time
         self.to_time = to_time
@@ -179,11 +186,13 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
             self.log.info("Empty window at %s: nothing to read", format_time(start))
             pages: Iterable[list[dict]] = iter(())
         else:
+            # Time series keep 1 ms precision: one ms earlier turns (from, to] into [from, to).
+            shift = timedelta(milliseconds=1) if self.include_start else timedelta(0)
             pages = self.hook.client.timeseries.iter_timeseries_pages(
                 self.asset_id,
                 self.aspect,
-                from_=start,
-                to=end,
+                from_=start - shift,
+                to=end - shift,
                 select=variables_list(self.variables),
                 limit=self.limit,
                 concurrency=DEFAULT_CONCURRENCY if self.concurrency is None else self.concurrency,
