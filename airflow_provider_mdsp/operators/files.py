@@ -46,7 +46,9 @@ def normalise_path(file_path: str) -> str:
 class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
     """Upload a file to an asset, streamed from a local path or any object storage URI.
 
-    Returns ``{"entityId", "path", "size", "etag", "parts"}`` (``parts`` is 1 for a single PUT).
+    Returns ``{"entityId", "path", "size", "etag", "parts"}`` (``parts`` is 1 for a single PUT). The
+    asset event's ``extra`` is ``{"entity_id", "path", "etag", "size"}``, so a consumer knows which
+    version of the file it got.
 
     :param entity_id: the asset id (templated).
     :param file_path: the path under the asset, e.g. ``reports/{{ ds }}.csv`` (templated).
@@ -145,7 +147,8 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
                 field="overwrite",
             ) from exc
         result = {k: stored.get(k) for k in ("entityId", "path", "size", "etag", "parts")}
-        self._assets.emit(context, [(self.entity_id, remote)], extra={"size": result["size"]})
+        extra = {"entity_id": self.entity_id, "path": remote, "etag": result["etag"], "size": result["size"]}
+        self._assets.emit(context, [(self.entity_id, remote)], extra=extra)
         self.record_lineage(inputs=[storage_uri(source)], outputs=[self.mdsp_uri(self.entity_id, file_path=remote)])
         return result
 

@@ -60,6 +60,7 @@ def test_writes_emit_asset_events_that_queue_the_dags_scheduled_on_them(airflow_
 
     assert str(run.state) == "success", task_states(run)
     expected = {"aspect": "PumpData", "records": 3, "requests": 1}
+    expected.update(first_time="2020-01-01T00:01:00.000Z", last_time="2020-01-01T00:03:00.000Z")
     assert xcom_values(run, "write_declared") == [{"asset_id": declared, **expected}]
     assert xcom_values(run, "write_templated") == [{"asset_id": templated, **expected}]
     (read_back,) = xcom_values(run, "read_back")
@@ -73,6 +74,11 @@ def test_writes_emit_asset_events_that_queue_the_dags_scheduled_on_them(airflow_
                 select(AssetEvent).where(AssetEvent.asset_id == asset_id, AssetEvent.source_run_id == run.run_id)
             ).one()
             assert (event.source_task_id, event.extra["records"]) == (task_id, 3)
+            # A consumer can tell what it got: the records and their time range.
+            assert (event.extra["first_time"], event.extra["last_time"]) == (
+                expected["first_time"],
+                expected["last_time"],
+            )
             queued = session.scalars(
                 select(AssetDagRunQueue.target_dag_id).where(AssetDagRunQueue.asset_id == event.asset_id)
             ).all()

@@ -34,6 +34,27 @@ def test_upload_small_file_in_one_put_with_guessed_type(gateway, requests_mock, 
     assert "If-Match" not in put.last_request.headers
 
 
+def test_upload_takes_an_upstream_summary_and_its_asset_event_says_which_file_version(gateway, requests_mock, tmp_path):
+    from tests.operators.test_templating import FakeOutletEvents
+
+    source = tmp_path / "pump.jsonl"
+    source.write_bytes(b'{"_time": "2026-01-01T00:00:00Z"}\n')
+    requests_mock.put(f"{FILES}/{ASSET}/raw/pump.jsonl", headers={"ETag": '"4"'})
+    read_summary = {
+        "asset_id": ASSET,
+        "aspect": "PumpData",
+        "records": 1,
+        "path": f"file://{source}",
+        "format": "jsonl",
+    }
+    op = MdspUploadFileOperator(task_id="up", entity_id=ASSET, file_path="raw/pump.jsonl", source_path=read_summary)
+    events = FakeOutletEvents()
+    op.execute(context(outlet_events=events))
+    [(_alias, uri, extra)] = events.added
+    assert uri.endswith(f"/{ASSET}/files/raw/pump.jsonl")
+    assert extra == {"entity_id": ASSET, "path": "raw/pump.jsonl", "etag": "4", "size": source.stat().st_size}
+
+
 def test_upload_above_the_part_size_goes_in_parts_from_any_storage_uri(gateway, requests_mock, tmp_path):
     source = tmp_path / "big.bin"
     source.write_bytes(b"x" * (5 * MIB) + b"tail")

@@ -141,7 +141,8 @@ def test_write_sends_the_records_and_counts_requests(gateway, requests_mock):
     result = MdspWriteTimeSeriesOperator(task_id="w", asset_id=PUMP, aspect="Vibration", records=records(3)).execute(
         context()
     )
-    assert result == {"asset_id": PUMP, "aspect": "Vibration", "records": 3, "requests": 1}
+    span = {"first_time": records(3)[0]["_time"], "last_time": records(3)[-1]["_time"]}
+    assert result == {"asset_id": PUMP, "aspect": "Vibration", "records": 3, "requests": 1, **span}
     assert json.loads(put.last_request.body) == records(3)
     assert put.last_request.headers["Content-Type"] == "application/json"
 
