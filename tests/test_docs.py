@@ -96,3 +96,22 @@ def test_python_examples_parse(page: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", page.read_text(), re.DOTALL)
     for block in blocks:
         ast.parse(block)
+
+
+def test_the_client_reference_lists_every_service_and_method_from_the_code() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("client_methods", DOCS / "_hooks" / "client_methods.py")
+    assert spec is not None
+    assert spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = (DOCS / "reference" / "client.md").read_text()
+    assert hook.MARKER in page
+    table = hook.on_page_markdown(page)
+    from airflow_provider_mdsp.client.timeseries import TimeSeriesClient
+
+    assert "| `timeseries` | [`TimeSeriesClient`]" in table
+    assert all(f"`{name}`" in table for name in ("put_timeseries", "iter_event_pages", "create_import_job"))
+    assert len(hook.services()) >= 10
+    assert hook.methods(TimeSeriesClient)[0] == "iter_timeseries_pages"
