@@ -106,8 +106,8 @@ def file_asset(host: str, asset_id: str, file_path: str, **kwargs: Any) -> Asset
 def sanitize_uri(uri: SplitResult) -> SplitResult:
     """Validate and normalise an ``mdsp://`` asset URI (registered with Airflow under ``asset-uris``).
 
-    The host is lower-cased without a default port; the asset id is lower-cased (ids are hex,
-    insights-hub-api.md §4); aspect names and file paths keep their case; segments are
+    The host is lower-cased without a default port; the asset id is lower-cased (Insights Hub
+    ids are hex); aspect names and file paths keep their case; segments are
     percent-encoded the same way every time.
 
     :param uri: the split URI, as Airflow passes it.

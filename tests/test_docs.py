@@ -115,3 +115,22 @@ def test_the_client_reference_lists_every_service_and_method_from_the_code() -> 
     assert all(f"`{name}`" in table for name in ("put_timeseries", "iter_event_pages", "create_import_job"))
     assert len(hook.services()) >= 10
     assert hook.methods(TimeSeriesClient)[0] == "iter_timeseries_pages"
+
+
+#: Documents a user of the provider cannot see; a public docstring must not send them there.
+_UNPUBLISHED = re.compile(r"§|insights-hub-api|user-asks|airflow-provider-conventions|style-anchors")
+#: The layers whose docstrings the user meets first (operators, sensors, triggers, hook, assets).
+_USER_FACING = ("operators", "sensors", "triggers", "hooks", "assets.py")
+
+
+def test_user_facing_docstrings_cite_no_unpublished_document() -> None:
+    cited = []
+    for path in sorted((ROOT / "airflow_provider_mdsp").rglob("*.py")):
+        if path.relative_to(ROOT / "airflow_provider_mdsp").parts[0] not in _USER_FACING:
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                doc = ast.get_docstring(node, clean=False) or ""
+                cited += [f"{path.name}: {line.strip()}" for line in doc.splitlines() if _UNPUBLISHED.search(line)]
+    assert cited == []

@@ -84,7 +84,7 @@ def mask_token(token: Token) -> None:
 
 
 def with_sub_tenant(config: ConnectionConfig, sub_tenant: str, conn_id: str) -> ConnectionConfig:
-    """Return the connection's settings with its credentials impersonating ``sub_tenant`` (§2.1).
+    """Return the connection's settings with its credentials impersonating ``sub_tenant`` (subtenant impersonation).
 
     :param config: the connection's settings.
     :param sub_tenant: the subtenant id.

@@ -2,8 +2,8 @@
 
 Siemens' Java and Python SDK samples read tenant service credentials from
 ``MINDSPHERE_CLIENT_ID``, ``MINDSPHERE_CLIENT_SECRET``, ``MINDSPHERE_TENANT`` and
-``MINDSPHERE_SUB_TENANT`` (insights-hub-api.md §0); ``HOST_ENVIRONMENT`` names the region
-(default ``eu1``, PY:README.md). Airflow reads connections from ``AIRFLOW_CONN_<ID>`` variables
+``MINDSPHERE_SUB_TENANT``; ``HOST_ENVIRONMENT`` names the region
+(default ``eu1``, as the Python SDK's README says). Airflow reads connections from ``AIRFLOW_CONN_<ID>`` variables
 (or a secrets backend), so rather than reading the SDK variables behind the connection's back,
 this module turns them into that one value, once, where the user can see it::
 

@@ -1,4 +1,4 @@
-"""``MdspReadAggregatesOperator``: min/max/average/sum per interval from IoT TS Aggregates v4 (§5)."""
+"""``MdspReadAggregatesOperator``: min/max/average/sum per interval from IoT TS Aggregates v4."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Operators for Asset Management: list, read and change assets (insights-hub-api.md §3)."""
+"""Operators for Asset Management: list, read and change assets."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class MdspListAssetsOperator(MdspBaseOperator):
         ``{"name": {"startsWith": "pump"}}``; templated.
     :param type_id: only assets of this exact type, e.g. ``acme.Pump``; and-combined with ``filter``.
     :param sort: e.g. ``name,asc``.
-    :param page_size: assets per page (the service's default is 10; 200 is recommended, §3).
+    :param page_size: assets per page (the service's default is 10; 200 is recommended).
     :param fields: asset keys to keep, as a list or ``"assetId,name"``; ``None`` keeps everything.
     :param include_shared: include assets shared from other tenants.
     :param basic_fields_only: ask the service to leave out variables, aspects and locations.

@@ -144,7 +144,7 @@ def resolve_window(
        ``CronTriggerTimetable`` schedule) reads the ``lookback`` before the run's ``run_after``
        (or ``to_time``), and says so in the log.
 
-    :param from_time: start of the window, exclusive (Time Series ``from``, insights-hub-api.md §4).
+    :param from_time: start of the window, exclusive (the Time Series API's ``from``).
     :param to_time: end of the window, inclusive.
     :param context: the task context.
     :param lookback: length of the fallback window.

@@ -1,6 +1,6 @@
 """Operator for TS Bulk: import time-series files from IoT File, and wait for the job.
 
-Creating an import job is not idempotent (user-asks.md, ask 8: retried create-job calls started
+Creating an import job is not idempotent (retried create-job calls started
 duplicate syncs). So the job id is remembered before any waiting, where the next try finds it
 (:class:`~airflow_provider_mdsp.operators.trystate.TryMemory`: Airflow 3.3's task state store, else
 an Airflow Variable of the task instance), and in XCom under ``job_id``. A retried task finds the id
@@ -8,7 +8,7 @@ and waits for that job again instead of submitting another one. Once the job end
 forgotten, so clearing the task later imports anew.
 
 A submission whose answer was lost (the job may exist, its id is unknown) is remembered too, by a
-digest of the asset, aspect and files. The service cannot list import jobs (§8), so that try and
+digest of the asset, aspect and files. The service cannot list import jobs, so that try and
 every later one look for the job's effect instead of submitting again: records in every file's
 range. The import counts as done once they appear; if none appear within ``timeout``, the memory
 is dropped and the next try submits anew.
@@ -53,7 +53,7 @@ class MdspBulkImportOperator(MdspBaseOperator):
     """Import time-series files already stored in IoT File on an asset, and wait for the job.
 
     The files hold JSON records sorted by ``_time``; one asset/aspect pair and up to 100 files per
-    job (§8). The job is submitted from the worker; then, with ``wait``, the operator polls in the
+    job. The job is submitted from the worker; then, with ``wait``, the operator polls in the
     worker or, when ``deferrable``, waits in the triggerer (``MdspBulkImportJobTrigger``). A job in
     ERROR fails the task with the job's message.
 

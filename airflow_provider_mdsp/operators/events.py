@@ -33,7 +33,7 @@ RETRY_LOOKUP_WINDOW = timedelta(days=7)
 
 
 def window_term(start: Any, end: Any) -> dict[str, str]:
-    """Return the ``timestamp`` filter term of the half-open window ``[start, end)`` (§6 ``between``).
+    """Return the ``timestamp`` filter term of the half-open window ``[start, end)`` (a ``between`` term).
 
     Consecutive runs' windows then neither overlap nor leave a gap.
     """
@@ -59,7 +59,7 @@ class MdspQueryEventsOperator(MdspBaseOperator):
     :param to_time: window end, exclusive (templated; default ``data_interval_end``).
     :param sort: sort order; oldest first by default.
     :param history: include earlier events of the same correlation (the service keeps only the
-        newest per correlation, entity and type otherwise; §6).
+        newest per correlation, entity and type otherwise).
     :param page_size: events per request (at most 100).
     :param output_path: any ``ObjectStoragePath`` URI to write the events to (templated).
     :param output_format: ``jsonl``, ``csv`` or ``parquet``.

@@ -2,7 +2,7 @@
 
 Files are streamed from and to any ``ObjectStoragePath`` (``file://``, ``s3://``, ``gs://`` …), one
 part at a time: a large file never sits in a worker's memory, and above the part size the client
-uses the multipart protocol, whose parts each fit in the gateway's 60-second limit (§7).
+uses the multipart protocol, whose parts each fit in the gateway's 60-second limit.
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ class MdspSearchFilesOperator(MdspBaseOperator):
 
     :param entity_id: the asset id (templated).
     :param filter: e.g. ``name eq 'report*.csv' and path eq 'daily/'`` (``eq``, ``gt``, ``gte``, ``lt``,
-        ``lte``; ``*`` wildcard; ``and`` only; §7) (templated).
+        ``lte``; ``*`` wildcard; ``and`` only) (templated).
     :param order: one field, e.g. ``updated desc``.
     :param output_path: any ``ObjectStoragePath`` URI to write the list to (templated).
     :param output_format: ``jsonl``, ``csv`` or ``parquet``.

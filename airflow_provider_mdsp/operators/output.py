@@ -1,7 +1,7 @@
 """Where an operator's records go: a small list in XCom, or a file in object storage.
 
 XCom is for small data: the metadata database holds it (MySQL caps a value at 64 KB, and Airflow 3
-tasks hang on large values; reference/user-asks.md, ask 6). So records reach XCom only up to a bound;
+tasks hang on large values). So records reach XCom only up to a bound;
 beyond it the user names an ``output_path`` and the records are streamed there, page by page, while
 XCom gets the path and a summary. Nothing is ever truncated silently.
 

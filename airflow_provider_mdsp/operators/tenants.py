@@ -1,7 +1,7 @@
 """Operator for Tenant Management: list the subtenants, to fan work out one mapped task per subtenant.
 
 Source: N:sdk/tenant/tenant-management.ts ``GetSubtenants`` (paged). Each mapped task then reads
-its subtenant's data through the same connection with ``sub_tenant=…`` (impersonation, §2.1).
+its subtenant's data through the same connection with ``sub_tenant=…`` (impersonation).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Operators for IoT Time Series v3: read a window of records, write records (insights-hub-api.md §4).
+"""Operators for IoT Time Series v3: read a window of records, write records.
 
 Reads stream page by page (``Link`` paging) into XCom or ``output_path``; writes stream records
 from a list, an upstream result or a file, and the client cuts them into requests under the
@@ -246,8 +246,8 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
 class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
     """Write records to an asset's aspect, from a list, an upstream result or a file.
 
-    A written record replaces the whole record at its ``_time`` (variables left out become NULL,
-    §4). Writes are asynchronous in the service: the data is readable shortly after, not at once.
+    A written record replaces the whole record at its ``_time`` (variables left out become
+    NULL). Writes are asynchronous in the service: the data is readable shortly after, not at once.
 
     :param asset_id: the asset id; templated.
     :param aspect: the aspect name; templated.
@@ -314,7 +314,7 @@ class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
 
 
 class MdspWriteTimeSeriesMultiOperator(LineageMixin, MdspBaseOperator):
-    """Write records of several assets/aspects with the multi-entity PUT (§4).
+    """Write records of several assets/aspects with the multi-entity PUT.
 
     Items are packed into requests of at most 5 pairs, 100 records and 100 kB by the client.
     The service answers 202 and may refuse single pairs (400, 404, 429): every such error is listed

@@ -20,7 +20,7 @@ class MdspEventSensor(MdspBaseSensor):
 
     The XCom value is ``{"count", "event_ids", "first_time", "last_time", "truncated"}``: the oldest
     ``max_matches`` matching events, ``truncated`` telling whether more matched. Without ``after`` (or
-    a ``timestamp`` term in ``filter``) Event Management searches only the last 7 days (§6).
+    a ``timestamp`` term in ``filter``) Event Management searches only the last 7 days.
 
     :param filter: an Event Management filter, a dict or a JSON string (templated), e.g.
         ``{"severity": 1, "source": {"startsWith": "Line 3"}}``.

@@ -2,7 +2,7 @@
 
 A trigger carries only plain JSON (connection id, ids, ISO times, poll interval, deadline) and
 calls a check function of :mod:`airflow_provider_mdsp.triggers.checks` in a worker thread: the very
-function the sensor's ``poke`` calls, so both modes make the same requests (user-asks.md, ask 5).
+function the sensor's ``poke`` calls, so both modes make the same requests.
 The hook is built inside the triggerer process, so all triggers there share the process token cache.
 """
 

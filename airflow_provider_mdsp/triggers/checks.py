@@ -3,7 +3,7 @@
 A sensor's ``poke`` (poke and reschedule modes), its trigger's ``run`` (deferrable mode, through
 ``asyncio.to_thread``) and a waiting operator call the *same* function here, with the same plain
 JSON arguments. Nothing is copied into an async twin, so deferrable and sync modes cannot drift
-(reference/user-asks.md, ask 5: most bugs of Airflow's deferrable HTTP paths came from such copies).
+(most bugs of Airflow's own deferrable HTTP paths came from such copies).
 
 Each ``check_*`` function makes one cheap read and returns ``None`` (not there yet: wait and ask
 again) or a small dict of plain JSON (done: the sensor's XCom value). It raises the client's typed
@@ -50,7 +50,7 @@ def check_new_timeseries(
     :param hook: the hook whose client is used.
     :param asset_id: the asset id.
     :param aspect: the aspect (property set) name.
-    :param after: ISO 8601 time; only records strictly later count (``from`` is exclusive, §4).
+    :param after: ISO 8601 time; only records strictly later count (the API's ``from`` is exclusive).
     :param variables: only records with these variables (``select``).
     :param now: the end of the read window; the current time by default.
     :return: ``{"asset_id", "aspect", "after", "first_time"}`` or ``None`` when no new record exists.
@@ -80,7 +80,7 @@ def check_events(
 
     Events are read oldest first (``sort=timestamp,asc``), so the same events give the same result.
     Without a ``timestamp`` term the service searches only the last 7 days, and it keeps only the
-    newest event per correlation (§6).
+    newest event per correlation.
 
     :param hook: the hook whose client is used.
     :param filter: a composed Event Management filter (see :func:`compose_event_filter`).
@@ -124,7 +124,7 @@ def job_summary(job: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_bulk_job(hook: MdspHook, job_id: str) -> dict[str, Any] | None:
-    """Tell whether a TS Bulk import job has reached a final state (SUCCESS or ERROR, §8).
+    """Tell whether a TS Bulk import job has reached a final state (SUCCESS or ERROR).
 
     :param hook: the hook whose client is used.
     :param job_id: the job id.
