@@ -150,10 +150,45 @@ def writes_alias_name(dag_id: str | None, task_id: str) -> str:
     return f"mdsp-writes:{dag_id}.{task_id}" if dag_id else f"mdsp-writes:{task_id}"
 
 
+def configured_gateway_host() -> str | None:
+    """Return the gateway host set once for all operators, ``[mdsp] gateway_host`` (``AIRFLOW__MDSP__GATEWAY_HOST``).
+
+    With it, an operator whose ids are literal declares its asset at parse time without its own
+    ``gateway_host`` (no ``AssetAlias``). Reading Airflow's configuration is cheap and does no I/O
+    beyond what Airflow has already loaded.
+    """
+    try:
+        from airflow.sdk.configuration import conf
+    except ImportError:  # Airflow 3.1 keeps the configuration in the core package
+        from airflow.configuration import conf
+    value = conf.get("mdsp", "gateway_host", fallback=None)
+    return str(value).strip() or None if value else None
+
+
+def asset_events(triggering_asset_events: Any) -> list[dict[str, Any]]:
+    """Return a run's triggering asset events as plain dicts ``{"uri", "extra", "timestamp"}``, oldest first.
+
+    Works the same whether the DAG is scheduled on an ``Asset`` or on the ``AssetAlias`` of a
+    writer that only knew its asset at run time (then the keys of ``triggering_asset_events`` are
+    aliases, which have no ``uri``): the URI is the one of the asset each event is about.
+
+    :param triggering_asset_events: the run's ``triggering_asset_events`` (``context`` key).
+    """
+    found = []
+    for key, events in dict(triggering_asset_events or {}).items():
+        for event in events:
+            asset = getattr(event, "asset", None)
+            uri = getattr(asset, "uri", None) or getattr(key, "uri", None)
+            stamp = getattr(event, "timestamp", None)
+            found.append({"uri": uri, "extra": dict(getattr(event, "extra", None) or {}), "timestamp": stamp})
+    return sorted(found, key=lambda e: str(e["timestamp"] or ""))
+
+
 class AssetDeclarations:
     """Declare the Insights Hub assets an operator reads or writes, and emit write events at run time.
 
-    With a ``gateway_host`` and ids that are literal at parse time, the assets go straight into the
+    With a ``gateway_host`` (the operator's, else :func:`configured_gateway_host`) and ids that are
+    literal at parse time, the assets go straight into the
     task's ``inlets``/``outlets`` (Airflow emits the events of outlets on success). Otherwise a
     writer lists an ``AssetAlias`` in ``outlets`` and adds the concrete assets to it at run time
     (with the connection's gateway host), so a DAG scheduled on the asset still runs after it.
@@ -167,7 +202,7 @@ class AssetDeclarations:
 
     def __init__(self, operator: Any, gateway_host: str | None, make: Callable[..., Asset] = timeseries_asset) -> None:
         self.operator = operator
-        self.gateway_host = gateway_host
+        self.gateway_host = gateway_host or configured_gateway_host()
         self.make = make
         self.alias: Any = None
         self.declared: list[Any] = []

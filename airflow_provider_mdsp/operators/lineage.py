@@ -68,9 +68,10 @@ class LineageMixin:
 
     def mdsp_uri(self, asset_id: str, aspect: str | None = None, *, file_path: str | None = None) -> str:
         """Return the ``mdsp://`` URI of an aspect or file, on the operator's ``gateway_host`` or the connection's."""
-        from airflow_provider_mdsp.assets import file_asset_uri, timeseries_asset_uri
+        from airflow_provider_mdsp.assets import configured_gateway_host, file_asset_uri, timeseries_asset_uri
 
-        host = getattr(self, "gateway_host", None) or self.hook.config.settings.gateway_url  # type: ignore[attr-defined]
+        host = getattr(self, "gateway_host", None) or configured_gateway_host()
+        host = host or self.hook.config.settings.gateway_url  # type: ignore[attr-defined]
         if file_path is not None:
             return file_asset_uri(host, asset_id, file_path)
         return timeseries_asset_uri(host, asset_id, str(aspect))

@@ -19,6 +19,8 @@ def airflow_env(home: Path, emulator_url: str, dags: Path, **settings: str) -> d
 
     :param settings: more variables, e.g. ``AIRFLOW__CORE__EXECUTOR="LocalExecutor"``.
     """
+    from cryptography.fernet import Fernet
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("PYTHONPYCACHEPREFIX", str(ROOT / ".cache" / "pycache"))
@@ -28,6 +30,9 @@ def airflow_env(home: Path, emulator_url: str, dags: Path, **settings: str) -> d
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            # One key for every process: a home without airflow.cfg would give each its own, and the
+            # triggerer could not decrypt the trigger arguments the dag-processor stored.
+            "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
             "AIRFLOW_CONN_MDSP_DEFAULT": emulator_conn_json(emulator_url),
             **settings,
         }

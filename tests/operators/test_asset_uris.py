@@ -82,3 +82,31 @@ def test_file_operators_declare_their_files_as_assets():
         task_id="up2", entity_id="a" * 32, file_path="reports/{{ ds }}.csv", local_path="/tmp/x"
     )
     assert [type(o) for o in templated.outlets] == [AssetAlias]  # the concrete file is known at run time
+
+
+def test_one_configured_gateway_host_lets_literal_ids_declare_their_asset_without_an_alias(monkeypatch):
+    from airflow.sdk import AssetAlias
+
+    from airflow_provider_mdsp.operators.files import MdspUploadFileOperator
+    from airflow_provider_mdsp.operators.timeseries import MdspWriteTimeSeriesOperator
+
+    monkeypatch.setenv("AIRFLOW__MDSP__GATEWAY_HOST", "gateway.eu1.mindsphere.io")
+    write = MdspWriteTimeSeriesOperator(task_id="w", asset_id="a" * 32, aspect="PumpData", records=[])
+    assert [o.uri for o in write.outlets] == [timeseries_asset_uri("gateway.eu1.mindsphere.io", "a" * 32, "PumpData")]
+    templated = MdspUploadFileOperator(task_id="up", entity_id="a" * 32, file_path="r/{{ ds }}.csv", local_path="/x")
+    assert [type(o) for o in templated.outlets] == [AssetAlias]  # a templated name is still known only at run time
+
+
+def test_asset_events_give_every_event_its_uri_also_behind_an_alias():
+    from types import SimpleNamespace
+
+    from airflow.sdk import AssetAlias
+
+    from airflow_provider_mdsp.assets import asset_events
+
+    uri = file_asset_uri("gw.example.com", "a" * 32, "r/day.csv")
+    event = SimpleNamespace(asset=SimpleNamespace(uri=uri), extra={"path": "r/day.csv", "etag": "3"}, timestamp="t2")
+    older = SimpleNamespace(asset=SimpleNamespace(uri=uri), extra={"path": "r/day.csv", "etag": "2"}, timestamp="t1")
+    found = asset_events({AssetAlias("mdsp-writes:d.up"): [event, older]})
+    assert [(e["uri"], e["extra"]["etag"]) for e in found] == [(uri, "2"), (uri, "3")]
+    assert asset_events(None) == []
