@@ -18,7 +18,8 @@ class MdspTimeSeriesSensor(MdspBaseSensor):
     """Wait until an aspect of an asset has a record later than ``after``.
 
     Each check is one cheap read (``limit=1`` over ``(after, now]``). The XCom value is
-    ``{"asset_id", "aspect", "after", "first_time"}``, ``first_time`` being the earliest new record's.
+    ``{"asset_id", "aspect", "after", "to", "first_time"}``: the new records lie in ``(after, to]``
+    (``to`` is when the sensor looked), ``first_time`` is the earliest one's.
 
     :param asset_id: the asset id (templated).
     :param aspect: the aspect (property set) name (templated).

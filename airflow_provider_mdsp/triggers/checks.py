@@ -53,7 +53,9 @@ def check_new_timeseries(
     :param after: ISO 8601 time; only records strictly later count (the API's ``from`` is exclusive).
     :param variables: only records with these variables (``select``).
     :param now: the end of the read window; the current time by default.
-    :return: ``{"asset_id", "aspect", "after", "first_time"}`` or ``None`` when no new record exists.
+    :return: ``{"asset_id", "aspect", "after", "to", "first_time"}`` or ``None`` when no new record
+        exists: new records lie in ``(after, to]``, the earliest at ``first_time``; a downstream read
+        of exactly that window (``from_time=after``, ``to_time=to``) gets them all.
     """
     start = to_datetime(after, name="after")
     end = now or utcnow()
@@ -70,7 +72,8 @@ def check_new_timeseries(
     if not first:
         log.info("No record of %s/%s after %s yet", asset_id, aspect, format_time(start))
         return None
-    return {"asset_id": asset_id, "aspect": aspect, "after": format_time(start), "first_time": first[0].get("_time")}
+    found = {"asset_id": asset_id, "aspect": aspect, "after": format_time(start), "to": format_time(end)}
+    return {**found, "first_time": first[0].get("_time")}
 
 
 def check_events(

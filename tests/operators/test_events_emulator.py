@@ -97,8 +97,9 @@ def test_time_series_sensor_sees_the_newest_minute_and_nothing_in_the_future(emu
     now = datetime.now(timezone.utc)
     after = (now - timedelta(minutes=10)).replace(second=30, microsecond=0)
     sensor = MdspTimeSeriesSensor(task_id="s", asset_id=motor, aspect="MotorData", after=after.isoformat())
-    found = sensor.poke(run(None, None)).xcom_value
+    found = dict(sensor.poke(run(None, None)).xcom_value)
     expected_first = (after + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert found.pop("to") >= now.strftime("%Y-%m-%dT%H:%M:%S")  # the end of the window it looked at
     assert found == {
         "asset_id": motor,
         "aspect": "MotorData",

@@ -28,6 +28,7 @@ def test_new_timeseries_is_one_read_of_one_record_after_the_point(gateway, reque
         "asset_id": ASSET,
         "aspect": "Vibration",
         "after": "2024-05-01T10:00:00.000Z",
+        "to": "2024-05-01T12:00:00.000Z",
         "first_time": "2024-05-01T10:00:01.000Z",
     }
     assert api.call_count == 1  # the next-page link is not followed: one record answers the question
