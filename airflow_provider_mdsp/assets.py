@@ -175,7 +175,7 @@ def asset_events(triggering_asset_events: Any) -> list[dict[str, Any]]:
     :param triggering_asset_events: the run's ``triggering_asset_events`` (``context`` key).
     """
     found = []
-    for key, events in dict(triggering_asset_events or {}).items():
+    for key, events in triggering_asset_events.items() if triggering_asset_events else ():
         for event in events:
             asset = getattr(event, "asset", None)
             uri = getattr(asset, "uri", None) or getattr(key, "uri", None)

@@ -107,6 +107,11 @@ def test_asset_events_give_every_event_its_uri_also_behind_an_alias():
     uri = file_asset_uri("gw.example.com", "a" * 32, "r/day.csv")
     event = SimpleNamespace(asset=SimpleNamespace(uri=uri), extra={"path": "r/day.csv", "etag": "3"}, timestamp="t2")
     older = SimpleNamespace(asset=SimpleNamespace(uri=uri), extra={"path": "r/day.csv", "etag": "2"}, timestamp="t1")
-    found = asset_events({AssetAlias("mdsp-writes:d.up"): [event, older]})
+
+    class TriggeringEvents:  # Airflow's accessor: keyed by the alias (unhashable on Airflow 3.1)
+        def items(self):
+            return [(AssetAlias("mdsp-writes:d.up"), [event, older])]
+
+    found = asset_events(TriggeringEvents())
     assert [(e["uri"], e["extra"]["etag"]) for e in found] == [(uri, "2"), (uri, "3")]
     assert asset_events(None) == []
