@@ -260,7 +260,7 @@ class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
     :param gateway_host: gateway host for the Airflow asset URI; with literal ids the asset is
         declared in ``outlets`` at parse time, otherwise it is emitted at run time through an
         ``AssetAlias`` (host then defaults to the connection's gateway).
-    :param merge: merge the given variables into the existing records (PATCH, §4: at most 24 h
+    :param merge: merge the given variables into the existing records (PATCH: at most 24 h
         old data, sent 10 records per request, each all or nothing) instead of replacing records.
     :returns: ``{"asset_id", "aspect", "records", "requests", "first_time", "last_time"}`` (the times of
         the first and last record written); the asset event's ``extra`` holds the same.
