@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, Asset, AssetWatcher, task
 
+from airflow_provider_mdsp.operators.shared_output import OUTPUT_DIR_TEMPLATE, require_shared_output
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 from airflow_provider_mdsp.triggers.watchers import MdspNewEventsTrigger
 
@@ -32,8 +33,7 @@ ALARM_TYPE = "demo.PumpAlarm"
 BEFORE_MINUTES = 30
 #: Alarms a manual run handles: those of this long before the run.
 MANUAL_LOOKBACK = timedelta(hours=48)
-OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/"
-OUTPUT_DIR += "{{ run_id | replace(':', '_') }}"
+OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/{{ run_id | replace(':', '_') }}"
 
 NEW_ALARMS = Asset(
     "mdsp_new_pump_alarms",
@@ -48,7 +48,7 @@ with DAG(
     start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     tags=["mdsp", "example", "events", "event-driven"],
-    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2},
+    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2, "pre_execute": require_shared_output},
 ) as dag:
 
     @task

@@ -25,10 +25,10 @@ from airflow.sdk import DAG, AssetAlias, task
 
 from airflow_provider_mdsp.assets import writes_alias_name
 from airflow_provider_mdsp.operators.files import MdspDownloadFileOperator
+from airflow_provider_mdsp.operators.shared_output import OUTPUT_DIR_TEMPLATE, require_shared_output
 
 UPLOADS = AssetAlias(writes_alias_name("mdsp_files_and_bulk_import", "upload_readings"))
-OUTPUT_DIR = "{{ var.value.get('mdsp_output_dir', 'file:///tmp/mdsp-output') }}/{{ dag.dag_id }}/"
-OUTPUT_DIR += "{{ run_id | replace(':', '_') }}"
+OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/{{ run_id | replace(':', '_') }}"
 
 with DAG(
     dag_id="mdsp_on_uploaded_readings",
@@ -38,7 +38,7 @@ with DAG(
     start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     tags=["mdsp", "example", "files", "assets"],
-    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2},
+    default_args={"mdsp_conn_id": "mdsp_default", "retries": 2, "pre_execute": require_shared_output},
 ) as dag:
 
     @task
