@@ -64,6 +64,7 @@ def test_time_series_trigger_polls_until_data_appears(gateway, requests_mock):
         poll_interval=TICK,
     )
     payload = first_event(trigger)
+    assert payload["result"].pop("to") > payload["result"]["after"]  # the end of the window it looked at
     assert payload == {
         "status": "success",
         "message": None,
