@@ -208,6 +208,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_mdsp.triggers.bulk",
                     "airflow_provider_mdsp.triggers.datalake",
                     "airflow_provider_mdsp.triggers.watchers",
+                    "airflow_provider_mdsp.triggers.event_jobs",
                 ],
             }
         ],

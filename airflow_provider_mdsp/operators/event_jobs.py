@@ -1,75 +1,163 @@
 """Operators for Event Management bulk jobs: create many events, or delete events of a type, and wait.
 
-Source: :mod:`airflow_provider_mdsp.client.event_jobs`. The job's state is polled in the worker
-like the bulk import (a job's state can be read for 2 hours). Creating is made re-run safe the
-way :class:`~airflow_provider_mdsp.operators.events.MdspCreateEventOperator` is: each event gets a
-``correlationId`` derived from the task instance, and events already there are not sent again.
+Source: :mod:`airflow_provider_mdsp.client.event_jobs`. Each job is waited for like the bulk import:
+in the worker, or in the triggerer when ``deferrable`` (``MdspEventsJobTrigger``), both through
+:func:`~airflow_provider_mdsp.triggers.checks.check_events_job` (a job's state can be read for 2
+hours). The running job's id is remembered before any waiting (the task instance's try memory,
+:class:`~airflow_provider_mdsp.operators.trystate.TryMemory`), so a retried task waits for that
+job again instead of submitting it twice; it is forgotten once the job ends. Creating is re-run
+safe the way :class:`~airflow_provider_mdsp.operators.events.MdspCreateEventOperator` is: each
+event gets a ``correlationId`` derived from the task instance, and events already there are not
+sent again.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_mdsp.exceptions import MdspConfigError, MdspJobFailedError, MdspWaitTimeoutError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator
-from airflow_provider_mdsp.operators.waiting import poll_until
+from airflow_provider_mdsp.exceptions import MdspConfigError, MdspWaitTimeoutError
+from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
+from airflow_provider_mdsp.operators.trystate import TryMemory
+from airflow_provider_mdsp.operators.waiting import SUCCESS, TIMEOUT, poll_until, result_from_event
+from airflow_provider_mdsp.timeutil import deadline_after
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_mdsp.client.event_jobs import EventJobsClient
+    from airflow_provider_mdsp.triggers.event_jobs import MdspEventsJobTrigger
 
 DEFAULT_TIMEOUT_S = 3600.0
-
-
-def wait_for_events_job(
-    jobs: EventJobsClient, kind: str, job_id: str, *, poll_interval: float, timeout: float
-) -> dict[str, Any]:
-    """Poll a job until FINISHED (return it) or FINISHED_WITH_ERROR (raise with its details).
-
-    :param jobs: the event jobs client.
-    :param kind: ``create`` or ``delete``.
-    :param job_id: the job id.
-    :param poll_interval: seconds between reads.
-    :param timeout: longest wait in seconds.
-    :raises MdspJobFailedError: the job finished with errors.
-    :raises MdspWaitTimeoutError: the job did not finish in time.
-    """
-
-    def ended() -> dict[str, Any] | None:
-        job = jobs.get_events_job(kind, job_id)
-        return job if str(job.get("state") or "").upper() in jobs.FINAL_JOB_STATES else None
-
-    job = poll_until(ended, timeout=timeout, poll_interval=poll_interval)
-    if job is None:
-        raise MdspWaitTimeoutError(f"Event {kind} job {job_id} did not finish within {timeout:.0f} s")
-    if str(job.get("state")).upper() == "FINISHED_WITH_ERROR":
-        raise MdspJobFailedError(f"Event {kind} job {job_id} finished with errors: {job.get('details')}")
-    return job
+#: Prefix of the try memory; the running job is ``<prefix>job_id`` as ``<kind>:<id>``.
+MEMORY_PREFIX = "mdsp_events_job_"
 
 
 class _WaitsForEventsJob(MdspBaseOperator):
-    def __init__(self, *, poll_interval: float = 5, timeout: float = DEFAULT_TIMEOUT_S, **kwargs: Any) -> None:
+    """Submit each job once and wait for it; subclasses say what comes next in :meth:`next_job`.
+
+    ``state`` is the plain JSON a deferred task resumes from (it travels with the trigger as
+    ``carry``); ``last`` in it is the summary of the job that just finished.
+    """
+
+    #: ``create`` or ``delete``.
+    kind: str
+
+    def __init__(
+        self,
+        *,
+        poll_interval: float = 5,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.poll_interval = float(poll_interval)
         self.timeout = float(timeout)
+        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
+
+    def make_trigger(
+        self, job_id: str, timeout_at: str | None = None, carry: dict[str, Any] | None = None
+    ) -> MdspEventsJobTrigger:
+        """Return the trigger checking a job; the worker's polling uses its check too."""
+        from airflow_provider_mdsp.triggers.event_jobs import MdspEventsJobTrigger
+
+        return MdspEventsJobTrigger(
+            mdsp_conn_id=self.mdsp_conn_id,
+            kind=self.kind,
+            job_id=job_id,
+            poll_interval=self.poll_interval,
+            timeout_at=timeout_at,
+            sub_tenant=self.sub_tenant or None,
+            carry=carry,
+        )
+
+    def execute(self, context: Context) -> Any:
+        """Wait first for a job an earlier try submitted and did not see end, then go on submitting."""
+        self.validate()
+        remembered = TryMemory(context, MEMORY_PREFIX).get("job_id")
+        kind, _, job_id = (remembered or "").partition(":")
+        state: dict[str, Any] = {}
+        if kind == self.kind and job_id:
+            self.log.info("Waiting again for event %s job %s, submitted by an earlier try", kind, job_id)
+            state = self.reattached(job_id)
+            state["last"] = self.wait(context, job_id, state)
+        return self.proceed(context, state)
+
+    def proceed(self, context: Context, state: dict[str, Any]) -> Any:
+        """Submit the next job and wait for it until :meth:`next_job` says the work is done."""
+        while True:
+            job_id, value = self.next_job(context, state)
+            if job_id is None:
+                return value
+            state = {**value, "last": self.wait(context, job_id, value)}
+
+    def wait(self, context: Context, job_id: str, state: dict[str, Any]) -> dict[str, Any]:
+        """Remember a job, wait for it (in the worker, or deferred) and return its summary.
+
+        :raises MdspJobFailedError: it finished with errors.
+        :raises MdspWaitTimeoutError: it did not finish within ``timeout`` (a retry waits for it again).
+        """
+        TryMemory(context, MEMORY_PREFIX).set("job_id", f"{self.kind}:{job_id}")
+        if self.deferrable:
+            self.log.info("Deferring: waiting for event %s job %s in the triggerer", self.kind, job_id)
+            self.defer(
+                trigger=self.make_trigger(job_id, deadline_after(self.timeout), carry=state),
+                method_name="execute_complete",
+                timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
+            )
+        trigger = self.make_trigger(job_id)
+        summary = poll_until(
+            lambda: trigger.check_once(self.hook), timeout=self.timeout, poll_interval=self.poll_interval
+        )
+        if summary is None:
+            message = (
+                f"Event {self.kind} job {job_id} did not finish within {self.timeout:.0f} s; "
+                "a retry of this task waits for the same job"
+            )
+            return self.job_ended(context, {"status": TIMEOUT, "message": message})
+        return self.job_ended(context, trigger.outcome(summary))
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger fired: raise the job's failure or the timeout, else go on from its ``carry``."""
+        carry = event.get("carry") if isinstance(event, Mapping) else None
+        return self.proceed(context, {**(carry or {}), "last": self.job_ended(context, event)})
+
+    def job_ended(self, context: Context, event: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Forget a job that ended and return its summary, or raise its failure or the timeout."""
+        if isinstance(event, Mapping) and (event.get("status") == SUCCESS or event.get("job_failed")):
+            TryMemory(context, MEMORY_PREFIX).delete("job_id")  # it ended: a retry has nothing to wait for
+        # A timeout or a failed status check keeps the id: a retry waits for the same job.
+        return dict(result_from_event(event, on_timeout=MdspWaitTimeoutError))
+
+    def validate(self) -> None:
+        """Check the arguments before any request."""
+
+    def reattached(self, job_id: str) -> dict[str, Any]:
+        """Return the state to continue from after waiting for an earlier try's job."""
+        return {}
+
+    def next_job(self, context: Context, state: dict[str, Any]) -> tuple[str | None, Any]:
+        """Submit the next job and return ``(job_id, state)``, or ``(None, result)`` when done."""
+        raise NotImplementedError
 
 
 class MdspCreateEventsJobOperator(_WaitsForEventsJob):
-    """Create many events through ``createEventsJobs`` (50 per job) and wait for the jobs.
+    """Create many events through ``createEventsJobs`` (50 per job) and wait for each job.
 
     Each event without a ``correlationId`` gets one derived from the task instance and its position;
     events whose correlation id already exists on their asset are skipped, so a retry or re-run
-    creates nothing twice.
+    creates nothing twice. A retry first waits for the job the failed try left running.
 
     :param events: event bodies (``entityId``, ``timestamp``, ``typeId`` and fields) (templated).
     :param poll_interval: seconds between job state reads.
     :param timeout: longest wait per job, in seconds.
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
     :returns: ``{"created", "skipped", "job_ids"}``.
     """
 
+    kind = "create"
     template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "events")
     template_fields_renderers = {"events": "json"}
 
@@ -77,26 +165,31 @@ class MdspCreateEventsJobOperator(_WaitsForEventsJob):
         super().__init__(**kwargs)
         self.events = events
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        """Skip the events already there, then create the rest 50 per job."""
-        from airflow_provider_mdsp.client.event_jobs import MAX_EVENTS_PER_JOB
-
+    def validate(self) -> None:
+        """Check that ``events`` is a list of dicts."""
         if not isinstance(self.events, list) or not all(isinstance(e, Mapping) for e in self.events):
             raise MdspConfigError("events must be a list of event dicts", field="events")
-        client = self.hook.client
+
+    def reattached(self, job_id: str) -> dict[str, Any]:
+        """Count the earlier try's job; its events are skipped as existing afterwards."""
+        return {"job_ids": [job_id]}
+
+    def next_job(self, context: Context, state: dict[str, Any]) -> tuple[str | None, Any]:
+        """Plan once which events are missing (by index), then submit the next 50 of them."""
+        from airflow_provider_mdsp.client.event_jobs import MAX_EVENTS_PER_JOB
+
         bodies = [{"correlationId": self._correlation_id(context, i), **dict(e)} for i, e in enumerate(self.events)]
-        missing = [b for b in bodies if not self._exists(b)]
-        job_ids = []
-        for start in range(0, len(missing), MAX_EVENTS_PER_JOB):
-            job = client.event_jobs.create_events_job(missing[start : start + MAX_EVENTS_PER_JOB])
-            job_ids.append(str(job["id"]))
-            wait_for_events_job(
-                client.event_jobs, "create", job_ids[-1], poll_interval=self.poll_interval, timeout=self.timeout
-            )
-        self.log.info(
-            "Created %d events in %d jobs; %d existed already", len(missing), len(job_ids), len(bodies) - len(missing)
-        )
-        return {"created": len(missing), "skipped": len(bodies) - len(missing), "job_ids": job_ids}
+        if state.get("missing") is None:
+            missing = [i for i, body in enumerate(bodies) if not self._exists(body)]
+            state = {**state, "missing": missing, "skipped": len(bodies) - len(missing), "sent": 0}
+        missing, sent, job_ids = state["missing"], int(state["sent"]), list(state.get("job_ids") or [])
+        if sent >= len(missing):
+            self.log.info("Created %d events in %d jobs; %d existed already", sent, len(job_ids), state["skipped"])
+            return None, {"created": sent, "skipped": state["skipped"], "job_ids": job_ids}
+        chunk = missing[sent : sent + MAX_EVENTS_PER_JOB]
+        job_id = str(self.hook.client.event_jobs.create_events_job([bodies[i] for i in chunk])["id"])
+        self.log.info("Submitted create job %s with %d events", job_id, len(chunk))
+        return job_id, {**state, "sent": sent + len(chunk), "job_ids": [*job_ids, job_id]}
 
     def _correlation_id(self, context: Mapping[str, Any], index: int) -> str:
         ti = context.get("ti")
@@ -114,15 +207,18 @@ class MdspCreateEventsJobOperator(_WaitsForEventsJob):
 class MdspDeleteEventsJobOperator(_WaitsForEventsJob):
     """Delete the events of one type a filter matches through ``deleteEventsJobs``, and wait.
 
-    Deleting is idempotent: a re-run deletes what is left (nothing). The filter must name one
-    ``typeId`` (equality), e.g. ``{"typeId": "acme.PumpAlarm", "timestamp": {"before": "…"}}``.
+    Deleting is idempotent: a re-run deletes what is left (nothing); a retry first waits for the
+    job the failed try left running. The filter must name one ``typeId`` (equality), e.g.
+    ``{"typeId": "acme.PumpAlarm", "timestamp": {"before": "…"}}``.
 
     :param filter: the Event Management filter (templated).
     :param poll_interval: seconds between job state reads.
     :param timeout: longest wait, in seconds.
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
     :returns: ``{"job_id", "state", "details"}``.
     """
 
+    kind = "delete"
     template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "filter")
     template_fields_renderers = {"filter": "json"}
 
@@ -130,12 +226,12 @@ class MdspDeleteEventsJobOperator(_WaitsForEventsJob):
         super().__init__(**kwargs)
         self.filter = filter
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        """Start the job and wait for it."""
-        jobs = self.hook.client.event_jobs
-        job = jobs.delete_events_job(self.filter)
-        done = wait_for_events_job(
-            jobs, "delete", str(job["id"]), poll_interval=self.poll_interval, timeout=self.timeout
-        )
-        self.log.info("Delete job %s finished: %s", job["id"], done.get("details"))
-        return {"job_id": str(job["id"]), "state": done.get("state"), "details": done.get("details")}
+    def next_job(self, context: Context, state: dict[str, Any]) -> tuple[str | None, Any]:
+        """Submit the delete job, or report the one that finished."""
+        last = state.get("last")
+        if last:
+            self.log.info("Delete job %s finished: %s", last["job_id"], last.get("details"))
+            return None, {"job_id": last["job_id"], "state": last["state"], "details": last.get("details")}
+        job_id = str(self.hook.client.event_jobs.delete_events_job(self.filter)["id"])
+        self.log.info("Submitted delete job %s", job_id)
+        return job_id, state

@@ -194,3 +194,30 @@ def lake_job_failure(summary: Mapping[str, Any]) -> str | None:
         return None
     reason = summary.get("message") or "the service gave no message"
     return f"Data Lake import job {summary.get('job_id')} FAILED: {reason}"
+
+
+def check_events_job(hook: MdspHook, kind: str, job_id: str) -> dict[str, Any] | None:
+    """Tell whether an Event Management create or delete job has finished (FINISHED or FINISHED_WITH_ERROR).
+
+    :param hook: the hook whose client is used.
+    :param kind: ``create`` or ``delete``.
+    :param job_id: the job id.
+    :return: ``{"job_id", "kind", "state", "details"}`` when finished, else ``None``.
+    """
+    jobs = hook.client.event_jobs
+    job = jobs.get_events_job(kind, job_id)
+    state = str(job.get("state") or "").upper()
+    if state not in jobs.FINAL_JOB_STATES:
+        log.info("Event %s job %s is %s", kind, job_id, state or "in an unknown state")
+        return None
+    return {"job_id": job_id, "kind": kind, "state": state, "details": job.get("details")}
+
+
+def events_job_failure(summary: Mapping[str, Any]) -> str | None:
+    """Return why a finished event job failed (FINISHED_WITH_ERROR, with its details), or ``None``.
+
+    :param summary: a summary from :func:`check_events_job`.
+    """
+    if summary.get("state") != "FINISHED_WITH_ERROR":
+        return None
+    return f"Event {summary.get('kind')} job {summary.get('job_id')} finished with errors: {summary.get('details')}"

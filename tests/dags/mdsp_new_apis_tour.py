@@ -3,7 +3,8 @@
 ``mdsp_new_apis_tour`` ensures an asset below a line (by path), lists a line's children, uploads a
 file to the Data Lake and lists the folder, starts a time-series export without waiting, waits
 for it with the Data Lake import-job sensor (deferrable) and downloads one exported object; it
-creates events and deletes the demo alarms with the event jobs, and merges one value into a pump's
+creates events with an event job waited for in the triggerer and deletes the demo alarms with
+one waited for in the worker, and merges one value into a pump's
 record with a time-series PATCH. Run by
 ``tests/operators/test_new_apis_dags.py`` against the emulator.
 """
@@ -81,6 +82,7 @@ with DAG(dag_id="mdsp_new_apis_tour", schedule=None, start_date=datetime(2026, 1
             {"entityId": PUMP, "timestamp": RECENT_ISO, "description": "Tour event 2", "source": "tour"},
         ],
         poll_interval=0.5,
+        deferrable=True,
     )
     delete_alarms = MdspDeleteEventsJobOperator(
         task_id="delete_alarms", filter={"typeId": "demo.PumpAlarm"}, poll_interval=0.5

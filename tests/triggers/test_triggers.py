@@ -13,6 +13,7 @@ from airflow_provider_mdsp.exceptions import MdspJobFailedError
 from airflow_provider_mdsp.timeutil import deadline_after
 from airflow_provider_mdsp.triggers.base import result_from_event
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
+from airflow_provider_mdsp.triggers.event_jobs import MdspEventsJobTrigger
 from airflow_provider_mdsp.triggers.events import MdspEventTrigger
 from airflow_provider_mdsp.triggers.timeseries import MdspTimeSeriesTrigger
 from tests.helpers.gateway import ACCESS, ASSET, BULK, EM, SECRET, TOKEN_URL, TS, events_page
@@ -38,6 +39,9 @@ TRIGGERS = [
         poll_interval=5.0,
     ),
     MdspBulkImportJobTrigger(mdsp_conn_id="other", job_id="job-1", poll_interval=60, timeout_at=None),
+    MdspEventsJobTrigger(
+        mdsp_conn_id="other", kind="create", job_id="j-1", poll_interval=5, sub_tenant="s", carry={"sent": 50}
+    ),
 ]
 
 
