@@ -39,6 +39,7 @@ NO_AIRFLOW = ("exceptions", "timeutil", "params", "get_provider_info", "auth", "
 DEFERS_TO = {
     ("operators.bulk", "triggers.bulk"),
     ("operators.datalake", "triggers.datalake"),
+    ("operators.event_jobs", "triggers.event_jobs"),
 }
 
 
