@@ -109,25 +109,25 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "Max retry wait, s (empty: 60)", "Longest wait between attempts, also the cap on Retry-After.", _NUMBER
     ),
     "response_timeout": _field(
-        "Response deadline (s)",
+        "Response deadline, s (empty: 120)",
         "Most seconds one attempt may take for the whole answer (connect, headers and body), however slowly "
         "the bytes arrive.",
-        {"type": ["number", "null"], "default": 120, "minimum": 1},
+        _NUMBER,
     ),
     "call_timeout": _field(
-        "Call deadline (s)",
+        "Call deadline, s (empty: 300)",
         "Most seconds one call may take, all retries and waits included.",
-        {"type": ["number", "null"], "default": 300, "minimum": 1},
+        _NUMBER,
     ),
     "max_response_mb": _field(
-        "Largest answer (MiB)",
+        "Largest answer, MiB (empty: 256)",
         "Answers larger than this once decoded are refused (file downloads are streamed and not bounded).",
-        {"type": ["number", "null"], "default": 256, "minimum": 1},
+        _NUMBER,
     ),
     "max_pages": _field(
-        "Most pages per read",
+        "Most pages per read (empty: 10000)",
         "A read that would follow more pages stops with an error; raise it for very long reads.",
-        {"type": ["integer", "null"], "default": 10000, "minimum": 1},
+        {"type": ["integer", "null"], "minimum": 1},
     ),
     "shared_cache": _field(
         "Share tokens between tasks on a worker",

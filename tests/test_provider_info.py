@@ -80,7 +80,13 @@ def test_the_form_starts_with_what_must_be_filled_and_says_what_an_empty_number_
         "connect_timeout": settings.DEFAULT_CONNECT_TIMEOUT,
         "max_retries": settings.DEFAULT_MAX_RETRIES,
         "max_retry_wait": settings.DEFAULT_MAX_RETRY_WAIT,
+        "response_timeout": settings.DEFAULT_RESPONSE_TIMEOUT,
+        "call_timeout": settings.DEFAULT_MAX_RETRY_TIME,
+        "max_response_mb": settings.DEFAULT_MAX_RESPONSE_BYTES / 2**20,
+        "max_pages": settings.DEFAULT_MAX_PAGES,
     }
+    numbers = {name for name, spec in CONN_FIELDS.items() if {"number", "integer"} & set(spec["schema"]["type"])}
+    assert numbers == set(empty_means), "a number field without a documented empty value"
     for name, default in empty_means.items():
         assert "default" not in CONN_FIELDS[name]["schema"], f"{name}: a declared default is saved into extra"
         assert CONN_FIELDS[name]["label"].endswith(f"(empty: {default:g})"), name
