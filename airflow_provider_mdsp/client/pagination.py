@@ -88,6 +88,11 @@ def _time_of(record: Any) -> Any:
         return None
 
 
+#: Seconds closing a read waits for a page request its fetching thread already has in flight, so no
+#: request of a closed read is sent or answered after it (each request has its own deadline too).
+CLOSE_WAIT_S = 5.0
+
+
 def iter_items(pages: Iterable[Page]) -> Iterator[Any]:
     """Flatten pages into items, still one page in memory at a time."""
     for page in pages:
@@ -117,6 +122,7 @@ def read_ahead(pages: Iterable[Page], depth: int = 1) -> Iterator[Page]:
         yield from drain(buffer)
     finally:
         stop.set()
+        thread.join(CLOSE_WAIT_S)
 
 
 def drain(buffer: queue.Queue[tuple[str, Any]]) -> Iterator[Any]:

@@ -43,7 +43,15 @@ import requests
 
 from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.pacing import RatePacer
-from airflow_provider_mdsp.client.pagination import Page, drain, iter_link_responses, link_page, next_link, read_ahead
+from airflow_provider_mdsp.client.pagination import (
+    CLOSE_WAIT_S,
+    Page,
+    drain,
+    iter_link_responses,
+    link_page,
+    next_link,
+    read_ahead,
+)
 from airflow_provider_mdsp.client.transport import POOL_SIZE, Transport
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.timeutil import parse_time
@@ -222,6 +230,10 @@ class WindowReader:
             self._stop.set()
             with self._cond:
                 self._cond.notify_all()
+            for worker in workers:  # no request of a closed read outlives it (see CLOSE_WAIT_S)
+                worker.join(CLOSE_WAIT_S)
+                if worker.is_alive():  # its request's own deadline ends it; wait no longer
+                    break
 
     def _drain(self, index: int) -> Iterator[Any]:
         with self._cond:

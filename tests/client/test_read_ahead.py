@@ -59,3 +59,25 @@ def test_stopping_early_stops_fetching_and_closes_the_source():
     pages.close()
     assert closed.wait(5)
     assert len(fetched) <= 1 + 2 + 1  # the page handed out, the buffer, one in hand
+
+
+def test_a_closed_read_has_no_request_left_in_flight():
+    """A page request in flight when the read is closed ends before ``close()`` returns.
+
+    Otherwise it is answered after the read (or the task) has moved on: in the test suite it even
+    landed in the next test's mock and broke that test's request count.
+    """
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_source():
+        yield [0]
+        started.set()
+        time.sleep(0.3)  # the second page's request, in flight
+        finished.set()
+        yield [1]
+
+    pages = read_ahead(slow_source(), 1)
+    assert next(pages) == [0]
+    assert started.wait(5)
+    pages.close()
+    assert finished.is_set()
