@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import time
 from collections.abc import Mapping
 from datetime import timezone
 from typing import Any
@@ -307,7 +306,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     """Parse a ``Retry-After`` header: seconds, or an HTTP date (RFC 9110 §10.2.3); junk gives ``None``.
 
     :param value: the header value, e.g. ``120`` or ``Wed, 21 Oct 2026 07:28:00 GMT``.
-    :param now: the current time in seconds since the epoch, for a date (default: the system time).
+    :param now: the current time in seconds since the epoch, for a date (default: the provider's clock,
+        :func:`airflow_provider_mdsp.timeutil.epoch`, which tests replace).
     """
     if not value:
         return None
@@ -321,7 +321,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        seconds = when.timestamp() - (time.time() if now is None else now)
+        if now is None:
+            from airflow_provider_mdsp import timeutil  # imports this module; so here, not at the top
+
+            now = timeutil.epoch()
+        seconds = when.timestamp() - now
     if seconds != seconds:  # NaN
         return None
     return max(seconds, 0.0)

@@ -25,7 +25,7 @@ The transport's one token renewal after a 401 is not a retry of this table: it i
 
 Deadlines: every call has a total deadline (``max_retry_time``, the connection's ``call_timeout``)
 that covers its attempts and the waits between them. A wait never reaches past it; a server whose
-``Retry-After`` asks for more than the time left gets
+``Retry-After`` asks for more than ``max_retry_wait`` or than the time left gets
 :class:`~airflow_provider_mdsp.exceptions.MdspRateLimitedError` saying how long it asked for, at
 once, so a sensor in reschedule or deferrable mode can come back later instead of sleeping.
 """
@@ -110,24 +110,30 @@ def wait_seconds(
     return step / 2 + rand() * step / 2
 
 
-def give_up_on_retry_after(exc: BaseException, *, remaining: float) -> MdspRateLimitedError | None:
-    """Return the error to raise when a server asks to wait past the call's deadline, else ``None``.
+def give_up_on_retry_after(exc: BaseException, *, cap: float, remaining: float) -> MdspRateLimitedError | None:
+    """Return the error to raise when a server asks to wait longer than allowed, else ``None``.
 
-    A ``Retry-After`` that fits is waited for (capped at ``max_retry_wait``, :func:`wait_seconds`);
-    one that reaches past the deadline could only end in a failure later, so it fails now.
+    A ``Retry-After`` within ``max_retry_wait`` and the time left is waited for (:func:`wait_seconds`).
+    One beyond the cap (a spent hourly quota asks for up to an hour) is refused at once: waiting the
+    cap and asking again would only meet the same answer, call after call. One beyond the call's
+    deadline could only end in a failure later, so it fails now too.
 
     :param exc: the failed attempt's error (its ``retry_after`` is what the server asked for).
+    :param cap: the longest single wait, ``max_retry_wait``.
     :param remaining: seconds left before the call's total deadline.
     """
-    if not isinstance(exc, MdspApiError) or exc.retry_after is None or exc.retry_after <= remaining:
+    if not isinstance(exc, MdspApiError) or exc.retry_after is None or exc.retry_after <= min(cap, remaining):
         return None
     asked = exc.retry_after
+    if cap <= remaining:
+        limit = f"the longest wait allowed, {cap:g} s (connection field 'max_retry_wait')"
+    else:
+        limit = f"the {max(remaining, 0):.0f} s left before the call's deadline (connection field 'call_timeout')"
     where = f"{exc.method} {exc.url}: " if exc.method and exc.url else ""
     return MdspRateLimitedError(
         exc.status,
-        f"{where}the server asked to wait {asked:.0f} s before trying again (Retry-After), longer than the "
-        f"{max(remaining, 0):.0f} s left before the call's deadline (connection field 'call_timeout'); "
-        f"try again later. Last answer: {exc.message}",
+        f"{where}the server asked to wait {asked:.0f} s before trying again (Retry-After), longer than "
+        f"{limit}; try again later. Last answer: {exc.message}",
         code=exc.code,
         request_id=exc.request_id,
         retry_after=asked,
@@ -173,7 +179,7 @@ class RetryLoop:
                 if not should_retry(exc, idempotent=self.idempotent) or number > self.settings.max_retries:
                     raise
                 remaining = self.remaining()
-                refused = give_up_on_retry_after(exc, remaining=remaining)
+                refused = give_up_on_retry_after(exc, cap=self.settings.max_retry_wait, remaining=remaining)
                 if refused is not None:
                     raise refused from exc
                 wait = wait_seconds(

@@ -55,7 +55,8 @@ class ClientSettings:
         the path of a CA bundle file.
     :param proxy: proxy URL for HTTPS and HTTP, e.g. ``http://proxy.corp:3128``.
     :param max_retries: retries after the first attempt for retryable failures.
-    :param max_retry_wait: cap in seconds for one wait, including a server's ``Retry-After``.
+    :param max_retry_wait: cap in seconds for one wait; a server's ``Retry-After`` beyond it is refused at once
+        with :class:`~airflow_provider_mdsp.exceptions.MdspRateLimitedError`.
     :param backoff_base: first backoff step in seconds.
     :param max_retry_time: cap in seconds on one call's attempts and waits together.
     :param response_timeout: wall-clock deadline in seconds of one attempt's whole response.

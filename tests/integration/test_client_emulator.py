@@ -23,6 +23,7 @@ from airflow_provider_mdsp.exceptions import (
     MdspConfigError,
     MdspConflictError,
     MdspNotFoundError,
+    MdspRateLimitedError,
     MdspServerError,
 )
 from tests.helpers.emulator import EmulatorTokens
@@ -371,3 +372,25 @@ def test_a_spent_30_s_quota_is_waited_out_for_its_retry_after_seconds(emu, token
     assert len(waits) == 1
     assert 8 <= waits[0] <= 10  # the Retry-After of the gateway, not a backoff guess
     assert emu.stats()["faults"]["quota"] >= 1
+
+
+def test_a_spent_hourly_quota_is_a_rate_limit_error_at_once_saying_how_long_it_asks(emu, tokens):
+    from airflow_provider_mdsp.emulator.timefmt import parse_iso
+
+    now_s = parse_iso(emu.advance_clock(0)["now"]) / 1000
+    emu.advance_clock(3600 - now_s % 3600 + 600)  # 50 minutes before the hour's window ends
+    waits: list[float] = []
+    before = emu.stats()["faults"].get("quota", 0)
+    emu.set_faults(quotas={"per_30s": None, "per_hour": 2})
+    try:
+        settings = ClientSettings(emu.url, backoff_base=0.01, max_retry_time=7200.0)  # the deadline would admit it
+        with MdspClient.create(settings, tokens, sleep=waits.append) as client:
+            client.assets.get_root_asset()
+            client.assets.get_root_asset()
+            with pytest.raises(MdspRateLimitedError, match=r"asked to wait 3000 s .*'max_retry_wait'") as err:
+                client.assets.get_root_asset()
+    finally:
+        emu.set_faults()
+    assert err.value.retry_after == 3000
+    assert waits == [], "no wait of max_retry_wait and no asking again"
+    assert emu.stats()["faults"]["quota"] - before == 1, "one refused call, not one per retry"
