@@ -19,7 +19,7 @@ try:
 except ImportError:  # Airflow 3.1 keeps them in the core package
     from airflow.exceptions import AirflowSensorTimeout, AirflowSkipException  # type: ignore[no-redef]
 
-from airflow_provider_mdsp.exceptions import MdspError
+from airflow_provider_mdsp.exceptions import MdspError, MdspRateLimitedError
 from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
 from airflow_provider_mdsp.operators.waiting import result_from_event
 from airflow_provider_mdsp.timeutil import deadline_after, format_time, to_utc, utcnow
@@ -45,6 +45,11 @@ def point_in_time(value: Any, context: Mapping[str, Any], name: str) -> str:
     return format_time(moment)
 
 
+def _asked(exc: MdspRateLimitedError) -> str:
+    """Return the wait a rate-limit error asked for, as text (``unknown`` without ``Retry-After``)."""
+    return "unknown" if exc.retry_after is None else f"{exc.retry_after:.0f}"
+
+
 class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
     """Base of the Insights Hub sensors: poke, reschedule or deferrable, all through one check.
 
@@ -62,9 +67,19 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
         raise NotImplementedError
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        """Check once; done returns the result as the XCom value, a failed job raises its message."""
+        """Check once; done returns the result as the XCom value, a failed job raises its message.
+
+        A check the gateway refused with :class:`~airflow_provider_mdsp.exceptions.MdspRateLimitedError`
+        (it asked for a longer pause than one call may wait) counts as "not yet": the sensor logs the
+        wait asked for and checks again at its next poke (or reschedule, or in the triggerer).
+        """
         trigger = self.make_trigger(context)
-        result = trigger.check_once(self.hook)
+        try:
+            result = trigger.check_once(self.hook)
+        except MdspRateLimitedError as exc:
+            # The gateway asked for a pause longer than a call may wait: not yet, not a failure.
+            self.log.warning("Rate limited; checking again later (asked to wait %s s): %s", _asked(exc), exc)
+            return False
         if result is None:
             return False
         # The same classification as the trigger's event, read back the way execute_complete does.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_mdsp.exceptions import MdspError
+from airflow_provider_mdsp.exceptions import MdspError, MdspRateLimitedError
 from airflow_provider_mdsp.operators.waiting import ERROR, SUCCESS, TIMEOUT, result_from_event
 from airflow_provider_mdsp.timeutil import async_sleep, next_wait, seconds_until, to_datetime
 
@@ -77,13 +77,24 @@ class MdspPollingTrigger(BaseTrigger):
         return MdspHook(mdsp_conn_id=self.mdsp_conn_id, sub_tenant=self.sub_tenant)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Check, sleep ``poll_interval``, repeat; yield exactly one success, error or timeout event."""
+        """Check, sleep ``poll_interval``, repeat; yield exactly one success, error or timeout event.
+
+        A check refused with :class:`~airflow_provider_mdsp.exceptions.MdspRateLimitedError` is "not yet":
+        the next check waits for the ``Retry-After`` the gateway asked for (at least ``poll_interval``,
+        never past the deadline).
+        """
         deadline = to_datetime(self.timeout_at, name="timeout_at") if self.timeout_at else None
         hook = self.make_hook()
         try:
             while True:
+                pause = self.poll_interval
                 try:
                     result = await asyncio.to_thread(self.check_once, hook)
+                except MdspRateLimitedError as exc:
+                    # Not yet: come back when the gateway asked (never past the deadline), not fail.
+                    pause = max(pause, exc.retry_after or 0.0)
+                    self.log.warning("Rate limited; checking again in %.0f s (as the gateway asked): %s", pause, exc)
+                    result = None
                 except MdspError as exc:
                     self.log.error("Check failed: %s", exc)
                     yield TriggerEvent({"status": ERROR, "message": str(exc), "result": None})
@@ -91,7 +102,7 @@ class MdspPollingTrigger(BaseTrigger):
                 if result is not None:
                     yield TriggerEvent(self.outcome(result))
                     return
-                wait = next_wait(self.poll_interval, seconds_until(deadline))
+                wait = next_wait(pause, seconds_until(deadline))
                 if wait is None:
                     message = f"Stopped waiting at the deadline {self.timeout_at}; the condition was not met"
                     yield TriggerEvent({"status": TIMEOUT, "message": message, "result": None})

@@ -121,9 +121,7 @@ def test_a_server_asking_for_more_than_the_cap_gets_a_rate_limit_error_at_once(a
     assert clock.sleeps == [], "no wait of an hour, no hammering either"
 
 
-def test_a_server_asking_for_more_than_the_time_left_gets_a_rate_limit_error_naming_call_timeout(
-    gateway, client_for
-):
+def test_a_server_asking_for_more_than_the_time_left_gets_a_rate_limit_error_naming_call_timeout(gateway, client_for):
     from airflow_provider_mdsp import timeutil
 
     gateway.play("/api")(lambda h, s: answer(h, 429, b'{"message": "quota"}', {"Retry-After": "50"}))

@@ -202,3 +202,23 @@ def test_small_helpers():
     assert variables_list(["x"]) == ["x"]
     assert variables_list(None) is None
     assert DEFAULT_MAX_MATCHES == checks.DEFAULT_MAX_MATCHES
+
+
+QUOTA_SPENT = {"status_code": 429, "headers": {"Retry-After": "3600"}, "json": {"message": "Quota exceeded"}}
+
+
+def test_a_poke_the_gateway_rate_limits_for_an_hour_is_not_yet_and_logs_the_wait(gateway, requests_mock, capsys):
+    api = requests_mock.get(f"{BULK}/importJobs/job-6", [QUOTA_SPENT, {"json": {"id": "job-6", "status": "SUCCESS"}}])
+    sensor = MdspBulkImportJobSensor(task_id="wait", job_id="job-6", poke_interval=0)
+    assert sensor.poke(context()) is False
+    logged = "".join(capsys.readouterr())  # the task logger writes to the console here
+    assert "Rate limited; checking again later (asked to wait 3600 s)" in logged
+    assert api.call_count == 1, "refused at once, not asked again after max_retry_wait"
+    assert sensor.poke(context()).xcom_value["status"] == "SUCCESS"
+
+
+def test_a_deferrable_sensor_rate_limited_on_its_first_check_defers_instead_of_failing(gateway, requests_mock):
+    requests_mock.get(f"{BULK}/importJobs/job-7", [QUOTA_SPENT])
+    with pytest.raises(TaskDeferred) as deferred:
+        MdspBulkImportJobSensor(task_id="w", job_id="job-7", deferrable=True).execute(context())
+    assert isinstance(deferred.value.trigger, MdspBulkImportJobTrigger)

@@ -165,3 +165,25 @@ def test_a_deferred_wait_keeps_impersonating_its_subtenant_in_the_triggerer():
         rebuilt = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
         assert (rebuilt.job_id, rebuilt.sub_tenant) == ("j1", "sub-a")
         assert rebuilt.make_hook().sub_tenant == "sub-a"
+
+
+def test_a_rate_limited_check_comes_back_when_the_gateway_asked(gateway, requests_mock, manual_clock):
+    quota = {"status_code": 429, "headers": {"Retry-After": "1800"}, "json": {"message": "Quota exceeded"}}
+    api = requests_mock.get(f"{BULK}/importJobs/job-8", [quota, {"json": {"id": "job-8", "status": "SUCCESS"}}])
+    trigger = MdspBulkImportJobTrigger(mdsp_conn_id="mdsp_default", job_id="job-8", poll_interval=TICK)
+    payload = first_event(trigger)
+    assert payload["status"] == "success"
+    assert api.call_count == 2
+    assert manual_clock.sleeps == [1800.0], "the next check waited the Retry-After, not the poll interval"
+
+
+def test_a_rate_limited_check_never_waits_past_the_deadline(gateway, requests_mock, manual_clock):
+    quota = {"status_code": 429, "headers": {"Retry-After": "1800"}, "json": {"message": "Quota exceeded"}}
+    requests_mock.get(f"{BULK}/importJobs/job-9", [quota])
+    deadline = deadline_after(600)
+    trigger = MdspBulkImportJobTrigger(
+        mdsp_conn_id="mdsp_default", job_id="job-9", poll_interval=TICK, timeout_at=deadline
+    )
+    payload = first_event(trigger)
+    assert payload["status"] == "timeout"
+    assert 599 <= sum(manual_clock.sleeps) <= 600
