@@ -93,6 +93,7 @@ with DAG(
         task_id="read_around_alarm",
         aspect="{{ params.aspect }}",
         output_path=OUTPUT_DIR + "/around-{{ ti.map_index }}.jsonl",
+        map_index_template="{{ task.asset_id }} around {{ task.from_time }}",
     ).expand_kwargs(read_windows(alarm_events.output))
 
     @task

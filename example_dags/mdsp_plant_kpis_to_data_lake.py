@@ -38,6 +38,8 @@ from airflow_provider_mdsp.operators.tenants import MdspListSubtenantsOperator
 #: The day a run covers: its data interval, or for a manual run without one, its run time.
 RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
 OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
+#: The label of a Python task of the mapped group in the UI: its subtenant, not its map index.
+BY_SUBTENANT = "{{ task.op_kwargs.sub_tenant }}"
 KPI_ASPECT_TYPE = {
     "name": "Kpi",
     "category": "dynamic",
@@ -72,7 +74,7 @@ with DAG(
         aspect_name="Kpi",
     )
 
-    @task
+    @task(map_index_template=BY_SUBTENANT)
     def write_kpis(pumps: list[dict], sub_tenant: str, **context) -> dict:
         """Read each pump's flow rate over the interval and write its mean as the interval's Kpi record."""
         from airflow_provider_mdsp.hooks.mdsp import MdspHook
@@ -96,8 +98,8 @@ with DAG(
         print(f"{sub_tenant}: wrote the KPIs of {len(pumps)} pumps from {read} readings")
         return {"asset_ids": [p["assetId"] for p in pumps], "readings": read, "kpis": len(pumps)}
 
-    @task
-    def check_record_count(kpis: dict, downloaded: dict) -> dict:
+    @task(map_index_template=BY_SUBTENANT)
+    def check_record_count(kpis: dict, downloaded: dict, sub_tenant: str) -> dict:
         """Count the records in the downloaded export: every reading and every KPI, none missing or extra."""
         import json
 
@@ -111,16 +113,19 @@ with DAG(
         expected = {"PumpData": kpis["readings"], "Kpi": kpis["kpis"]}
         if counts != expected:
             raise ValueError(f"The Data Lake export holds {counts} records, expected {expected}")
-        print(f"The export holds all {counts['PumpData']} readings and {counts['Kpi']} KPIs")
+        print(f"{sub_tenant}: the export holds all {counts['PumpData']} readings and {counts['Kpi']} KPIs")
         return counts
 
     @task_group
     def per_subtenant(sub_tenant: str) -> None:
         """Walk, write, export, download and check, as one subtenant."""
         walk_plant = MdspListAssetHierarchyOperator(
-            task_id="walk_plant", type_id="{{ params.pump_type }}", sub_tenant=sub_tenant
+            task_id="walk_plant",
+            type_id="{{ params.pump_type }}",
+            sub_tenant=sub_tenant,
+            map_index_template="{{ task.sub_tenant }}",
         )
-        kpis = write_kpis(walk_plant.output, sub_tenant)
+        kpis = write_kpis(walk_plant.output, sub_tenant=sub_tenant)
         export_window = MdspDataLakeExportOperator(
             task_id="export_window",
             asset_ids=kpis["asset_ids"],
@@ -128,6 +133,7 @@ with DAG(
             destination="pump-kpis/" + RUN_DAY,
             job_name="pump-kpis-" + RUN_DAY,
             sub_tenant=sub_tenant,
+            map_index_template="{{ task.sub_tenant }}",
             deferrable=True,
             poll_interval=2,
             timeout=3600,
@@ -137,8 +143,9 @@ with DAG(
             lake_folder="pump-kpis/" + RUN_DAY,
             output_path=OUTPUT_DIR + "/subtenant-{{ ti.map_index }}",
             sub_tenant=sub_tenant,
+            map_index_template="{{ task.sub_tenant }}",
         )
         export_window >> download_export
-        check_record_count(kpis, download_export.output)
+        check_record_count(kpis, download_export.output, sub_tenant=sub_tenant)
 
     ensure_kpi_aspect >> per_subtenant.expand(sub_tenant=subtenants.output)

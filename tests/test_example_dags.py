@@ -157,3 +157,27 @@ def test_runner_picks_a_day_inside_the_emulators_data() -> None:
     assert logical == datetime(2026, 5, 12, tzinfo=timezone.utc)
     assert now - (logical - timedelta(days=1)) < timedelta(days=31)
     assert example_dag_ids() == [p.stem for p in DAG_FILES]
+
+
+def _gets_a_map_index(task: Any) -> bool:
+    """Whether the task runs once per mapped item: mapped itself or inside a mapped task group."""
+    return type(task).__name__ == "MappedOperator" or task.get_closest_mapped_task_group() is not None
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
+def test_mapped_tasks_are_labelled_by_a_rendered_field_not_their_map_index(path: Path, dags: dict[str, Any]) -> None:
+    import re
+
+    dag = dags[path.stem]
+    for task in filter(_gets_a_map_index, dag.tasks):
+        template = task.map_index_template
+        assert template, f"{task.task_id}: a mapped task needs a map_index_template (the UI shows its index otherwise)"
+        assert "map_index" not in template.replace("map_index_template", ""), task.task_id
+        names = re.findall(r"task\.(\w+)(?:\.(\w+))?", template)
+        assert names, f"{task.task_id}: the label should name a value of the mapped task ({template})"
+        for field, key in names:
+            # Only template fields are rendered per mapped item; another attribute would show the
+            # unresolved mapped argument.
+            assert field in task.template_fields, (task.task_id, field)
+            if field == "op_kwargs":
+                assert key in task.op_kwargs, (task.task_id, key)
