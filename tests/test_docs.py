@@ -8,7 +8,9 @@ these checks are the ones that build cannot make. No Airflow import is needed.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -117,20 +119,47 @@ def test_the_client_reference_lists_every_service_and_method_from_the_code() -> 
     assert hook.methods(TimeSeriesClient)[0] == "iter_timeseries_pages"
 
 
-#: Documents a user of the provider cannot see; a public docstring must not send them there.
-_UNPUBLISHED = re.compile(r"§|insights-hub-api|user-asks|airflow-provider-conventions|style-anchors")
-#: The layers whose docstrings the user meets first (operators, sensors, triggers, hook, assets).
-_USER_FACING = ("operators", "sensors", "triggers", "hooks", "assets.py")
+#: Documents a user of the provider cannot see; a public docstring or comment must not send them
+#: there. A section sign is fine after a public standard (``RFC 9110 §10.2.3``).
+_UNPUBLISHED = re.compile(r"(?<!\d )§|insights-hub-api|user-asks|airflow-provider-conventions|style-anchors|design\.md")
+#: The modules checked: the layers the user meets first (operators, sensors, triggers, hook, assets)
+#: and the client modules cleaned so far.
+_USER_FACING = (
+    "operators",
+    "sensors",
+    "triggers",
+    "hooks",
+    "assets.py",
+    "client/aggregates.py",
+    "client/asset_model.py",
+    "client/assets.py",
+    "client/identity.py",
+    "client/pagination.py",
+    "client/timeseries.py",
+)
+
+
+def _citations(path: Path) -> list[str]:
+    """Return the docstring and comment lines of ``path`` that cite an unpublished document."""
+    text = path.read_text()
+    lines = [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.COMMENT]
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            lines += (ast.get_docstring(node, clean=False) or "").splitlines()
+    return [f"{path.name}: {line.strip()}" for line in lines if _UNPUBLISHED.search(line)]
 
 
 def test_user_facing_docstrings_cite_no_unpublished_document() -> None:
+    package = ROOT / "airflow_provider_mdsp"
     cited = []
-    for path in sorted((ROOT / "airflow_provider_mdsp").rglob("*.py")):
-        if path.relative_to(ROOT / "airflow_provider_mdsp").parts[0] not in _USER_FACING:
-            continue
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                doc = ast.get_docstring(node, clean=False) or ""
-                cited += [f"{path.name}: {line.strip()}" for line in doc.splitlines() if _UNPUBLISHED.search(line)]
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package).as_posix()
+        if relative.split("/")[0] in _USER_FACING or relative in _USER_FACING:
+            cited += _citations(path)
     assert cited == []
+
+
+def test_the_citation_check_finds_a_section_reference_in_a_comment(tmp_path: Path) -> None:
+    module = tmp_path / "cited.py"
+    module.write_text('"""Fine (RFC 9110 §10.2.3)."""\n\nLIMIT = 5  # the service caps it (§4)\n')
+    assert _citations(module) == ["cited.py: # the service caps it (§4)"]

@@ -1,4 +1,4 @@
-"""IoT Time Series Aggregates v4: pre-calculated min/max/avg/sum per interval (§5)."""
+"""IoT Time Series Aggregates v4: pre-calculated min/max/avg/sum per interval (Node SDK ``sdk/iotaggregate-v4``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from airflow_provider_mdsp.timeutil import TimeValue, format_time, to_datetime
 
 PATH = "/api/iottsaggregates/v4/aggregates"
 
-#: Allowed ``intervalValue`` per ``intervalUnit``, inclusive (§5, N:sdk/iotaggregate-v4).
+#: Allowed ``intervalValue`` per ``intervalUnit``, inclusive (Node SDK ``sdk/iotaggregate-v4``).
 INTERVAL_LIMITS: dict[str, tuple[int, int]] = {
     "minute": (2, 60),
     "hour": (1, 24),
@@ -21,8 +21,8 @@ INTERVAL_LIMITS: dict[str, tuple[int, int]] = {
     "week": (1, 12),
     "month": (1, 3),
 }
-#: Longest ``from``..``to`` range per unit (§5): 90 days for day/week/month, 7 days for hours,
-#: 24 hours for minutes.
+#: Longest ``from``..``to`` range per unit (Node SDK ``sdk/iotaggregate-v4``): 90 days for
+#: day/week/month, 7 days for hours, 24 hours for minutes.
 MAX_RANGE: dict[str, timedelta] = {
     "minute": timedelta(hours=24),
     "hour": timedelta(days=7),
@@ -41,14 +41,14 @@ def validate_aggregate_request(
     interval_unit: str | None,
     count: int | None = None,
 ) -> None:
-    """Check an aggregates request against the service's rules before sending it (§0, §5).
+    """Check an aggregates request against the service's rules before sending it (Node SDK ``sdk/iotaggregate-v4``).
 
     Units are minute|hour|day|week|month; values minute 2–60 (even), hour 1–24, day 1–90,
     week 1–12, month 1–3; the range may span 24 h for minutes, 7 days for hours and 90 days
     otherwise, and ``to`` must be after ``from_``. All parameters may be omitted (the service then
     picks day/1 over the last 7 days), but value and unit go together. With an interval and
     ``count`` one bound is enough: the service spans ``count`` intervals from it
-    (§0, N:sdk/iotaggregate-v4 docstrings); that span must fit the unit's longest range.
+    (Node SDK ``sdk/iotaggregate-v4`` docstrings); that span must fit the unit's longest range.
 
     :param from_: start of the range, or ``None``.
     :param to: end of the range, or ``None``.
@@ -79,7 +79,7 @@ def validate_aggregate_request(
             _check_count_span(unit, value, int(count))
             return
         if MAX_RANGE[unit] < timedelta(days=90):
-            # One bound alone makes the service use a 90-day range (§5), too long for this unit.
+            # One bound alone makes the service use a 90-day range, too long for this unit.
             raise MdspConfigError(
                 f"With interval_unit={unit!r} give both from_ and to (at most {_span(MAX_RANGE[unit])} apart), "
                 "or one of them and count",
@@ -161,7 +161,8 @@ class AggregatesClient:
         select: str | Iterable[str] | None = None,
         count: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Return the aggregates of each interval, oldest first; empty intervals are omitted (§5).
+        """Return the aggregates of each interval, oldest first; empty intervals are omitted (Node SDK
+        ``sdk/iotaggregate-v4``).
 
         The request is checked with :func:`validate_aggregate_request` before it is sent.
 
@@ -192,6 +193,6 @@ class AggregatesClient:
             "count": count,
         }
         body = self.transport.request_json("GET", PATH, params=params)
-        if isinstance(body, list):  # the v3 shape: a bare array (§5, legacy v3)
+        if isinstance(body, list):  # the v3 shape: a bare array (legacy v3, Node SDK ``sdk/iotaggregate``)
             return body
         return list((body or {}).get("aggregates") or [])

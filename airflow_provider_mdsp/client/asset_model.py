@@ -3,12 +3,12 @@
 Sources:
 
 * Children are found with ``{"parentId": {"in": {"value": [...]}}}``: the ``in`` function takes an
-  object with ``value`` (DOC api-assetmanagement-references-filtering); names are unique among
-  siblings, so ``{"parentId", "name"}`` finds one asset (§3).
+  object with ``value`` (Siemens developer docs, Asset Management filtering); names are unique among
+  siblings, so ``{"parentId", "name"}`` finds one asset.
 * ``PUT /aspecttypes/{id}`` creates or replaces; ``If-None-Match: *`` makes it create-only;
-  ``If-Match`` is required to replace (§3; N:sdk/asset/asset-management.ts ``PutAspectType``).
+  ``If-Match`` is required to replace (Node SDK ``sdk/asset/asset-management.ts`` ``PutAspectType``).
 * ``PATCH /assettypes/{id}`` is an RFC 7396 merge patch with ``If-Match``; a merge patch replaces an
-  array whole, so the full ``aspects`` list is sent (§3; N:sdk/asset ``PatchAssetType``).
+  array whole, so the full ``aspects`` list is sent (Node SDK ``sdk/asset`` ``PatchAssetType``).
 
 Every ``ensure_*`` returns ``{"id", "etag", "action"}`` with ``action`` one of ``created``,
 ``updated`` and ``unchanged``: a re-run of the same DAG changes nothing and creates nothing twice.
@@ -27,7 +27,8 @@ from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError,
 
 #: Parent ids per ``in`` filter while walking: keeps each query string well under URL limits.
 MAX_PARENTS_PER_QUERY = 50
-#: Keys of an aspect-type variable compared by :func:`aspect_type_differs` (§3 aspect type shape).
+#: Keys of an aspect-type variable compared by :func:`aspect_type_differs` (the aspect type's shape, Node SDK
+#: ``sdk/asset/asset-models.ts``).
 VARIABLE_KEYS = ("dataType", "unit", "searchable", "length", "qualityCode", "defaultValue")
 #: Keys of a hierarchy entry returned by :meth:`AssetModelClient.iter_descendants`.
 NODE_KEYS = ("assetId", "name", "typeId", "parentId")
@@ -89,7 +90,7 @@ class AssetModelClient:
 
     # --- hierarchy ------------------------------------------------------------------------------
     def find_child(self, parent_id: str, name: str) -> dict[str, Any] | None:
-        """Return the child of ``parent_id`` named ``name``, or ``None`` (names are unique per parent, §3).
+        """Return the child of ``parent_id`` named ``name``, or ``None`` (names are unique per parent).
 
         :param parent_id: the parent asset id.
         :param name: the child's name.

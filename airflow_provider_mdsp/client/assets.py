@@ -1,4 +1,4 @@
-"""Asset Management v3: assets, their aspects and variables, asset types and aspect types (§3)."""
+"""Asset Management v3: assets, their aspects and variables, asset types and aspect types (Node SDK ``sdk/asset``)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, Mdsp
 log = logging.getLogger(__name__)
 
 BASE = "/api/assetmanagement/v3"
-#: Page size for listings. The service defaults to 10; its docs recommend 200 (§3,
-#: DOC api-assetmanagement-references-pagination).
+#: Page size for listings. The service defaults to 10; its docs recommend 200 (Siemens developer
+#: docs, Asset Management pagination).
 DEFAULT_PAGE_SIZE = 200
-#: RFC 7396 JSON merge patch, the body type of every Asset Management PATCH (§3).
+#: RFC 7396 JSON merge patch, the body type of every Asset Management PATCH (Node SDK ``sdk/asset``).
 MERGE_PATCH = "application/merge-patch+json"
 
 
@@ -37,7 +37,7 @@ def asset_filter(filter: JsonFilter | None, type_id: str | None) -> str | None:
         return json_filter({"typeId": type_id})
     if "typeId" in given or "typeId" in (given.get("and") or {}):
         raise MdspConfigError("Give the asset type either in type_id or in filter, not both", field="type_id")
-    # ``and`` takes an object whose keys are all required (§3, N:test asset-management-assets.spec.ts).
+    # ``and`` takes an object whose keys are all required (Node SDK test ``asset-management-assets.spec.ts``).
     terms = dict(given["and"]) if set(given) == {"and"} and isinstance(given["and"], Mapping) else given
     return json_filter({"and": {"typeId": type_id, **terms}})
 
@@ -106,7 +106,7 @@ class AssetsClient:
         it), the asset is looked up by ``name`` and ``parentId``; one of the same ``typeId`` is
         returned as the created asset. Anything else is raised.
 
-        :param asset: at least ``name``, ``typeId`` and ``parentId`` (§3).
+        :param asset: at least ``name``, ``typeId`` and ``parentId``.
         """
         body = dict(asset)
         try:
@@ -133,7 +133,7 @@ class AssetsClient:
     def update_asset(self, asset_id: str, asset: Mapping[str, Any], *, etag: str | int | None = None) -> dict[str, Any]:
         """Replace an asset (PUT) and return the new version.
 
-        The service requires ``If-Match`` (§3). Without ``etag`` the current one is read first; if a
+        The service requires ``If-Match`` (Node SDK ``sdk/asset``). Without ``etag`` the current one is read first; if a
         concurrent change wins the race (409/412), the asset is re-read and the update sent once more.
         With an explicit ``etag`` a conflict is raised as :class:`MdspConflictError`.
 

@@ -1,4 +1,4 @@
-"""Identity Management v3: users of the tenant, SCIM-paged (§8)."""
+"""Identity Management v3: users of the tenant, SCIM-paged (Node SDK ``sdk/identity``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from airflow_provider_mdsp.client.paths import csv
 from airflow_provider_mdsp.client.transport import Transport
 
 BASE = "/api/identitymanagement/v3"
-#: Users per page; the service's default (§8).
+#: Users per page; the service's default (Node SDK ``sdk/identity``).
 DEFAULT_COUNT = 100
 
 
@@ -33,7 +33,8 @@ class IdentityClient:
         """Yield pages of users.
 
         :param filter: a SCIM filter, e.g. ``userName eq "jane@example.com"``.
-        :param attributes: attributes to return; ``userName,name,meta`` is advised for speed (§8).
+        :param attributes: attributes to return; ``userName,name,meta`` is advised for speed (Node SDK
+        ``sdk/identity``).
         :param count: users per page.
         """
         params = {"filter": filter, "attributes": csv(attributes)}

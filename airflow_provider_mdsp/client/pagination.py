@@ -1,10 +1,10 @@
 """Streaming paging for every style the Insights Hub APIs use.
 
 Each ``iter_*_pages`` generator yields one page (a list of items) at a time and never keeps earlier
-pages, so a caller that writes page by page runs in flat memory. Styles (insights-hub-api.md):
-Spring pages (Asset and Event Management, §3, §6), the time-series ``Link`` header (§4), SCIM
-``startIndex``/``count`` (Identity, §8), file search ``offset``/``limit`` (IoT File, §7) and the bulk
-read's ``nextRecord`` (§8). A link to another host is refused by the transport.
+pages, so a caller that writes page by page runs in flat memory. Styles (Node SDK
+``src/api/sdk``): Spring pages (Asset and Event Management), the time-series ``Link`` header, SCIM
+``startIndex``/``count`` (Identity), file search ``offset``/``limit`` (IoT File) and the bulk
+read's ``nextRecord`` (TS Bulk). A link to another host is refused by the transport.
 
 Paging makes progress or stops with :class:`~airflow_provider_mdsp.exceptions.MdspPagingError`: a
 next link seen before, or a time-series page whose records do not move past the previous page's
@@ -26,9 +26,9 @@ from airflow_provider_mdsp import timeutil
 from airflow_provider_mdsp.client.transport import Transport, parse_json
 from airflow_provider_mdsp.exceptions import MdspError, MdspPagingError, MdspResponseError
 
-#: IoT File search refuses an ``offset`` above this (§0, DOC api-iotfile-references-filtering).
+#: IoT File search refuses an ``offset`` above this (Siemens docs, IoT File filtering).
 MAX_FILE_SEARCH_OFFSET = 10_000
-#: IoT File search answers at most this many files per page (§0, IoT File OpenAPI spec 3.2.4).
+#: IoT File search answers at most this many files per page (IoT File OpenAPI spec 3.2.4).
 MAX_FILE_SEARCH_LIMIT = 200
 
 Page = list[Any]
@@ -173,7 +173,8 @@ def iter_spring_pages(
 ) -> Iterator[Page]:
     """Yield the pages of a Spring-paged collection (``_embedded``/``page``/``_links``).
 
-    ``_embedded`` is absent when nothing matches (§3). A page that comes back empty while
+    ``_embedded`` is absent when nothing matches (Node SDK ``sdk/asset/asset-models.ts``). A page that
+    comes back empty while
     ``page.totalPages`` says more follow is skipped, not taken as the end.
 
     :param transport: the transport.
@@ -216,7 +217,8 @@ def next_link(link_header: str | None) -> str | None:
 
 
 def iter_link_pages(transport: Transport, path: str, *, params: Mapping[str, Any] | None = None) -> Iterator[Page]:
-    """Yield the pages of a time-series read, following the ``Link`` header until it is absent (§4).
+    """Yield the pages of a time-series read, following the ``Link`` header until it is absent
+    (Node SDK ``GetNextRecordsBulkStyle``).
 
     :param transport: the transport.
     :param path: ``/api/iottimeseries/v3/timeseries/{entity}/{propertySet}``.
@@ -233,7 +235,8 @@ def iter_link_pages(transport: Transport, path: str, *, params: Mapping[str, Any
 def iter_link_responses(
     transport: Transport, path: str, *, params: Mapping[str, Any] | None = None
 ) -> Generator[requests.Response, None, None]:
-    """Yield the undecoded responses of a time-series read, following the ``Link`` header (§4).
+    """Yield the undecoded responses of a time-series read, following the ``Link`` header (Node SDK
+    ``GetNextRecordsBulkStyle``).
 
     A response's bytes take a fraction of the memory of its decoded records, so concurrent window
     reads hold pages this way until they are written (:mod:`~airflow_provider_mdsp.client.windows`).
@@ -273,7 +276,7 @@ def link_page(response: requests.Response, path: str) -> Page:
 def iter_scim_pages(
     transport: Transport, path: str, *, params: Mapping[str, Any] | None = None, count: int = 100
 ) -> Iterator[Page]:
-    """Yield the pages of a SCIM list (``startIndex`` from 1, ``count``, ``resources``; §8).
+    """Yield the pages of a SCIM list (``startIndex`` from 1, ``count``, ``resources``; Node SDK ``sdk/identity``).
 
     :param transport: the transport.
     :param path: e.g. ``/api/identitymanagement/v3/Users``.
@@ -297,7 +300,7 @@ def iter_scim_pages(
 def iter_offset_pages(
     transport: Transport, path: str, *, params: Mapping[str, Any] | None = None, limit: int = MAX_FILE_SEARCH_LIMIT
 ) -> Iterator[Page]:
-    """Yield the pages of an IoT File search (``offset``/``limit``, plain arrays; §0, §7).
+    """Yield the pages of an IoT File search (``offset``/``limit``, plain arrays; Siemens docs, IoT File filtering).
 
     The service may answer fewer files than ``limit`` asks for (the spec caps it at 200 while the
     docs speak of 500), so a short page does not mean the end: the first request asks for
@@ -346,7 +349,7 @@ def _past_offset_cap(path: str, total: int | None) -> MdspError:
 def iter_next_record_pages(
     transport: Transport, path: str, *, params: Mapping[str, Any] | None = None
 ) -> Iterator[Page]:
-    """Yield the pages of a TS Bulk read, following ``nextRecord`` until it is absent (§8).
+    """Yield the pages of a TS Bulk read, following ``nextRecord`` until it is absent (Node SDK ``sdk/iotbulk``).
 
     :param transport: the transport.
     :param path: ``/api/iottsbulk/v3/timeseries/{entity}/{propertySet}``.

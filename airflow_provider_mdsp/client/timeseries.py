@@ -1,4 +1,5 @@
-"""IoT Time Series v3: read, write and delete the records of an asset's aspect (§4)."""
+"""IoT Time Series v3: read, write and delete the records of an asset's aspect (Node SDK
+``sdk/iot/iot-timeseries.ts``)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,14 @@ from airflow_provider_mdsp.timeutil import TimeValue, format_time
 log = logging.getLogger(__name__)
 
 BASE = "/api/iottimeseries/v3"
-#: Records per read page; the most plain Time Series returns per call (§4, DOC api-iottsbulk-overview).
+#: Records per read page; the most plain Time Series returns per call (Siemens docs, IoT TS Bulk overview).
 DEFAULT_READ_LIMIT = 2000
-#: A single-entity PUT body may be at most 1 MB (§4, DOC api-iottimeseries-samples).
+#: A single-entity PUT body may be at most 1 MB (Siemens docs, IoT Time Series samples).
 PUT_PAYLOAD_LIMIT = 1_000_000
 #: Chunks are cut at 90 % of that limit: "1 MB" may mean 10^6 bytes, and the gateway may count
 #: headers or re-encode; a chunk refused for size would fail the whole task.
 PUT_CHUNK_BYTES = 900_000
-#: Multi-entity PUT limits (§4, DOC api/specs/iottimeseries-v3-4-1.yaml): pairs, body, records.
+#: Multi-entity PUT limits (IoT Time Series OpenAPI spec 3.4.1): pairs, body, records.
 MULTI_MAX_PAIRS = 5
 MULTI_PAYLOAD_LIMIT = 100_000
 #: Same 10 % headroom as :data:`PUT_CHUNK_BYTES`.
@@ -37,7 +38,7 @@ MULTI_MAX_RECORDS = 100
 MULTI_RATE_LIMIT_RETRIES = 3
 
 _JSON = {"Content-Type": "application/json"}
-#: PATCH limits: at most 10 records and 600 KB per request, records at most 24 h old (§4 PATCH row).
+#: PATCH limits: at most 10 records and 600 KB per request, records at most 24 h old (IoT Time Series API reference).
 PATCH_MAX_RECORDS = 10
 PATCH_PAYLOAD_LIMIT = 600 * 1024
 PATCH_MAX_AGE = timedelta(hours=24)
@@ -48,7 +49,8 @@ _PAIR_EMPTY = len('{"entityId":,"propertySetName":,"data":[]}')
 def dump_record(record: Mapping[str, Any]) -> str:
     """Serialise one time-series record compactly, rendering a datetime ``_time`` in the API format.
 
-    A string ``_time`` is sent unchanged, so microsecond timestamps of simulation assets (§3) survive.
+    A string ``_time`` is sent unchanged, so microsecond timestamps of simulation assets (``twinType``
+    ``simulation``) survive.
 
     :param record: ``{"_time": …, "<variable>": value, …}``.
     """
@@ -142,9 +144,10 @@ def render_multi_body(batch: Batch) -> bytes:
 
 
 def parse_multi_errors(body: Any) -> list[dict[str, Any]]:
-    """Read the per-pair errors of a multi-entity PUT answer (202 with 400/404/429 per pair, §4).
+    """Read the per-pair errors of a multi-entity PUT answer (202 with 400/404/429 per pair, IoT Time Series
+    OpenAPI spec 3.4.1).
 
-    The exact body shape is not documented in the sources (§11), so this accepts a list of per-pair
+    The exact body shape is not publicly documented, so this accepts a list of per-pair
     results or an object holding one under ``errors``/``failures``/``results``/``timeseries``, with
     the status under ``status``/``statusCode``/``httpStatus``/``code``. Entries with a status below
     400 are successes and skipped; entries with no status but a message count as errors.
@@ -213,7 +216,8 @@ class TimeSeriesClient:
         prefetch: int = 1,
         concurrency: int = 1,
     ) -> Iterator[Page]:
-        """Yield pages of records in ``(from_, to]``, in time order, following the ``Link`` header (§4).
+        """Yield pages of records in ``(from_, to]``, in time order, following the ``Link`` header (Node SDK
+        ``GetNextRecordsBulkStyle``).
 
         With ``concurrency`` above 1 a window longer than a few pages is cut into sub-windows read
         by that many threads over this client's session and token, paced after a 429, and the
@@ -252,7 +256,7 @@ class TimeSeriesClient:
     def get_latest_values(
         self, entity_id: str, property_set: str, *, select: str | Iterable[str] | None = None
     ) -> list[dict[str, Any]]:
-        """Return the latest value of each variable (``latestValue=true``; 5 min to 90 days old, §4).
+        """Return the latest value of each variable (``latestValue=true``; 5 min to 90 days old).
 
         :param entity_id: the asset id.
         :param property_set: the aspect name.
@@ -265,7 +269,8 @@ class TimeSeriesClient:
     def put_timeseries(self, entity_id: str, property_set: str, records: Iterable[Mapping[str, Any]]) -> int:
         """Write records, in chunks under the 1 MB body limit, and return how many were sent.
 
-        A record replaces the whole record at its ``_time``; variables left out become NULL (§4).
+        A record replaces the whole record at its ``_time``; variables left out become NULL (Siemens docs, IoT
+        Time Series samples).
         Writes are asynchronous on the service side: data is readable shortly after, not at once.
 
         :param entity_id: the asset id.
@@ -282,7 +287,7 @@ class TimeSeriesClient:
     def patch_timeseries(self, entity_id: str, property_set: str, records: Iterable[Mapping[str, Any]]) -> int:
         """Merge the given variables into existing records (PATCH), 10 records per request; return the count.
 
-        Only the variables named change; the rest of each record stays (§4 PATCH). The service
+        Only the variables named change; the rest of each record stays (IoT Time Series API reference). The service
         takes at most 10 records and 600 KB per request, records at most 24 hours old and not in
         the future, no BIG_STRING; a request is applied whole or not at all. Old records are
         refused here, before anything is sent. Sending the same merge twice changes nothing, so
@@ -316,7 +321,8 @@ class TimeSeriesClient:
     def put_timeseries_multi(self, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         """Write records of several assets/aspects with the multi-entity PUT and report per-pair errors.
 
-        Items are packed into requests of at most 5 pairs, 100 records and 100 kB (§4). The service
+        Items are packed into requests of at most 5 pairs, 100 records and 100 kB (IoT Time Series OpenAPI spec
+        3.4.1). The service
         answers 202 and may report errors per pair (400, 404, 429): pairs throttled with 429 are
         resent with backoff up to :data:`MULTI_RATE_LIMIT_RETRIES` times; every error left is
         returned, none is dropped.
@@ -359,7 +365,8 @@ class TimeSeriesClient:
         self._send_multi(again, result, retry=retry + 1)
 
     def delete_timeseries(self, entity_id: str, property_set: str, *, from_: TimeValue, to: TimeValue) -> None:
-        """Delete the records in ``(from_, to]``; both bounds are required by the service (§4).
+        """Delete the records in ``(from_, to]``; both bounds are required by the service (Node SDK
+        ``DeleteTimeSeries``).
 
         :param entity_id: the asset id.
         :param property_set: the aspect name.

@@ -43,7 +43,7 @@ from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.get_provider_info import AUTH_TYPES, CONN_FIELDS
 
 #: App credential client IDs look like ``{hostTenant}-{appName}-{appVersion}[-suffix]``
-#: (insights-hub-api.md §2.2, SNIP:Authentication/README.md); used to fill in missing app fields.
+#: (mindsphere/python-code-snippets, Authentication/README.md); used to fill in missing app fields.
 _APP_CLIENT_ID = re.compile(r"^(?P<host>[a-z0-9]+)-(?P<app>.+?)-(?P<version>\d+\.\d+\.\d+)(?:-.+)?$")
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _TRUE = {"true", "1", "yes", "on"}

@@ -31,7 +31,7 @@ SHARING_HINT = (
 )
 _sharing_hint_logged = False
 
-#: The read used by the connection test: cheap, read-only, present on every tenant (§3).
+#: The read used by the connection test: cheap, read-only, present on every tenant.
 TEST_ENDPOINT = "/api/assetmanagement/v3/assets/root"
 
 
@@ -224,7 +224,7 @@ class MdspHook(BaseHook):
         transport = self.client.transport
         if paging == "spring":
             key = embedded_key or endpoint.rstrip("/").rsplit("/", 1)[-1]
-            # Event Management pages hold at most 100 items (§0); Asset Management recommends 200 (§3).
+            # Event Management pages hold at most 100 items (Node SDK ``GetEvents``); Asset Management recommends 200.
             default = 100 if "/eventmanagement/" in endpoint else 200
             return pagination.iter_spring_pages(transport, endpoint, key, params=params, size=page_size or default)
         if paging == "link":

@@ -38,7 +38,7 @@ STATE_KEY = MEMORY_PREFIX + "job_id"
 #: Key of the digest of a submission whose answer was lost.
 PENDING_KEY = MEMORY_PREFIX + "pending"
 XCOM_KEY = "job_id"
-#: Default longest wait for a job. Jobs import at most a day of data, up to 1 GB (§8).
+#: Default longest wait for a job. Jobs import at most a day of data, up to 1 GB (Siemens docs, IoT TS Bulk overview).
 DEFAULT_TIMEOUT = timedelta(hours=6)
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_mdsp.client.events import EventsClient
 
-#: Fields of a standard event an operator parameter maps to (§6).
+#: Fields of a standard event an operator parameter maps to (Node SDK ``sdk/event``).
 _EVENT_PARAMS = {
     "type_id": "typeId",
     "severity": "severity",
@@ -28,7 +28,8 @@ _EVENT_PARAMS = {
     "correlation_id": "correlationId",
 }
 #: How far around an event's timestamp a retried task looks for the event its earlier try created.
-#: A ``timestamp`` term is needed: without one only the last 7 days are searched (§6).
+#: A ``timestamp`` term is needed: without one only the last 7 days are searched (Siemens docs, Event
+#: Management filtering).
 RETRY_LOOKUP_WINDOW = timedelta(days=7)
 
 

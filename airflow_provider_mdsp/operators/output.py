@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
 #: Most records an operator returns through XCom. XCom lives in the metadata database and is meant
-#: for small data (MySQL stops at 64 KB per value, Airflow 3 tasks hang on large ones; user-asks.md
-#: ask 6): a thousand time-series records is already ~100 KB of JSON. Above it, set ``output_path``.
+#: for small data (MySQL stops at 64 KB per value, Airflow 3 tasks hang on large ones): a thousand time-series
+#: records is already ~100 KB of JSON. Above it, set ``output_path``.
 DEFAULT_MAX_XCOM_RECORDS = 1000
 
 _LOCAL_PROTOCOLS = ("", "file", "local")

@@ -14,7 +14,8 @@ from airflow_provider_mdsp.operators.formats import RecordWriter
 #: Rows per row group. One group per 2000-record page made files of hundreds of tiny groups, larger
 #: and 2–4x slower to read; 100,000 rows of a few numeric columns take a few MB as Arrow columns.
 ROW_GROUP_ROWS = 100_000
-#: Arrow type of the time column: microseconds keep the µs timestamps of simulation assets (§3).
+#: Arrow type of the time column: microseconds keep the µs timestamps of simulation assets (``twinType``
+#: ``simulation``).
 TIME_TYPE = ("us", "UTC")
 
 

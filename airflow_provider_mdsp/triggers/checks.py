@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Most matching event ids an event check returns (XCom is for small data, user-asks.md ask 6).
+#: Most matching event ids an event check returns (XCom is for small data).
 DEFAULT_MAX_MATCHES = 100
-#: Events per page of the event check; the service's documented maximum (§6).
+#: Events per page of the event check; the service's documented maximum (Node SDK ``GetEvents``).
 EVENT_PAGE_SIZE = 100
 
 
