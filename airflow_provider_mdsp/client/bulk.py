@@ -1,4 +1,4 @@
-"""IoT TS Bulk v3: import jobs from IoT File into time series, and long-range reads (§8)."""
+"""IoT TS Bulk v3: import jobs from IoT File into time series, and long-range reads (Node SDK ``sdk/iotbulk``)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from airflow_provider_mdsp.exceptions import MdspConfigError, MdspResponseError
 from airflow_provider_mdsp.timeutil import TimeValue, format_time, shift
 
 BASE = "/api/iottsbulk/v3"
-#: Job states after which nothing changes any more (§8).
+#: Job states after which nothing changes any more (Node SDK ``sdk/iotbulk``).
 FINAL_STATES = frozenset({"SUCCESS", "ERROR"})
-#: Files one import job may list (§8, DOC api-iottsbulk-overview).
+#: Files one import job may list (Siemens docs, IoT TS Bulk overview).
 MAX_IMPORT_FILES = 100
 #: Bytes read from the start of an import file to find its first record.
 FIRST_RECORD_BYTES = 64 * 1024
-#: Field names eu1 sent in 2019, mapped to today's (§8, N:sdk/iotbulk maps both).
+#: Field names eu1 sent in 2019, mapped to today's (the Node SDK's ``sdk/iotbulk`` maps both).
 _LEGACY_JOB_FIELDS = {"jobId": "id", "jobStartTime": "startTime", "jobLastModified": "lastModified"}
 
 
@@ -92,7 +92,8 @@ class BulkClient:
         """Start importing time-series files already in IoT File on that asset, and return the job.
 
         The files hold JSON records sorted by ``_time``; one asset/aspect pair and at most 100 files
-        per job (§8). Creating a job is not idempotent, so the transport does not resend it after it
+        per job (Siemens docs, IoT TS Bulk overview). Creating a job is not idempotent, so the transport does
+        not resend it after it
         may have reached the service.
 
         :param entity_id: the asset id (the files must be stored on it).
@@ -125,7 +126,7 @@ class BulkClient:
     def imported(self, entity_id: str, property_set: str, files: Iterable[Mapping[str, Any]]) -> bool:
         """Tell whether the time series holds the first record of every file, with the file's values.
 
-        The service cannot list import jobs (§8), so an import whose job id was lost is found by
+        The service cannot list import jobs, so an import whose job id was lost is found by
         its effect. Each file's first record is read from IoT File (a ranged GET of its start) and
         looked up at its ``_time`` in the time series; a record there with other values (demo or
         older data) does not count.
@@ -168,7 +169,8 @@ class BulkClient:
         return record if isinstance(record, dict) and record.get("_time") else None
 
     def get_import_job(self, job_id: str) -> dict[str, Any]:
-        """Return an import job's state: ``status`` is SUBMITTED, IN_PROGRESS, SUCCESS or ERROR (§8).
+        """Return an import job's state: ``status`` is SUBMITTED, IN_PROGRESS, SUCCESS or ERROR (Node SDK
+        ``sdk/iotbulk``).
 
         :param job_id: the job id from :meth:`create_import_job`.
         """
@@ -185,14 +187,15 @@ class BulkClient:
         limit: int | None = None,
         select: str | Iterable[str] | None = None,
     ) -> Iterator[Page]:
-        """Yield pages of records over a long range, following ``nextRecord`` (§8).
+        """Yield pages of records over a long range, following ``nextRecord`` (Node SDK ``sdk/iotbulk``).
 
         :param entity_id: the asset id.
         :param property_set: the aspect name.
         :param from_: start of the range (required; the range must be under 90 days).
         :param to: end of the range (required).
         :param limit: at most this many records in all, across pages: the service carries the
-            rest of the limit on each ``nextRecord`` (§0). Without it the whole range is read, each
+            rest of the limit on each ``nextRecord`` (Siemens docs, IoT TS Bulk overview). Without it the whole
+            range is read, each
             page filling the service's 1-minute budget.
         :param select: variables to return.
         """

@@ -1,4 +1,4 @@
-"""Event Management v3: search and create events and event types (§6)."""
+"""Event Management v3: search and create events and event types (Node SDK ``sdk/event``)."""
 
 from __future__ import annotations
 
@@ -18,16 +18,16 @@ from airflow_provider_mdsp.timeutil import format_time, shift, utcnow
 log = logging.getLogger(__name__)
 
 BASE = "/api/eventmanagement/v3"
-#: Events per page: the service's maximum (§0, N:sdk/event/event-management.ts from the spec).
+#: Events per page: the service's maximum (Node SDK ``sdk/event/event-management.ts`` ``GetEvents``, from the spec).
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
 #: POSTs of one event at most, counting the first; each resend follows a lookup that found nothing.
 CREATE_EVENT_ATTEMPTS = 3
 #: Waits before each lookup after an ambiguous failure. Events become visible about 100 ms after
-#: creation (§6); the search is eventually consistent, so a second, longer look follows a miss.
+#: creation (Node SDK ``sdk/event``); the search is eventually consistent, so a second, longer look follows a miss.
 EVENT_VISIBILITY_WAITS = (0.5, 2.0)
 #: Half-width in seconds of the timestamp window of that lookup. A ``timestamp`` term is needed:
-#: without one only the last 7 days are searched (§6, DOC api-eventmanagement-references-filtering).
+#: without one only the last 7 days are searched (Siemens docs, Event Management filtering).
 LOOKUP_WINDOW_SECONDS = 1.0
 
 
@@ -40,8 +40,8 @@ def compose_event_filter(
 ) -> dict[str, Any]:
     """Merge ``type_id``, ``entity_id`` and a ``timestamp`` term into an Event Management filter.
 
-    :param filter: the user's filter, a dict or a JSON string (§6 filter syntax).
-    :param type_id: adds ``typeId`` (one type per search, equality only; §6).
+    :param filter: the user's filter, a dict or a JSON string (Event Management filter syntax).
+    :param type_id: adds ``typeId`` (one type per search, equality only; Siemens docs, Event Management filtering).
     :param entity_id: adds ``entityId``.
     :param timestamp: adds a ``timestamp`` term, e.g. ``{"between": "[from, to)"}``.
     :raises MdspConfigError: the filter already has a different value for the same field.
@@ -87,7 +87,8 @@ class EventsClient:
         """Yield pages of events matching a filter.
 
         Without a ``timestamp`` term the service searches only the last 7 days, and without
-        ``history=True`` it keeps only the newest event per (correlationId, entityId, typeId) (§6).
+        ``history=True`` it keeps only the newest event per (correlationId, entityId, typeId) (Siemens docs,
+        Event Management filtering).
 
         :param filter: a filter dict (JSON-encoded for you) or JSON string, e.g.
             ``{"entityId": "…", "timestamp": {"between": "[2024-01-01T00:00:00Z, 2024-02-01T00:00:00Z)"}}``.
@@ -125,7 +126,7 @@ class EventsClient:
         Creating is not idempotent, so a POST is never resent blindly. The event gets a
         ``correlationId`` (a uuid4) unless it has one, and a ``timestamp`` (now) unless it has one.
         After an ambiguous failure (a read timeout, a connection dropped after sending, 502 or 504)
-        this waits for the event to become visible (about 100 ms, §6), looks it up by ``entityId``,
+        this waits for the event to become visible (about 100 ms, Node SDK ``sdk/event``), looks it up by ``entityId``,
         ``correlationId`` and ``typeId`` with ``history=true`` and a window around its ``timestamp``,
         and returns it if found. Only when it is not found is the POST sent again, at most
         :data:`CREATE_EVENT_ATTEMPTS` times in all; then the last error is raised.
@@ -203,13 +204,13 @@ class EventsClient:
         """Create an event type and return it.
 
         :param event_type: ``name``, ``fields`` and optionally ``id`` (starting with the tenant),
-            ``parentId``, ``ttl``, ``scope`` (§6).
+            ``parentId``, ``ttl``, ``scope`` (Node SDK ``sdk/event``).
         """
         return self.transport.request_json("POST", f"{BASE}/eventTypes", json=dict(event_type))
 
 
 def check_page_size(size: int) -> None:
-    """Refuse a page size Event Management would answer with 400 (§0).
+    """Refuse a page size Event Management would answer with 400 (more than 100 per page; Node SDK ``GetEvents``).
 
     :param size: items per page.
     :raises MdspConfigError: naming ``size`` and the allowed range.

@@ -1,4 +1,4 @@
-"""IoT File v3: upload (multipart above a part size), download, search and delete files (§7)."""
+"""IoT File v3: upload (multipart above a part size), download, search and delete files (Node SDK ``sdk/iotfile``)."""
 
 from __future__ import annotations
 
@@ -20,19 +20,20 @@ log = logging.getLogger(__name__)
 
 BASE = "/api/iotfile/v3"
 MIB = 1024 * 1024
-#: Part size of multipart uploads; the Node SDK uses 8 MB chunks (§7, N:sdk/common/multipart-uploader.ts).
-#: Files up to this size go in one PUT. The gateway cuts requests at 60 s (§7, 502), so a part must
+#: Part size of multipart uploads; the Node SDK uses 8 MB chunks (Node SDK ``sdk/common/multipart-uploader.ts``).
+#: Files up to this size go in one PUT. The gateway cuts requests at 60 s with a 502 (Siemens docs, IoT File
+#: overview), so a part must
 #: upload within that time even on a slow link.
 DEFAULT_PART_SIZE = 8 * MIB
-#: Each part but the last must be at least 5 MB (§7, DOC api-iotfile-references-multipart).
+#: Each part but the last must be at least 5 MB (Siemens docs, IoT File multipart).
 MIN_PART_SIZE = 5 * MIB
-#: Part numbers run from 1 to 1000 (§7).
+#: Part numbers run from 1 to 1000 (Siemens docs, IoT File multipart).
 MAX_PARTS = 1000
 #: Bytes written per step when streaming a download.
 DOWNLOAD_CHUNK_SIZE = 1 * MIB
-#: Results per page of a file search: the service's maximum (§0, IoT File OpenAPI spec 3.2.4).
+#: Results per page of a file search: the service's maximum (IoT File OpenAPI spec 3.2.4).
 DEFAULT_SEARCH_LIMIT = MAX_FILE_SEARCH_LIMIT
-#: A file path under an asset has at most 100 characters (§0, IoT File OpenAPI spec 3.2.4).
+#: A file path under an asset has at most 100 characters (IoT File OpenAPI spec 3.2.4).
 MAX_PATH_LENGTH = 100
 
 Reader = Callable[[int], bytes]
@@ -75,7 +76,8 @@ def make_reader(data: Data) -> Reader:
 
 
 def range_header(byte_range: ByteRange) -> str:
-    """Render a ``Range`` header: ``(200, 600)`` or ``"200-600"`` become ``bytes=200-600`` (§7)."""
+    """Render a ``Range`` header: ``(200, 600)`` or ``"200-600"`` become ``bytes=200-600`` (Node SDK
+    ``sdk/iotfile``)."""
     if isinstance(byte_range, tuple):
         start, end = byte_range
         return f"bytes={int(start)}-{'' if end is None else int(end)}"
@@ -94,9 +96,9 @@ def _drain(read: Reader, part_size: int) -> int:
 def exact_file_filter(file_path: str) -> str | None:
     """Return the IoT File search filter for one file: ``name eq '<name>' and path eq '<dir>/'``.
 
-    Values are quoted as in the service's examples (DOC api-iotfile-references-filtering). A name
+    Values are quoted as in the service's examples (Siemens docs, IoT File filtering). A name
     or folder holding a quote cannot be quoted; that term is left out, and since the service
-    ignores a filter it cannot read (§0) the caller must check each result's path anyway.
+    ignores a filter it cannot read (Siemens docs, IoT File filtering) the caller must check each result's path anyway.
 
     :param file_path: the normalised remote path.
     """
@@ -139,7 +141,8 @@ class FilesClient:
     ) -> dict[str, Any]:
         """Upload a file, in parts when it is larger than ``part_size``, and return what was stored.
 
-        Up to ``part_size`` bytes go in one PUT. Above, the multipart protocol is used (§0, §7):
+        Up to ``part_size`` bytes go in one PUT. Above, the multipart protocol is used (Siemens docs, IoT File
+        multipart):
         ``?upload=start``, ``?part=1..N-1`` with each part read from ``data`` only when it is sent
         (never the whole file in memory), then the last part, which may be smaller than the
         5 MB minimum, with ``?upload=complete`` (the service refuses a short ``?part=N``; the Node
@@ -206,7 +209,7 @@ class FilesClient:
         """Return the etag of the stored file if it is what this upload wrote, else ``None``.
 
         It is when it has the size uploaded, a version other than the one replaced, and (when
-        ``prefix`` is given) begins with these bytes. IoT File offers no checksum (§7), so the
+        ``prefix`` is given) begins with these bytes. IoT File offers no checksum, so the
         bytes are compared with a ranged GET.
         """
         entity_id, file_path, replaced = target
@@ -301,7 +304,8 @@ class FilesClient:
         try:
             self.transport.request("PUT", path, params={"upload": "abort"}, headers=headers)
         except MdspError as exc:
-            # The upload already failed; its parts expire after 2 days anyway (§7). Keep the first error.
+            # The upload already failed; its parts expire after 2 days anyway (Siemens docs, IoT File
+            # multipart). Keep the first error.
             log.warning("Could not abort the multipart upload of %s: %s", path, exc)
 
     def download_file(
@@ -348,7 +352,7 @@ class FilesClient:
 
         :param entity_id: the asset id.
         :param filter: e.g. ``name eq 'report*.csv' and path eq 'daily/'`` (operators eq, gt, gte, lt,
-            lte; ``*`` wildcard; ``and`` only; §7).
+            lte; ``*`` wildcard; ``and`` only; Siemens docs, IoT File filtering).
         :param order: one field, e.g. ``updated desc``.
         :param limit: results per page (at most 200; the service may answer fewer, and paging goes
             on to the total count or an empty page either way).
@@ -362,7 +366,7 @@ class FilesClient:
         return iter_items(self.iter_file_pages(entity_id, **kwargs))
 
     def delete_file(self, entity_id: str, file_path: str) -> None:
-        """Delete a file, whatever its version: IoT File's DELETE takes no ``If-Match`` (§0).
+        """Delete a file, whatever its version: IoT File's DELETE takes no ``If-Match`` (IoT File OpenAPI spec 3.2.4).
 
         :param entity_id: the asset id.
         :param file_path: path under the asset.
