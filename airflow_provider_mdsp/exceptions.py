@@ -24,7 +24,8 @@ BODY_EXCERPT_CHARS = 500
 REQUEST_ID_HEADERS = ("x-correlation-id", "x-request-id", "correlation-id")
 
 #: The one retry table for API answers. Retried: throttling and gateway/service unavailability
-#: (user-asks.md asks 2 and 8). 500 and 501 are not: the service failed on this request and would
+#: (the gateway's 429 carries ``Retry-After``: mindsphere/mindconnect-nodejs issue 344). 500 and 501 are not:
+#: the service failed on this request and would
 #: fail the same way again. :attr:`MdspApiError.retryable` and ``client.retry.should_retry`` read it.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: Of those, the answers that say the request was refused before it was processed, so even a
@@ -259,7 +260,7 @@ def body_excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
 def parse_error_body(text: str) -> tuple[str | None, str | None, str | None]:
     """Read ``(code, message, logref)`` from any Insights Hub service's error body.
 
-    Shapes, per reference/insights-hub-api.md §1: Time Series and IoT File ``{"id","message"}``;
+    Shapes, per the Node SDK's ``*-models.ts``: Time Series and IoT File ``{"id","message"}``;
     Asset Management ``{"errors":[{"code","errorcode","logref","message"}]}``; Event Management
     ``[{"logref","message"}]``; TS Bulk Spring-style ``{"status","error","message","path"}``;
     OAuth ``{"error","error_description"}``. Anything else gives ``(None, None, None)``.

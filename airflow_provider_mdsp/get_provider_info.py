@@ -1,7 +1,7 @@
 """Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point.
 
 Airflow 3.2+ builds the connection form from ``conn-fields`` and ``ui-field-behaviour`` without
-importing the hook (airflow-provider-conventions.md §1.2). The field names here are the keys of
+importing the hook (Airflow reads a provider's info without importing its hooks). The field names here are the keys of
 ``Connection.extra`` that :mod:`airflow_provider_mdsp.hooks.connection` reads. Importing this module
 must stay cheap: it runs in the API server and at every provider discovery.
 """

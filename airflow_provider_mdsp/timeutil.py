@@ -8,8 +8,8 @@ so the parts are matched here and the same code runs on every Python. Naive valu
 rather than guessed: a worker's local time zone silently shifting a window by hours is the bug this
 prevents.
 
-Rendering: UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``: time series precision is 1 ms (insights-hub-api.md §4)
-and the Node SDK sends ``toISOString()`` (§1).
+Rendering: UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``: time series precision is 1 ms (Siemens docs, IoT Time
+Series overview) and the Node SDK sends ``toISOString()`` (``utils.ts`` ``toQueryString``).
 
 Clock: every layer reads the time and sleeps through :func:`utcnow`, :func:`epoch`,
 :func:`monotonic`, :func:`sleep` and :func:`async_sleep`, which ask the one installed
@@ -125,7 +125,7 @@ def record_time(value: Any) -> datetime | None:
 
 
 def format_time(value: TimeValue, *, name: str = "time") -> str:
-    """Render a time as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (1 ms precision, §4).
+    """Render a time as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (1 ms precision).
 
     Microseconds are truncated, not rounded, as ``Date.toISOString()`` does, so a rendered bound
     never moves past the instant it was given.

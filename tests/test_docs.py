@@ -125,6 +125,17 @@ _UNPUBLISHED = re.compile(r"(?<!\d )§|insights-hub-api|user-asks|airflow-provid
 #: The modules checked: the layers the user meets first (operators, sensors, triggers, hook, assets)
 #: and the client modules cleaned so far.
 _USER_FACING = (
+    "auth",
+    "exceptions.py",
+    "get_provider_info.py",
+    "timeutil.py",
+    "client/converge.py",
+    "client/event_jobs.py",
+    "client/pacing.py",
+    "client/paths.py",
+    "client/settings.py",
+    "client/token_fetch.py",
+    "client/windows.py",
     "operators",
     "sensors",
     "triggers",

@@ -1,6 +1,7 @@
 """Authentication for Insights Hub: credentials, token grants, token caching. Never imports Airflow.
 
-The flows and their requests follow reference/insights-hub-api.md §2. A typical caller::
+The flows and their requests follow the Node SDK (``credential-auth.ts``, ``tokenmanager-auth.ts``,
+``user-auth.ts``) and the Siemens developer docs on tokens and subtenants. A typical caller::
 
     creds = TenantCredentials(client_id, client_secret, tenant, piam_token_url(gateway, tenant))
     provider = get_token_provider(

@@ -16,8 +16,8 @@ from typing import Any
 from airflow_provider_mdsp import timeutil
 
 #: Renew a token this many seconds before it expires. Technical tokens live 1800 s
-#: (insights-hub-api.md §2.1, S1). The Siemens SDKs renew "about 5 min" before expiry
-#: (reference/user-asks.md ask 1); google-auth uses 225 s, Databricks 120 s. 300 s leaves room
+#: (30 minutes, per Siemens' token documentation). The Siemens SDKs renew about 5 min before expiry;
+#: google-auth uses 225 s, Databricks 120 s. 300 s leaves room
 #: for a slow token endpoint, a retried token request and clock skew between worker and gateway,
 #: while a token is still used for 25 of its 30 minutes.
 REFRESH_MARGIN: float = 300.0

@@ -2,7 +2,8 @@
 
 Every type has ``flow`` (a short name), ``identity`` (a stable cache key that holds no readable
 secret) and ``secrets`` (the strings to register with a log masker). Their reprs hide secrets.
-Token flows and URLs follow reference/insights-hub-api.md §2.
+Token flows and URLs follow the Node SDK (``credential-auth.ts``, ``tokenmanager-auth.ts``, ``utils.ts``
+``getPiamUrl``) and the Siemens developer docs on tokens and subtenants.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
 
-#: Path of the Token Management Service token endpoint under the gateway (§2.2, S1, N:tokenmanager-auth.ts).
+#: Path of the Token Management Service token endpoint under the gateway (Node SDK ``tokenmanager-auth.ts``).
 TMS_TOKEN_PATH = "/api/technicaltokenmanager/v3/oauth/token"  # noqa: S105 (a path, not a secret)
 
 
@@ -62,8 +63,9 @@ def _repr(obj: object, public: dict[str, str | None], hidden: tuple[str, ...]) -
 
 
 #: ``iam-action`` form value asking PIAM to impersonate a subtenant. NOT CONFIRMED by any public
-#: source (insights-hub-api.md §0): the parameters ``iam-action`` and ``subtenant`` are documented
-#: (DOC howto-subtenant; QX client-credentials-grant), this value only inferred from the official
+#: source: the parameters ``iam-action`` and ``subtenant`` are documented
+#: (Siemens developer docs, subtenant how-to; the PIAM client-credentials grant reference), this value only
+#: inferred from the official
 #: token sample's scope ``iam-action.client_credentials.tenant-impersonation`` and a third-party
 #: note. The connection extra ``iam_action`` overrides it. Impersonation needs tenant service
 #: credentials issued by Siemens support; the docs call app credentials through the Token
@@ -75,7 +77,7 @@ SUBTENANT_IAM_ACTION = "client_credentials.tenant-impersonation"
 class TenantCredentials:
     """Tenant service credentials or a technical user: ``client_credentials`` at the PIAM token URL.
 
-    With ``sub_tenant`` set, the token impersonates that subtenant (§2.1).
+    With ``sub_tenant`` set, the token impersonates that subtenant (Siemens developer docs, subtenant how-to).
 
     :param client_id: the service credentials' client ID.
     :param client_secret: the client secret.
@@ -135,7 +137,7 @@ class TenantCredentials:
 
 @dataclass(frozen=True, repr=False)
 class AppCredentials:
-    """App credentials exchanged at the Token Management Service (§2.2).
+    """App credentials exchanged at the Token Management Service (Node SDK ``tokenmanager-auth.ts``).
 
     :param client_id: the app credentials' client ID (``{hostTenant}-{appName}-{appVersion}…``).
     :param client_secret: the client secret.
@@ -194,7 +196,7 @@ class AppCredentials:
 
 @dataclass(frozen=True, repr=False)
 class UserTokenCredentials:
-    """A user's bearer token passed through unchanged; it cannot be renewed here (§2.3).
+    """A user's bearer token passed through unchanged; it cannot be renewed here (Node SDK ``user-auth.ts``).
 
     :param token: the JWT; a leading ``Bearer `` is stripped.
     """
@@ -228,13 +230,15 @@ class UserTokenCredentials:
 
 @dataclass(frozen=True, repr=False)
 class RefreshTokenCredentials:
-    """A refresh token exchanged at the PIAM token URL with the app's client ID and secret (§2.3, S3).
+    """A refresh token exchanged at the PIAM token URL with the app's client ID and secret (OAuth 2.0
+    ``refresh_token`` grant).
 
     :param client_id: the client ID the refresh token was issued to.
     :param client_secret: the client secret.
-    :param refresh_token: the refresh token (valid 12 h per S3); rotated tokens replace it in memory.
+    :param refresh_token: the refresh token (valid 12 h); rotated tokens replace it in memory.
     :param token_url: PIAM token URL, see :func:`piam_token_url`.
-    :param tenant: the tenant, sent as the ``tenant`` header when given (as S3 does for the code grant).
+    :param tenant: the tenant, sent as the ``tenant`` header when given (as Siemens' mobile-app guide does for
+    the code grant).
     """
 
     client_id: str
@@ -313,7 +317,8 @@ def piam_token_url(gateway_url: str, tenant: str) -> str:
 
 
 def token_keys_url(token_url: str) -> str:
-    """Return the ``token_keys`` URL (the JWT signing keys) that belongs to a PIAM token URL (§2.4).
+    """Return the ``token_keys`` URL (the JWT signing keys) that belongs to a PIAM token URL (Node SDK
+    ``auth-base.ts``).
 
     :param token_url: a token URL ending in ``/oauth/token``; otherwise its origin is used.
     """
@@ -326,7 +331,7 @@ def token_keys_url(token_url: str) -> str:
 
 
 def tms_token_url(gateway_url: str) -> str:
-    """Return the Token Management Service token URL under the gateway (§2.2).
+    """Return the Token Management Service token URL under the gateway (Node SDK ``tokenmanager-auth.ts``).
 
     :param gateway_url: the gateway URL (connection ``host``); ``https://`` is assumed when no scheme is given.
     """

@@ -2,7 +2,8 @@
 
 The functions take a ready ``requests.Session`` (TLS verification, CA bundle and proxies are set on
 it by the client layer, which also wraps retries around these calls) and return a
-:class:`~airflow_provider_mdsp.auth.access_token.Token`. Request shapes follow reference/insights-hub-api.md §2.
+:class:`~airflow_provider_mdsp.auth.access_token.Token`. Request shapes follow the Node SDK's auth classes and
+the Siemens token docs.
 
 Errors are typed and name the connection field to check; 429 and 5xx become the API errors of
 :func:`airflow_provider_mdsp.exceptions.api_error`, retried as its ``RETRY_STATUSES`` table says.
@@ -45,7 +46,7 @@ from airflow_provider_mdsp.exceptions import (
 log = logging.getLogger(__name__)
 
 #: Lifetime assumed when a token response has no usable ``expires_in``: technical tokens live
-#: 30 min (§2.1, S1; the QX example response says 1800).
+#: 30 min (the PIAM client-credentials example response says ``expires_in`` 1800).
 DEFAULT_EXPIRES_IN: float = 1800.0
 
 #: Lifetime assumed for a user token whose JWT has no readable ``exp`` (an opaque token): it is
@@ -78,7 +79,7 @@ def parse_token_response(body: Mapping[str, Any], *, at: float) -> Token:
 
     ``expires_in`` defaults to :data:`DEFAULT_EXPIRES_IN` when absent, not a number, or not positive;
     ``scope`` may be a space-separated string or a list, and falls back to the JWT's ``scope``
-    claim; ``subtenant`` falls back to the JWT claim (§2.1).
+    claim; ``subtenant`` falls back to the JWT claim (Siemens developer docs, subtenant how-to).
 
     :param body: the decoded JSON object.
     :param at: when the request was sent; the expiry is counted from here, so it errs early.
@@ -105,7 +106,7 @@ def parse_token_response(body: Mapping[str, Any], *, at: float) -> Token:
 
 
 def fetch_tenant_token(session: requests.Session, creds: TenantCredentials, *, timeout: Any) -> Token:
-    """Get a token with tenant service credentials (``client_credentials`` at PIAM, §2.1).
+    """Get a token with tenant service credentials (``client_credentials`` at PIAM, Node SDK ``credential-auth.ts``).
 
     With ``creds.sub_tenant`` the request adds ``iam-action`` (:data:`SUBTENANT_IAM_ACTION` unless
     ``creds.iam_action`` overrides it) and ``subtenant`` to impersonate it.
@@ -123,9 +124,10 @@ def fetch_tenant_token(session: requests.Session, creds: TenantCredentials, *, t
 
 
 def fetch_app_token(session: requests.Session, creds: AppCredentials, *, timeout: Any) -> Token:
-    """Get a token with app credentials at the Token Management Service (§2.2).
+    """Get a token with app credentials at the Token Management Service (Node SDK ``tokenmanager-auth.ts``).
 
-    The body carries no ``grant_type``: Node and the official samples leave it out (§2.2).
+    The body carries no ``grant_type``: Node and the official samples leave it out (Node SDK
+    ``tokenmanager-auth.ts``, Siemens Token Manager samples).
 
     :param session: the session to send through (TLS, CA bundle and proxies already set).
     :param creds: the app credentials.
@@ -145,9 +147,10 @@ def fetch_app_token(session: requests.Session, creds: AppCredentials, *, timeout
 def refresh_access_token(
     session: requests.Session, creds: RefreshTokenCredentials, refresh_token: str, *, timeout: Any
 ) -> Token:
-    """Exchange a refresh token for a new access token (``grant_type=refresh_token``, §2.3, S3).
+    """Exchange a refresh token for a new access token (``grant_type=refresh_token``; refresh tokens last 12 h).
 
-    The refresh token goes in the form body, not the query string as in S3, so it never appears in
+    The refresh token goes in the form body, not the query string as in Siemens' mobile-app guide, so it never
+    appears in
     a proxy's access log. A rotated refresh token in the response is kept on the returned token;
     otherwise the one sent is kept.
 

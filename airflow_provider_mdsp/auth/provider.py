@@ -4,8 +4,8 @@ A provider returns its cached token while it is fresh (:meth:`Token.is_fresh`, o
 margin), lets exactly one thread fetch a new one when it is not, and drops a token on a 401 only if
 it is still the token that was rejected. :func:`get_token_provider` keeps one provider per
 credential identity and way of fetching per process, so every hook in a worker that fetches alike
-shares one token (reference/user-asks.md ask 1: reuse tokens, renew them before expiry, never fetch
-too many). How a token travels from a connection to a request header: docs/dev/token-path.md.
+shares one token (tokens are reused, renewed before expiry, and never fetched more often than
+needed). How a token travels from a connection to a request header: docs/dev/token-path.md.
 """
 
 from __future__ import annotations

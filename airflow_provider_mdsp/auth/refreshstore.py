@@ -1,6 +1,6 @@
 """The newest rotated refresh token of a connection, kept where every worker host sees it.
 
-The refresh flow (§2.3, S3) may answer with a new refresh token; a service that revokes a refresh
+The OAuth 2.0 refresh flow may answer with a new refresh token; a service that revokes a refresh
 token once used (as the emulator can, ``refresh_token_reuse: false``) then accepts only the newest
 one. A worker host that keeps the rotated token to itself leaves every other host with a dead
 token (``HTTP 401 [invalid_token]``). :class:`SharedRefreshToken` keeps it in a

@@ -3,8 +3,8 @@
 A write whose answer never arrived (a read timeout, a connection cut after the request left, a
 502/504 from the gateway) may or may not have happened. Resending it blindly duplicates events,
 assets and import jobs, or fails for ever on "already exists". Every write of the client instead
-looks up what the first try may have done before doing it again; the event client was the model
-(§6), files, assets and import jobs follow it.
+looks up what the first try may have done before doing it again; the event client was the model,
+files, assets and import jobs follow it.
 """
 
 from __future__ import annotations

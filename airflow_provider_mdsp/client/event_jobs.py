@@ -8,7 +8,7 @@ created at once"; ``PostDeleteEventsJob``: at most 1,000,000 events, the filter 
 FINISHED_WITH_ERROR; a job's state can be read for 2 hours) and event-models.ts (``JobResource``
 ``{id, state}`` with ACCEPTED, IN_PROGRESS, FINISHED, FINISHED_WITH_ERROR; ``CreateJobResource``
 ``details.resultDescription[{event, resultCode, errorMessage}]``; ``DeleteJobResource``
-``details{resultCode, resultDescription}``). §6 of the fact sheet lists the same endpoints.
+``details{resultCode, resultDescription}``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Pace concurrent calls to one gateway: a shared token bucket that slows down when the service throttles.
 
 Threads that read sub-windows of one time series share one client, one token and one tenant quota.
-Throttling is per client (a 429 with ``Retry-After``, insights-hub-api.md §1), so a 429 seen by one
+Throttling is per client (a 429 with ``Retry-After``, mindsphere/mindconnect-nodejs issue 344), so a 429 seen by one
 thread concerns them all. Absorbing 429s (every thread waits out its own ``Retry-After`` and
 tries again at full speed) costs one 429 per thread per quota window for the whole read; pacing
 costs about one per thread once: on the first 429 every thread holds until ``Retry-After`` has

@@ -39,7 +39,7 @@ def segment(value: Any, *, name: str) -> str:
 
 
 def file_path(value: str, *, name: str = "file_path") -> str:
-    """Return a file path with each segment percent-encoded and its ``/`` kept (IoT File, §7).
+    """Return a file path with each segment percent-encoded and its ``/`` kept (IoT File, Node SDK ``sdk/iotfile``).
 
     :param value: e.g. ``reports/2024/day 1.csv``; a leading ``/`` is ignored.
     :param name: the parameter named in the error message.
@@ -57,7 +57,7 @@ def json_filter(value: JsonFilter | None, *, name: str = "filter") -> str | None
     """Serialise a JSON filter (a dict, or a string that is already JSON) for the query string.
 
     ``requests`` percent-encodes the result, including ``[`` and ``]``, which the RFC 3986-strict
-    gateway requires (§1, DOC concept-gateway-url-schemas).
+    gateway requires (Siemens developer docs, gateway URL schemas).
 
     :param value: the filter, or ``None`` for none.
     :param name: the parameter named in the error message.

@@ -1,7 +1,7 @@
 """Settings of an Insights Hub client: gateway, timeouts, TLS, proxy and retry limits.
 
 A plain frozen value built once (by the hook, from an Airflow Connection, or by hand) and shared by
-the token endpoint and the API calls, so a proxy or CA bundle applies to both (user-asks.md ask 7).
+the token endpoint and the API calls, so a proxy or CA bundle applies to both.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ DEFAULT_BACKOFF_BASE = 0.5
 DEFAULT_MAX_RETRY_TIME = 300.0
 #: Wall-clock deadline in seconds of one attempt's whole response: connect, headers and body
 #: (connection field ``response_timeout``). The read timeout bounds each wait for bytes; this
-#: bounds a server that trickles them. The gateway ends requests after 60 s (§7), so twice that
+#: bounds a server that trickles them. The gateway ends requests after 60 s (Siemens docs, IoT File overview),
+#: so twice that
 #: only fires on a misbehaving server or proxy.
 DEFAULT_RESPONSE_TIMEOUT = 120.0
 #: Largest response body accepted, decoded, in bytes (connection field ``max_response_mb``).

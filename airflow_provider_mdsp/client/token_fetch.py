@@ -2,7 +2,7 @@
 
 Token requests have no side effects, so they are retried like idempotent calls (connection errors,
 429, 502/503/504) and go through a session with the same TLS, CA bundle and proxy as the API calls
-(user-asks.md ask 7: Databricks once skipped the proxy for its token call). The process-wide
+(Databricks' SDK once skipped the proxy for its token call). The process-wide
 provider is keyed by the credentials and by :func:`fetch_key` of the settings and cache, and the
 session is built on the first fetch only, so a hook that finds an existing provider builds nothing.
 The whole path, connection to header: docs/dev/token-path.md.

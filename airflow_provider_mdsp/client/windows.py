@@ -1,6 +1,6 @@
 """Concurrent window reads: a time-series window cut into sub-windows read at once, pages kept in time order.
 
-Paging a time series is sequential (each ``Link`` comes with the page before it, §4), so one read
+Paging a time series is sequential (each ``Link`` comes with the page before it), so one read
 waits a full round trip per page: at 50–200 ms per call that, not the client, is the limit. A read
 of ``(from, to]`` is instead:
 
