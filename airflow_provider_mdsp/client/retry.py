@@ -1,7 +1,7 @@
 """When to retry a failed call and how long to wait: pure decisions, and the one loop that runs them.
 
 Retried: connection errors, 429 (honouring ``Retry-After``, capped) and 502/503/504, with
-exponential backoff and jitter, bounded attempts and total time (user-asks.md asks 2 and 8). The
+exponential backoff and jitter, bounded attempts and total time. The
 statuses come from one table, :data:`~airflow_provider_mdsp.exceptions.RETRY_STATUSES`, which the
 errors' ``retryable`` reads too. A call that is not idempotent (a POST that creates something) is
 sent again only when the server certainly did not process it: 429 and 503 answers

@@ -345,7 +345,7 @@ class Transport:
         try:
             return loop(attempt)
         except _TokenFailure as failure:
-            # The token fetch already retried on its own policy; one loop per request (§ retry).
+            # The token fetch already retried on its own policy; one loop per request.
             raise failure.error from None
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
