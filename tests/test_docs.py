@@ -120,8 +120,12 @@ def test_the_client_reference_lists_every_service_and_method_from_the_code() -> 
 
 
 #: Documents a user of the provider cannot see; a public docstring or comment must not send them
-#: there. A section sign is fine after a public standard (``RFC 9110 §10.2.3``).
-_UNPUBLISHED = re.compile(r"(?<!\d )§|insights-hub-api|user-asks|airflow-provider-conventions|style-anchors|design\.md")
+#: there, nor speak its shorthand for sources (``N:``, ``DOC``, ``QX``, ``SNIP:``). A section sign is
+#: fine after a public standard (``RFC 9110 §10.2.3``).
+_UNPUBLISHED = re.compile(
+    r"(?<!\d )§|insights-hub-api|user-asks|airflow-provider-conventions|style-anchors|design\.md"
+    r"|\bN:\w|\bDOC [a-z]|\bQX\b|\bSNIP:"
+)
 #: The emulator's rules name the reference they copy; every other module speaks to users.
 _INTERNAL = ("emulator",)
 
@@ -147,5 +151,5 @@ def test_docstrings_and_comments_cite_no_unpublished_document() -> None:
 
 def test_the_citation_check_finds_a_section_reference_in_a_comment(tmp_path: Path) -> None:
     module = tmp_path / "cited.py"
-    module.write_text('"""Fine (RFC 9110 §10.2.3)."""\n\nLIMIT = 5  # the service caps it (§4)\n')
-    assert _citations(module) == ["cited.py: # the service caps it (§4)"]
+    module.write_text('"""Fine (RFC 9110 §10.2.3).\n\nPaged (N:sdk/event).\n"""\n\nLIMIT = 5  # capped (§4)\n')
+    assert sorted(_citations(module)) == ["cited.py: # capped (§4)", "cited.py: Paged (N:sdk/event)."]

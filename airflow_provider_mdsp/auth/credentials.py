@@ -25,7 +25,7 @@ TMS_TOKEN_PATH = "/api/technicaltokenmanager/v3/oauth/token"  # noqa: S105 (a pa
 def basic_auth_value(client_id: str, client_secret: str) -> str:
     """Return ``base64(id:secret)`` as Insights Hub expects it after ``Basic``.
 
-    The id and secret are joined as they are, like the Node SDK (N:credential-auth.ts), not
+    The id and secret are joined as they are, like the Node SDK (``credential-auth.ts``), not
     form-encoded first as RFC 6749 §2.3.1 would have it.
 
     :param client_id: the client ID.
@@ -298,7 +298,7 @@ def piam_token_url(gateway_url: str, tenant: str) -> str:
     """Return the tenant's PIAM token URL derived from the gateway URL.
 
     ``https://gateway.eu1.mindsphere.io`` becomes ``https://{tenant}.piam.eu1.mindsphere.io/oauth/token``:
-    the host label ``gateway`` is replaced by ``{tenant}.piam`` (N:utils.ts ``getPiamUrl``).
+    the host label ``gateway`` is replaced by ``{tenant}.piam`` (Node SDK utils.ts ``getPiamUrl``).
 
     Chosen behaviour, easy to change: when the first host label is not ``gateway`` (localhost, an IP
     address, the local emulator, a corporate reverse proxy) the token URL is ``{gateway origin}/oauth/token``,

@@ -1,7 +1,7 @@
 """Integrated Data Lake v3 (``/api/datalake/v3``): objects through pre-signed URLs, and time-series exports.
 
-Sources: N:sdk/data-lake/data-lake.ts and data-lake.models.ts (paths, bodies, answers);
-DOC api-integrated-data-lake-overview (pre-signed URLs expire; an object is at most 5 GB on AWS).
+Sources: Node SDK sdk/data-lake/data-lake.ts and data-lake.models.ts (paths, bodies, answers);
+Siemens docs, Integrated Data Lake overview (pre-signed URLs expire; an object is at most 5 GB on AWS).
 
 * ``GET /objectMetadata/{path}`` returns one object's metadata ``{name, path, lastModified, size,
   tags, subtenantId}``; on a folder it returns ``{objectMetadata: [...], page}`` (``SearchResponse``).
@@ -31,9 +31,9 @@ from airflow_provider_mdsp.exceptions import MdspConfigError, MdspResponseError,
 from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
 BASE = "/api/datalake/v3"
-#: Import job states after which nothing changes any more (N:data-lake.models.ts ``StatusEnum``).
+#: Import job states after which nothing changes any more (Node SDK data-lake.models.ts ``StatusEnum``).
 FINAL_JOB_STATES = frozenset({"SUCCESS", "FAILED"})
-#: Largest object a pre-signed URL moves on AWS (DOC api-integrated-data-lake-overview).
+#: Largest object a pre-signed URL moves on AWS (Siemens docs, Integrated Data Lake overview).
 MAX_OBJECT_BYTES = 5 * 1024**3
 #: Bytes per step when streaming a download (memory stays flat whatever the object's size).
 CHUNK_BYTES = 1024 * 1024

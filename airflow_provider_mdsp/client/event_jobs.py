@@ -2,7 +2,7 @@
 
 Endpoints ``/createEventsJobs`` and ``/deleteEventsJobs``.
 
-Source: N:sdk/event/event-management.ts (``PostCreateEventsJob``: "Maximum 50 events can be
+Source: Node SDK sdk/event/event-management.ts (``PostCreateEventsJob``: "Maximum 50 events can be
 created at once"; ``PostDeleteEventsJob``: at most 1,000,000 events, the filter must contain one
 ``typeId`` equality, no negation; concurrent deletions on one event type end the job in
 FINISHED_WITH_ERROR; a job's state can be read for 2 hours) and event-models.ts (``JobResource``
@@ -21,7 +21,7 @@ from airflow_provider_mdsp.client.transport import Transport
 from airflow_provider_mdsp.exceptions import MdspConfigError
 
 BASE = "/api/eventmanagement/v3"
-#: Events one create job may carry (N:sdk/event ``PostCreateEventsJob``).
+#: Events one create job may carry (Node SDK sdk/event ``PostCreateEventsJob``).
 MAX_EVENTS_PER_JOB = 50
 #: Job states after which nothing changes any more.
 FINAL_JOB_STATES = frozenset({"FINISHED", "FINISHED_WITH_ERROR"})
@@ -30,7 +30,7 @@ JOB_KINDS = {"create": "createEventsJobs", "delete": "deleteEventsJobs"}
 
 
 def check_delete_filter(filter: JsonFilter) -> dict[str, Any]:
-    """Return a delete-job filter once it names exactly one ``typeId`` by equality (N:sdk/event).
+    """Return a delete-job filter once it names exactly one ``typeId`` by equality (Node SDK sdk/event).
 
     :param filter: the filter, a dict or JSON string.
     :raises MdspConfigError: no ``typeId``, a ``typeId`` that is not one plain value, or ``or``/``not``.

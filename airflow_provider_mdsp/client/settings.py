@@ -116,7 +116,7 @@ def normalize_gateway_url(value: str, *, field: str = "host") -> str:
     """Return the gateway as ``scheme://host[:port][/path]`` without a trailing slash.
 
     A bare region such as ``eu1`` expands to ``https://gateway.eu1.mindsphere.io``, as the
-    Insights Hub Node CLI does (N:utils.ts addAndStoreConfiguration); a host without a scheme gets
+    Insights Hub Node CLI does (Node SDK utils.ts addAndStoreConfiguration); a host without a scheme gets
     ``https://``.
 
     :param value: what the user typed in the connection's host field.

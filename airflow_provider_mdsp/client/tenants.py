@@ -1,6 +1,6 @@
 """Tenant Management v4: the subtenants of a tenant (``/api/tenantmanagement/v4/subtenants``).
 
-Source: N:sdk/tenant/tenant-management.ts ``GetSubtenants`` (``page``, ``size``) and
+Source: Node SDK sdk/tenant/tenant-management.ts ``GetSubtenants`` (``page``, ``size``) and
 tenant-management-models.ts ``PageSubtenantResource``: a Spring Data page
 ``{content, first, last, number, numberOfElements, size, totalElements, totalPages}`` (no
 ``_embedded``), each subtenant ``{id, displayName, description, entityId, ETag}``.

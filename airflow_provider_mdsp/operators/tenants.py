@@ -1,6 +1,6 @@
 """Operator for Tenant Management: list the subtenants, to fan work out one mapped task per subtenant.
 
-Source: N:sdk/tenant/tenant-management.ts ``GetSubtenants`` (paged). Each mapped task then reads
+Source: Node SDK sdk/tenant/tenant-management.ts ``GetSubtenants`` (paged). Each mapped task then reads
 its subtenant's data through the same connection with ``sub_tenant=…`` (impersonation).
 """
 

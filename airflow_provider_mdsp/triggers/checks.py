@@ -154,7 +154,7 @@ def bulk_job_failure(summary: Mapping[str, Any]) -> str | None:
 def lake_job_summary(job: Mapping[str, Any]) -> dict[str, Any]:
     """Return the XCom summary of a Data Lake import job.
 
-    :param job: the job or its details (N:sdk/data-lake ``ImportJobDetails``).
+    :param job: the job or its details (Node SDK sdk/data-lake ``ImportJobDetails``).
     :return: ``{"job_id", "name", "status", "destinationPath", "fileCount", "message"}``.
     """
     return {
