@@ -7,9 +7,8 @@ from typing import Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, resolve_window
+from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspReadOperator, resolve_window
 from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
-from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
 from airflow_provider_mdsp.operators.timeseries import variables_list
 from airflow_provider_mdsp.timeutil import format_time
 
@@ -61,7 +60,7 @@ def whole_buckets(start: datetime, end: datetime, value: int, unit: str) -> tupl
     return epoch + timedelta(seconds=first), epoch + timedelta(seconds=max(first, last))
 
 
-class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
+class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
     """Read pre-calculated aggregates of an asset's aspect per interval, into XCom or ``output_path``.
 
     The request is checked against the service's rules (units, values per unit, longest range per
@@ -118,9 +117,6 @@ class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
         interval_value: int | str = 1,
         variables: str | list[str] | None = None,
         lookback: timedelta = DEFAULT_LOOKBACK,
-        output_path: str | None = None,
-        output_format: str = "jsonl",
-        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         gateway_host: str | None = None,
         align: bool = False,
         **kwargs: Any,
@@ -135,9 +131,6 @@ class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
         self.interval_value = interval_value
         self.variables = variables
         self.lookback = lookback
-        self.output_path = output_path
-        self.output_format = output_format
-        self.max_xcom_records = max_xcom_records
         self.gateway_host = gateway_host
         AssetDeclarations(self, gateway_host).declare_read([(asset_id, aspect)])
 
@@ -191,11 +184,8 @@ class MdspReadAggregatesOperator(LineageMixin, MdspBaseOperator):
                 select=variables_list(self.variables),
             )
             pages = [aggregates]
-        result = deliver_records(
+        result = self.deliver(
             iter(pages),
-            output_path=self.output_path,
-            max_xcom_records=self.max_xcom_records,
-            output_format=self.output_format,
             time_field="starttime",
             what="intervals",
         )

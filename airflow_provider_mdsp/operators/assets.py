@@ -6,8 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator
-from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
+from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspReadOperator
 from airflow_provider_mdsp.params import names_list
 
 UPDATE_METHODS = ("patch", "put")
@@ -38,7 +37,7 @@ def asset_summary(asset: Mapping[str, Any]) -> dict[str, Any]:
     return {"assetId": asset.get("assetId"), "etag": None if etag is None else str(etag), "name": asset.get("name")}
 
 
-class MdspListAssetsOperator(MdspBaseOperator):
+class MdspListAssetsOperator(MdspReadOperator):
     """List the assets matching a filter, all pages, into XCom or ``output_path``.
 
     Choose ``fields`` (e.g. ``["assetId", "name", "typeId", "parentId"]``) to keep XCom small:
@@ -72,9 +71,6 @@ class MdspListAssetsOperator(MdspBaseOperator):
         fields: str | list[str] | None = None,
         include_shared: bool | None = None,
         basic_fields_only: bool | None = None,
-        output_path: str | None = None,
-        output_format: str = "jsonl",
-        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -85,9 +81,6 @@ class MdspListAssetsOperator(MdspBaseOperator):
         self.fields = fields
         self.include_shared = include_shared
         self.basic_fields_only = basic_fields_only
-        self.output_path = output_path
-        self.output_format = output_format
-        self.max_xcom_records = max_xcom_records
 
     def execute(self, context: Any) -> dict:
         """Page through the matching assets and deliver them."""
@@ -100,11 +93,8 @@ class MdspListAssetsOperator(MdspBaseOperator):
             include_shared=self.include_shared,
             basic_fields_only=self.basic_fields_only,
         )
-        result = deliver_records(
+        result = self.deliver(
             project_pages(pages, fields),
-            output_path=self.output_path,
-            max_xcom_records=self.max_xcom_records,
-            output_format=self.output_format,
             time_field=None,
             what="assets",
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_mdsp.exceptions import MdspAuthError, MdspConfigError, MdspError
+from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
 from airflow_provider_mdsp.timeutil import format_time, to_utc, utcnow
 
 try:
@@ -125,6 +126,42 @@ class MdspBaseOperator(BaseOperator):
         from airflow_provider_mdsp.hooks.mdsp import MdspHook
 
         return MdspHook(mdsp_conn_id=self.mdsp_conn_id, sub_tenant=self.sub_tenant or None)
+
+
+class MdspReadOperator(MdspBaseOperator):
+    """Base of the operators that read records: a bounded list in XCom, or a file at ``output_path``.
+
+    :param output_path: any ``ObjectStoragePath`` URI to write the records to, atomically (templated).
+    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
+    :param max_xcom_records: the most records returned through XCom without ``output_path``.
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    """
+
+    def __init__(
+        self,
+        *,
+        output_path: str | None = None,
+        output_format: str = "jsonl",
+        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.output_path = output_path
+        self.output_format = output_format
+        self.max_xcom_records = max_xcom_records
+
+    def deliver(self, pages: Iterable[list[dict]], *, time_field: str | None, what: str = "records") -> dict:
+        """Deliver pages of records as :func:`~airflow_provider_mdsp.operators.output.deliver_records` does."""
+        from airflow_provider_mdsp.operators.output import deliver_records
+
+        return deliver_records(
+            pages,
+            output_path=self.output_path,
+            max_xcom_records=self.max_xcom_records,
+            output_format=self.output_format,
+            time_field=time_field,
+            what=what,
+        )
 
 
 def resolve_window(

@@ -8,8 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator, resolve_window
-from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
+from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspReadOperator, resolve_window
 from airflow_provider_mdsp.timeutil import format_time, to_utc
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def window_term(start: Any, end: Any) -> dict[str, str]:
     return {"between": f"[{format_time(start)}, {format_time(end)})"}
 
 
-class MdspQueryEventsOperator(MdspBaseOperator):
+class MdspQueryEventsOperator(MdspReadOperator):
     """Read every event matching a filter in a time window, into XCom or a file.
 
     The window ``[from_time, to_time)`` becomes a ``timestamp`` ``between`` term of the filter; by
@@ -91,9 +90,6 @@ class MdspQueryEventsOperator(MdspBaseOperator):
         sort: str = "timestamp,asc",
         history: bool = False,
         page_size: int = 100,
-        output_path: str | None = None,
-        output_format: str = "jsonl",
-        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -105,9 +101,6 @@ class MdspQueryEventsOperator(MdspBaseOperator):
         self.sort = sort
         self.history = history
         self.page_size = page_size
-        self.output_path = output_path
-        self.output_format = output_format
-        self.max_xcom_records = max_xcom_records
 
     def build_filter(self, context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str | None]]:
         """Return the filter to send and the window it covers (``from``/``to``, ``None`` if the filter's own)."""
@@ -128,18 +121,13 @@ class MdspQueryEventsOperator(MdspBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Page through the matching events and deliver them to XCom or ``output_path``."""
-        from airflow_provider_mdsp.operators.output import deliver_records
-
         terms, window = self.build_filter(context)
         self.log.info("Reading events matching %s", terms)
         pages = self.hook.client.events.iter_event_pages(
             filter=terms, sort=self.sort or None, history=self.history, size=self.page_size
         )
-        summary = deliver_records(
+        summary = self.deliver(
             pages,
-            output_path=self.output_path,
-            max_xcom_records=self.max_xcom_records,
-            output_format=self.output_format,
             time_field="timestamp",
             what="events",
         )

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations, file_asset
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator, path_value
+from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspReadOperator, path_value
 from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
-from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -206,7 +205,7 @@ class MdspDownloadFileOperator(LineageMixin, MdspBaseOperator):
         return {"path": str(target), "bytes": written}
 
 
-class MdspSearchFilesOperator(MdspBaseOperator):
+class MdspSearchFilesOperator(MdspReadOperator):
     """List the files of an asset matching a filter, into XCom or a file.
 
     Returns ``{"records", "first_time", "last_time", "data"}`` (file metadata, times of ``updated``),
@@ -236,29 +235,18 @@ class MdspSearchFilesOperator(MdspBaseOperator):
         entity_id: str,
         filter: str | None = None,
         order: str | None = None,
-        output_path: str | None = None,
-        output_format: str = "jsonl",
-        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.entity_id = entity_id
         self.filter = filter
         self.order = order
-        self.output_path = output_path
-        self.output_format = output_format
-        self.max_xcom_records = max_xcom_records
 
     def execute(self, context: Context) -> Mapping[str, Any]:
         """Page through the file search and deliver the metadata."""
-        from airflow_provider_mdsp.operators.output import deliver_records
-
         pages = self.hook.client.files.iter_file_pages(self.entity_id, filter=self.filter or None, order=self.order)
-        return deliver_records(
+        return self.deliver(
             pages,
-            output_path=self.output_path,
-            max_xcom_records=self.max_xcom_records,
-            output_format=self.output_format,
             time_field="updated",
             what="files",
         )

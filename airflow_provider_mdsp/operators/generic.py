@@ -6,13 +6,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator
-from airflow_provider_mdsp.operators.output import (
-    DEFAULT_MAX_XCOM_RECORDS,
-    OUTPUT_FORMATS,
-    deliver_records,
-    too_many_for_xcom,
-)
+from airflow_provider_mdsp.operators.base import MdspReadOperator
+from airflow_provider_mdsp.operators.output import OUTPUT_FORMATS, too_many_for_xcom
 from airflow_provider_mdsp.params import PAGING_STYLES
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -51,7 +46,7 @@ def body_pages(body: Any) -> Iterator[list[Any]]:
     yield body if isinstance(body, list) else [body]
 
 
-class MdspApiOperator(MdspBaseOperator):
+class MdspApiOperator(MdspReadOperator):
     """Call any Insights Hub endpoint, optionally following its paging, and return the result.
 
     Without ``paging`` the parsed JSON body is returned; a list body longer than
@@ -100,14 +95,11 @@ class MdspApiOperator(MdspBaseOperator):
         embedded_key: str | None = None,
         page_size: int | None = None,
         idempotent: bool | None = None,
-        output_path: str | None = None,
-        output_format: str = "jsonl",
-        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         time_field: str | None = "_time",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.method = check_call(method, paging, headers if isinstance(headers, Mapping) else None, output_format)
+        self.method = check_call(method, paging, headers if isinstance(headers, Mapping) else None, self.output_format)
         self.endpoint = endpoint
         self.query = query
         self.json = json
@@ -116,9 +108,6 @@ class MdspApiOperator(MdspBaseOperator):
         self.embedded_key = embedded_key
         self.page_size = page_size
         self.idempotent = idempotent
-        self.output_path = output_path
-        self.output_format = output_format
-        self.max_xcom_records = max_xcom_records
         self.time_field = time_field
 
     def execute(self, context: Any) -> Any:
@@ -132,7 +121,7 @@ class MdspApiOperator(MdspBaseOperator):
                 embedded_key=self.embedded_key,
                 page_size=self.page_size,
             )
-            return self._deliver(pages)
+            return self.deliver(pages, time_field=self.time_field, what="items")
         body = self.hook.request(
             self.method,
             self.endpoint,
@@ -142,17 +131,7 @@ class MdspApiOperator(MdspBaseOperator):
             idempotent=self.idempotent,
         )
         if self.output_path:
-            return self._deliver(body_pages(body))
+            return self.deliver(body_pages(body), time_field=self.time_field, what="items")
         if isinstance(body, list) and len(body) > self.max_xcom_records:
             raise too_many_for_xcom(len(body), self.max_xcom_records, "items")
         return body
-
-    def _deliver(self, pages: Iterator[list[Any]]) -> dict:
-        return deliver_records(
-            pages,
-            output_path=self.output_path,
-            max_xcom_records=self.max_xcom_records,
-            output_format=self.output_format,
-            time_field=self.time_field,
-            what="items",
-        )

@@ -15,10 +15,15 @@ from typing import Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspPartialWriteError
-from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspBaseOperator, path_value, resolve_window
+from airflow_provider_mdsp.operators.base import (
+    DEFAULT_LOOKBACK,
+    MdspBaseOperator,
+    MdspReadOperator,
+    path_value,
+    resolve_window,
+)
 from airflow_provider_mdsp.operators.formats import iter_records_file
 from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
-from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS, deliver_records
 from airflow_provider_mdsp.operators.progress import ReadProgress
 from airflow_provider_mdsp.params import names_list
 from airflow_provider_mdsp.timeutil import format_time
@@ -121,7 +126,7 @@ def count_requests(client: Any, method: str) -> Iterator[_Counter]:
         hooks.remove(hook)
 
 
-class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
+class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
     """Read an asset's aspect over a time window, all pages, into XCom or ``output_path``.
 
     The window is ``(from_time, to_time]`` (the API's ``from`` is exclusive): the hour ending 05:00
@@ -177,9 +182,6 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
         lookback: timedelta = DEFAULT_LOOKBACK,
         limit: int = 2000,
         concurrency: int | None = None,
-        output_path: str | None = None,
-        output_format: str = "jsonl",
-        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         gateway_host: str | None = None,
         include_start: bool = False,
         **kwargs: Any,
@@ -194,9 +196,6 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
         self.lookback = lookback
         self.limit = limit
         self.concurrency = concurrency
-        self.output_path = output_path
-        self.output_format = output_format
-        self.max_xcom_records = max_xcom_records
         self.gateway_host = gateway_host
         AssetDeclarations(self, gateway_host).declare_read([(asset_id, aspect)])
 
@@ -222,11 +221,8 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspBaseOperator):
                 concurrency=DEFAULT_CONCURRENCY if self.concurrency is None else self.concurrency,
             )
             pages = ReadProgress(start, end, self.log).track(pages)
-        result = deliver_records(
+        result = self.deliver(
             pages,
-            output_path=self.output_path,
-            max_xcom_records=self.max_xcom_records,
-            output_format=self.output_format,
             time_field="_time",
         )
         self.log.info(
