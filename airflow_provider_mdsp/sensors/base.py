@@ -27,7 +27,7 @@ from airflow_provider_mdsp.timeutil import deadline_after, format_time, to_utc, 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_mdsp.triggers.base import MdspPollingTrigger
+    from airflow_provider_mdsp.triggers.base import MdspJobTrigger, MdspPollingTrigger
 
 
 def point_in_time(value: Any, context: Mapping[str, Any], name: str) -> str:
@@ -114,3 +114,33 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
             if self.never_fail:
                 raise AirflowSkipException(f"Skipping due to never_fail: {exc}") from exc
             raise
+
+
+class MdspBaseJobSensor(MdspBaseSensor):
+    """Base of the sensors that wait for one job by its id; a subclass names its trigger class.
+
+    :param job_id: the job id (templated).
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    """
+
+    template_fields: tuple[str, ...] = (*MdspBaseSensor.template_fields, "job_id")
+
+    def __init__(self, *, job_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job_id = job_id
+
+    @staticmethod
+    def job_trigger() -> type[MdspJobTrigger]:
+        """Return the trigger class that checks the job (imported only when a task runs)."""
+        raise NotImplementedError
+
+    def make_trigger(self, context: Context, timeout_at: str | None = None) -> MdspJobTrigger:
+        """Return the trigger checking the job's state."""
+        return self.job_trigger()(
+            mdsp_conn_id=self.mdsp_conn_id,
+            job_id=str(self.job_id),
+            poll_interval=self.poke_interval,
+            timeout_at=timeout_at,
+            sub_tenant=self.sub_tenant or None,
+        )

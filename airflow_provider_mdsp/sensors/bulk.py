@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from airflow_provider_mdsp.sensors.base import MdspBaseSensor
+from airflow_provider_mdsp.sensors.base import MdspBaseJobSensor
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
     from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 
 
-class MdspBulkImportJobSensor(MdspBaseSensor):
+class MdspBulkImportJobSensor(MdspBaseJobSensor):
     """Wait until a TS Bulk import job reaches SUCCESS; fail with the job's message on ERROR.
 
     The XCom value is ``{"job_id", "status", "message", "startTime", "lastModified"}``.
@@ -23,20 +21,9 @@ class MdspBulkImportJobSensor(MdspBaseSensor):
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
-    template_fields: tuple[str, ...] = (*MdspBaseSensor.template_fields, "job_id")
-
-    def __init__(self, *, job_id: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.job_id = job_id
-
-    def make_trigger(self, context: Context, timeout_at: str | None = None) -> MdspBulkImportJobTrigger:
-        """Return the trigger checking the job's state."""
+    @staticmethod
+    def job_trigger() -> type[MdspBulkImportJobTrigger]:
+        """Return the trigger class that checks the job's state."""
         from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 
-        return MdspBulkImportJobTrigger(
-            mdsp_conn_id=self.mdsp_conn_id,
-            job_id=str(self.job_id),
-            poll_interval=self.poke_interval,
-            timeout_at=timeout_at,
-            sub_tenant=self.sub_tenant or None,
-        )
+        return MdspBulkImportJobTrigger
