@@ -79,6 +79,26 @@ class Progress:
         self.last = last
 
 
+def checked_pages(pages: Iterable[Page], progress: Progress) -> Iterator[Page]:
+    """Yield ``pages`` as they come, each counted and refused unless it moves past the one before.
+
+    For reads whose pages arrive from several requests at once (concurrent window reads): the
+    caller's pages in time order are one read, checked as a sequential read checks its own.
+
+    :param pages: the read's pages, in time order.
+    :param progress: the read's :class:`Progress`.
+    """
+    try:
+        for page in pages:
+            progress.count()
+            progress.records(page)
+            yield page
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()  # stops a concurrent read's workers at once, not when the generator is collected
+
+
 def _time_of(record: Any) -> Any:
     if not isinstance(record, Mapping) or not isinstance(record.get("_time"), str):
         return None

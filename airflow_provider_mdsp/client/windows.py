@@ -46,6 +46,8 @@ from airflow_provider_mdsp.client.pacing import RatePacer
 from airflow_provider_mdsp.client.pagination import (
     CLOSE_WAIT_S,
     Page,
+    Progress,
+    checked_pages,
     drain,
     iter_link_responses,
     link_page,
@@ -157,12 +159,24 @@ def iter_window_pages(
 ) -> Iterator[Page]:
     """Yield the pages of ``(params["from"], params["to"]]`` in time order, read by ``threads`` workers.
 
+    The read makes progress or stops as a sequential read does
+    (:class:`~airflow_provider_mdsp.client.pagination.Progress`): the pages the caller receives, whichever
+    sub-window they came from, are counted against ``max_pages``, and a page whose first record is not
+    past the previous page's last ``_time`` ends the read with
+    :class:`~airflow_provider_mdsp.exceptions.MdspPagingError` before it is handed out.
+
     :param transport: the transport (its session, token and pacer are shared by the workers).
     :param path: the time-series path.
     :param params: ``from``, ``to``, ``limit``, ``select`` as sent (``sort`` must be ascending).
     :param threads: workers; 1 reads sequentially with ``prefetch`` pages fetched ahead.
     :param prefetch: pages read ahead when the read stays sequential.
     """
+    return checked_pages(_window_pages(transport, path, params, threads, prefetch), Progress(transport, path))
+
+
+def _window_pages(
+    transport: Transport, path: str, params: Mapping[str, Any], threads: int, prefetch: int
+) -> Iterator[Page]:
     responses = iter_link_responses(transport, path, params=params)
     first = next(responses)
     page = link_page(first, path)

@@ -39,6 +39,40 @@ def test_new_links_over_the_same_records_end_the_read_with_a_paging_error(gatewa
     assert gateway.count("/api") == 2
 
 
+@pytest.mark.parametrize(
+    ("limit", "most_requests"),
+    [(3, 60), (2000, 3)],  # sequential: the page read ahead may be in flight
+    ids=["cut-into-sub-windows", "too-few-pages-to-cut"],
+)
+def test_a_concurrent_read_over_repeated_records_ends_with_a_paging_error(limit, most_requests, gateway, client_for):
+    def same_data(handler, seen):  # every link is new (one more "&p="), the records are the same
+        answer(handler, 200, page_of(0), {"Link": f'<{seen.path}&p=>; rel="next"'})
+
+    gateway.play("/api")(same_data)
+    records: list = []
+    pages = client_for().timeseries.iter_timeseries("a1", "Vibration", concurrency=4, limit=limit, **WINDOW)
+    with pytest.raises(MdspPagingError, match="repeats data under new links"):
+        records.extend(pages)
+    assert len(records) == 3, "the first page only; the repeat is refused before it is handed out"
+    assert gateway.count("/api") <= most_requests, "the workers stop with the read"
+
+
+def test_a_concurrent_read_stops_at_max_pages_for_the_whole_read(gateway, client_for):
+    calls: list = []
+
+    def one_page_then_empty_windows(handler, seen):  # each sub-window is one empty page: 1 request each
+        calls.append(seen)
+        if len(calls) == 1:
+            answer(handler, 200, page_of(0), {"Link": f'<{seen.path}&p=>; rel="next"'})
+        else:
+            answer(handler, 200, b"[]")
+
+    gateway.play("/api")(one_page_then_empty_windows)
+    with pytest.raises(MdspPagingError, match=r"more than 5 pages.*max_pages"):
+        list(client_for(max_pages=5).timeseries.iter_timeseries("a1", "Vibration", concurrency=4, limit=3, **WINDOW))
+    assert len(calls) < 20, "the workers stop with the read"
+
+
 def test_a_read_stops_at_max_pages_and_says_how_to_raise_it(gateway, client_for):
     def endless(handler, seen):
         number = seen.path.count("&p=")
