@@ -61,6 +61,7 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
     def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
+        self._asked_wait: float | None = None  # Retry-After of the last poke's rate-limit error
 
     def make_trigger(self, context: Context, timeout_at: str | None = None) -> MdspPollingTrigger:
         """Return the trigger that checks this sensor's condition (also used by :meth:`poke`)."""
@@ -71,7 +72,8 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
 
         A check the gateway refused with :class:`~airflow_provider_mdsp.exceptions.MdspRateLimitedError`
         (it asked for a longer pause than one call may wait) counts as "not yet": the sensor logs the
-        wait asked for and checks again at its next poke (or reschedule, or in the triggerer).
+        wait asked for and checks again at its next poke; in reschedule mode it is rescheduled no sooner
+        than the wait asked for, and in the triggerer the next check waits for it.
         """
         trigger = self.make_trigger(context)
         try:
@@ -79,12 +81,19 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
         except MdspRateLimitedError as exc:
             # The gateway asked for a pause longer than a call may wait: not yet, not a failure.
             self.log.warning("Rate limited; checking again later (asked to wait %s s): %s", _asked(exc), exc)
+            self._asked_wait = exc.retry_after
             return False
         if result is None:
             return False
         # The same classification as the trigger's event, read back the way execute_complete does.
         value = result_from_event(trigger.outcome(result), on_timeout=AirflowSensorTimeout)
         return PokeReturnValue(is_done=True, xcom_value=value)
+
+    def _get_next_poke_interval(self, *args: Any, **kwargs: Any) -> float:
+        """In reschedule mode, come back no sooner than a rate-limited poke was asked to wait."""
+        interval = float(super()._get_next_poke_interval(*args, **kwargs))
+        asked, self._asked_wait = self._asked_wait, None
+        return max(interval, asked) if self.reschedule and asked else interval
 
     def execute(self, context: Context) -> Any:
         """Poke (or reschedule) as any sensor; when deferrable, check once and then defer."""

@@ -222,3 +222,19 @@ def test_a_deferrable_sensor_rate_limited_on_its_first_check_defers_instead_of_f
     with pytest.raises(TaskDeferred) as deferred:
         MdspBulkImportJobSensor(task_id="w", job_id="job-7", deferrable=True).execute(context())
     assert isinstance(deferred.value.trigger, MdspBulkImportJobTrigger)
+
+
+def test_reschedule_mode_comes_back_when_the_rate_limiting_gateway_asked(gateway, requests_mock):
+    from airflow_provider_mdsp.timeutil import utcnow
+
+    requests_mock.get(f"{BULK}/importJobs/job-10", [QUOTA_SPENT])
+
+    class TI:
+        def get_first_reschedule_date(self, context):
+            return None
+
+    sensor = MdspBulkImportJobSensor(task_id="w", job_id="job-10", mode="reschedule", poke_interval=30)
+    with pytest.raises(AirflowRescheduleException) as rescheduled:
+        sensor.execute(context(ti=TI()))
+    later = (rescheduled.value.reschedule_date - utcnow()).total_seconds()
+    assert 3500 < later <= 3600, f"rescheduled in {later:.0f} s, not the hour the gateway asked for"
