@@ -33,6 +33,7 @@ import glob
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -281,8 +282,25 @@ def worker_command(name: str, isolated: bool) -> list[str]:
     if not isolated:
         return worker
     # A host of its own: its own hostname (recorded on each task instance) and an empty private /tmp.
-    setup = f'hostname {name} && mount -t tmpfs -o mode=1777 tmpfs /tmp && exec "$@"'
-    return ["unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", setup, "sh", *worker]
+    setup = f"hostname {name} && mount -t tmpfs -o mode=1777 tmpfs /tmp"
+    if ROOT.is_relative_to("/tmp"):  # noqa: S108 - a checkout under /tmp (a CI clone) stays visible
+        keep = f"/var/tmp/mdsp-cluster-{name}-checkout"  # noqa: S108 - outside the /tmp being replaced
+        setup = (
+            f"mkdir -p {keep} && mount --bind {shlex.quote(str(ROOT))} {keep} && {setup}"
+            f" && mkdir -p {shlex.quote(str(ROOT))} && mount --bind {keep} {shlex.quote(str(ROOT))}"
+        )
+    return [
+        "unshare",
+        "--mount",
+        "--uts",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        f'{setup} && exec "$@"',
+        "sh",
+        *worker,
+    ]
 
 
 # --- Airflow ------------------------------------------------------------------------------------
