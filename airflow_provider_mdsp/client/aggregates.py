@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.paths import csv
-from airflow_provider_mdsp.client.transport import Transport
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.timeutil import TimeValue, format_time, to_datetime
 
@@ -140,14 +140,8 @@ def _span(delta: timedelta) -> str:
     return f"{hours:g} hours" if hours <= 48 else f"{hours / 24:g} days"
 
 
-class AggregatesClient:
-    """Read aggregates of an asset's aspect (IoT Time Series Aggregates v4).
-
-    :param transport: the transport to the gateway.
-    """
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
+class AggregatesClient(ApiClient):
+    """Read aggregates of an asset's aspect (IoT Time Series Aggregates v4)."""
 
     def get_aggregates(
         self,

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from airflow_provider_mdsp.client.assets import BASE, DEFAULT_PAGE_SIZE, MERGE_PATCH, AssetsClient
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.paths import segment
 from airflow_provider_mdsp.client.transport import Transport
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError, MdspNotFoundError
@@ -78,14 +79,14 @@ def asset_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dic
     return {k: v for k, v in desired.items() if current.get(k) != v}
 
 
-class AssetModelClient:
+class AssetModelClient(ApiClient):
     """Walk the asset hierarchy and ensure aspect types, asset types and assets exist as declared.
 
     :param transport: the transport to the gateway.
     """
 
     def __init__(self, transport: Transport) -> None:
-        self.transport = transport
+        super().__init__(transport)
         self.assets = AssetsClient(transport)
 
     # --- hierarchy ------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_spring_pages
 from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict, flag, json_filter, segment
-from airflow_provider_mdsp.client.transport import Transport
 from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConflictError, MdspConnectionError
 
 log = logging.getLogger(__name__)
@@ -42,14 +42,8 @@ def asset_filter(filter: JsonFilter | None, type_id: str | None) -> str | None:
     return json_filter({"and": {"typeId": type_id, **terms}})
 
 
-class AssetsClient:
-    """Read and change assets, asset types and aspect types (Asset Management v3).
-
-    :param transport: the transport to the gateway.
-    """
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
+class AssetsClient(ApiClient):
+    """Read and change assets, asset types and aspect types (Asset Management v3)."""
 
     # --- assets ---------------------------------------------------------------------------------
     def iter_asset_pages(

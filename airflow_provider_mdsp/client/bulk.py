@@ -8,10 +8,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_next_record_pages
 from airflow_provider_mdsp.client.paths import csv, required, segment
 from airflow_provider_mdsp.client.paths import file_path as encode_file_path
-from airflow_provider_mdsp.client.transport import Transport, parse_json
+from airflow_provider_mdsp.client.transport import parse_json
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspResponseError
 from airflow_provider_mdsp.timeutil import TimeValue, format_time, shift
 
@@ -74,17 +75,11 @@ def import_fingerprint(entity_id: str, property_set: str, files: Iterable[Mappin
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-class BulkClient:
-    """Start and watch bulk import jobs, and read long time ranges (IoT TS Bulk v3).
-
-    :param transport: the transport to the gateway.
-    """
+class BulkClient(ApiClient):
+    """Start and watch bulk import jobs, and read long time ranges (IoT TS Bulk v3)."""
 
     #: The module's :data:`FINAL_STATES`, also reachable as ``client.bulk.FINAL_STATES``.
     FINAL_STATES = FINAL_STATES
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
 
     def create_import_job(
         self, entity_id: str, property_set: str, files: Iterable[Mapping[str, Any]]

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.pagination import Page, iter_items
 from airflow_provider_mdsp.client.paths import json_filter, required, segment
 from airflow_provider_mdsp.client.retry import make_retrying
@@ -79,16 +80,13 @@ def iter_keyed_pages(
             return
 
 
-class DataLakeClient:
+class DataLakeClient(ApiClient):
     """Move objects in and out of the Integrated Data Lake, and export time series into it.
 
-    :param transport: the transport to the gateway (its session also carries the signed-URL calls).
+    The transport's session also carries the signed-URL calls.
     """
 
     FINAL_JOB_STATES = FINAL_JOB_STATES
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
 
     # --- metadata -------------------------------------------------------------------------------
     def get_object_metadata(self, path: str, *, subtenant_id: str | None = None) -> dict[str, Any]:

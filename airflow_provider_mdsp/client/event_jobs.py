@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict, segment
-from airflow_provider_mdsp.client.transport import Transport
 from airflow_provider_mdsp.exceptions import MdspConfigError
 
 BASE = "/api/eventmanagement/v3"
@@ -50,16 +50,10 @@ def check_delete_filter(filter: JsonFilter) -> dict[str, Any]:
     return terms
 
 
-class EventJobsClient:
-    """Start and read Event Management create and delete jobs.
-
-    :param transport: the transport to the gateway.
-    """
+class EventJobsClient(ApiClient):
+    """Start and read Event Management create and delete jobs."""
 
     FINAL_JOB_STATES = FINAL_JOB_STATES
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
 
     def create_events_job(self, events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         """Start a job creating 1 to 50 events; return ``{id, state}``.

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from airflow_provider_mdsp import timeutil
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_spring_pages
 from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict, flag, json_filter, segment
-from airflow_provider_mdsp.client.transport import Transport
 from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConnectionError
 from airflow_provider_mdsp.timeutil import format_time, shift, utcnow
 
@@ -66,14 +66,8 @@ def compose_event_filter(
     return terms
 
 
-class EventsClient:
-    """Search and create events and event types (Event Management v3).
-
-    :param transport: the transport to the gateway.
-    """
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
+class EventsClient(ApiClient):
+    """Search and create events and event types (Event Management v3)."""
 
     def iter_event_pages(
         self,

@@ -8,11 +8,12 @@ from typing import IO, Any
 
 import requests
 
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.pagination import MAX_FILE_SEARCH_LIMIT, Page, iter_items, iter_offset_pages
 from airflow_provider_mdsp.client.paths import file_path as encode_file_path
 from airflow_provider_mdsp.client.paths import segment
-from airflow_provider_mdsp.client.transport import Transport, translate_request_error
+from airflow_provider_mdsp.client.transport import translate_request_error
 from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConflictError, MdspError
 from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
@@ -118,14 +119,8 @@ def _etag(response: requests.Response) -> str | None:
     return value.strip('"')
 
 
-class FilesClient:
-    """Upload, download, search and delete files attached to assets (IoT File v3).
-
-    :param transport: the transport to the gateway.
-    """
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
+class FilesClient(ApiClient):
+    """Upload, download, search and delete files attached to assets (IoT File v3)."""
 
     def put_file(
         self,

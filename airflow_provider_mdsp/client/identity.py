@@ -5,23 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_scim_pages
 from airflow_provider_mdsp.client.paths import csv
-from airflow_provider_mdsp.client.transport import Transport
 
 BASE = "/api/identitymanagement/v3"
 #: Users per page; the service's default (Node SDK ``sdk/identity``).
 DEFAULT_COUNT = 100
 
 
-class IdentityClient:
-    """List the tenant's users and read the caller's own identity (Identity Management v3).
-
-    :param transport: the transport to the gateway.
-    """
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
+class IdentityClient(ApiClient):
+    """List the tenant's users and read the caller's own identity (Identity Management v3)."""
 
     def iter_user_pages(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.pagination import Page, iter_items
 from airflow_provider_mdsp.client.paths import segment
 from airflow_provider_mdsp.client.transport import Transport
@@ -42,14 +43,8 @@ def iter_content_pages(transport: Transport, path: str, *, size: int) -> Iterato
             return  # neither marker: take the one page as all there is
 
 
-class TenantsClient:
-    """Read the subtenants of the caller's tenant (Tenant Management v4).
-
-    :param transport: the transport to the gateway.
-    """
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
+class TenantsClient(ApiClient):
+    """Read the subtenants of the caller's tenant (Tenant Management v4)."""
 
     def iter_subtenant_pages(self, *, size: int = DEFAULT_PAGE_SIZE) -> Iterator[Page]:
         """Yield pages of subtenants ``{id, displayName, description, entityId, ETag}``.

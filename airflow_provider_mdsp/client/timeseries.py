@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_mdsp import timeutil
+from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_link_pages, read_ahead
 from airflow_provider_mdsp.client.paths import csv, segment
 from airflow_provider_mdsp.client.retry import wait_seconds
@@ -190,7 +191,7 @@ def _pair_of(item: Mapping[str, Any]) -> Pair:
     return str(entity), str(pset)
 
 
-class TimeSeriesClient:
+class TimeSeriesClient(ApiClient):
     """Read and write time series (IoT Time Series v3).
 
     :param transport: the transport to the gateway.
@@ -198,7 +199,7 @@ class TimeSeriesClient:
     """
 
     def __init__(self, transport: Transport, *, sleep: Callable[[float], None] | None = None) -> None:
-        self.transport = transport
+        super().__init__(transport)
         # Share the transport's (injectable) sleep, so tests that inject one never really wait.
         default: Callable[[float], None] = getattr(transport, "_sleep", timeutil.sleep)
         self._sleep = sleep or default
