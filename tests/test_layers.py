@@ -35,8 +35,10 @@ LAYERS = {
 }
 #: Packages whose modules never import Airflow.
 NO_AIRFLOW = ("exceptions", "timeutil", "params", "get_provider_info", "auth", "client")
-#: Operator -> trigger imports that defer to the operator's own trigger (the only ones allowed).
+#: Operator -> trigger imports that defer to the operator's own trigger (the only ones allowed), and
+#: the job operators' base naming the job trigger's base type.
 DEFERS_TO = {
+    ("operators.jobs", "triggers.base"),
     ("operators.bulk", "triggers.bulk"),
     ("operators.datalake", "triggers.datalake"),
     ("operators.event_jobs", "triggers.event_jobs"),

@@ -21,10 +21,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError, MdspWaitTimeoutError
-from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
+from airflow_provider_mdsp.operators.jobs import MdspJobOperator
 from airflow_provider_mdsp.operators.trystate import TryMemory
-from airflow_provider_mdsp.operators.waiting import SUCCESS, TIMEOUT, poll_until, result_from_event
-from airflow_provider_mdsp.timeutil import deadline_after
+from airflow_provider_mdsp.operators.waiting import SUCCESS, poll_until, result_from_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -42,14 +41,7 @@ XCOM_KEY = "job_id"
 DEFAULT_TIMEOUT = timedelta(hours=6)
 
 
-def _seconds(value: float | timedelta, name: str) -> float:
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    if seconds < 0:
-        raise MdspConfigError(f"{name} must not be negative", field=name)
-    return seconds
-
-
-class MdspBulkImportOperator(MdspBaseOperator):
+class MdspBulkImportOperator(MdspJobOperator):
     """Import time-series files already stored in IoT File on an asset, and wait for the job.
 
     The files hold JSON records sorted by ``_time``; one asset/aspect pair and up to 100 files per
@@ -72,7 +64,7 @@ class MdspBulkImportOperator(MdspBaseOperator):
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
-    template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "entity_id", "aspect", "files")
+    template_fields: tuple[str, ...] = (*MdspJobOperator.template_fields, "entity_id", "aspect", "files")
     template_fields_renderers = {"files": "json"}
 
     def __init__(
@@ -82,19 +74,15 @@ class MdspBulkImportOperator(MdspBaseOperator):
         aspect: str,
         files: list[dict[str, Any]],
         wait: bool = True,
-        poll_interval: float = 30,
+        poll_interval: float | timedelta = 30,
         timeout: float | timedelta = DEFAULT_TIMEOUT,
-        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(poll_interval=poll_interval, timeout=timeout, **kwargs)
         self.entity_id = entity_id
         self.aspect = aspect
         self.files = files
         self.wait = wait
-        self.poll_interval = _seconds(poll_interval, "poll_interval")
-        self.timeout = _seconds(timeout, "timeout")
-        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Submit the job (or reattach to the one an earlier try submitted), then wait as configured."""
@@ -114,8 +102,12 @@ class MdspBulkImportOperator(MdspBaseOperator):
             return {"job_id": job_id, "status": "SUBMITTED"}
         trigger = self.make_trigger(job_id)
         if self.deferrable:
-            return self._defer(context, trigger, check_first=reattached)
-        return self._poll(context, trigger)
+            if reattached:
+                result = trigger.check_once(self.hook)
+                if result is not None:
+                    return self._finish(context, trigger.outcome(result))
+            self.defer_to_trigger(job_id)
+        return self._finish(context, self.wait_in_worker(trigger))
 
     def _submit(self, context: Context) -> str | None:
         """Submit the job and return its id; ``None`` when this or an earlier try lost the answer."""
@@ -162,38 +154,16 @@ class MdspBulkImportOperator(MdspBaseOperator):
         self.log.info(message)
         return {"job_id": None, "status": "SUCCESS", "message": message, "startTime": None, "lastModified": None}
 
-    def make_trigger(self, job_id: str, timeout_at: str | None = None) -> MdspBulkImportJobTrigger:
-        """Return the trigger checking the job; the worker's polling uses its check too."""
+    @staticmethod
+    def job_trigger() -> type[MdspBulkImportJobTrigger]:
+        """Return the trigger class that checks the import job."""
         from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
 
-        return MdspBulkImportJobTrigger(
-            mdsp_conn_id=self.mdsp_conn_id,
-            job_id=job_id,
-            poll_interval=self.poll_interval,
-            timeout_at=timeout_at,
-            sub_tenant=self.sub_tenant or None,
-        )
+        return MdspBulkImportJobTrigger
 
-    def _poll(self, context: Context, trigger: MdspBulkImportJobTrigger) -> dict[str, Any]:
-        result = poll_until(
-            lambda: trigger.check_once(self.hook), poll_interval=self.poll_interval, timeout=self.timeout
-        )
-        if result is None:
-            return self._finish(context, {"status": TIMEOUT, "message": self._timeout_message(trigger.job_id)})
-        return self._finish(context, trigger.outcome(result))
-
-    def _defer(self, context: Context, trigger: MdspBulkImportJobTrigger, *, check_first: bool) -> dict[str, Any]:
-        if check_first:
-            result = trigger.check_once(self.hook)
-            if result is not None:
-                return self._finish(context, trigger.outcome(result))
-        deferred = self.make_trigger(trigger.job_id, deadline_after(self.timeout))
-        self.log.info("Deferring: waiting for import job %s in the triggerer", trigger.job_id)
-        self.defer(
-            trigger=deferred,
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
-        )
+    def job_label(self) -> str:
+        """Return what messages call the job."""
+        return "import job"
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: the job's summary, or its failure or the timeout as an error."""
@@ -205,12 +175,6 @@ class MdspBulkImportOperator(MdspBaseOperator):
         # A timeout or a failed status check keeps the id: the job may still be running, and a
         # retry of the task waits for it instead of importing the same files twice.
         return result_from_event(event, on_timeout=MdspWaitTimeoutError)
-
-    def _timeout_message(self, job_id: str) -> str:
-        return (
-            f"Import job {job_id} did not finish within {self.timeout:.0f} s; it keeps running, and a retry of "
-            "this task waits for the same job"
-        )
 
 
 def known_job_id(context: Mapping[str, Any], task_id: str) -> str | None:

@@ -14,15 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.base import (
-    DEFERRAL_GRACE,
     MdspBaseOperator,
-    default_deferrable,
     resolve_window,
 )
+from airflow_provider_mdsp.operators.jobs import MdspJobOperator
 from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
-from airflow_provider_mdsp.operators.waiting import TIMEOUT, poll_until, result_from_event
+from airflow_provider_mdsp.operators.waiting import result_from_event
 from airflow_provider_mdsp.params import names_list
-from airflow_provider_mdsp.timeutil import deadline_after, format_time
+from airflow_provider_mdsp.timeutil import format_time
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -197,7 +196,7 @@ class MdspListDataLakeObjectsOperator(MdspBaseOperator):
         return found
 
 
-class MdspDataLakeExportOperator(MdspBaseOperator):
+class MdspDataLakeExportOperator(MdspJobOperator):
     """Export a time-series window of assets and aspects into the Data Lake, and wait for the job.
 
     The job is named ``job_name`` (default: DAG, task, map index and run id), and looked up by that
@@ -241,12 +240,11 @@ class MdspDataLakeExportOperator(MdspBaseOperator):
         job_name: str | None = None,
         subtenant_id: str | None = None,
         wait: bool = True,
-        poll_interval: float = 30,
+        poll_interval: float | timedelta = 30,
         timeout: float | timedelta = DEFAULT_TIMEOUT,
-        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(poll_interval=poll_interval, timeout=timeout, **kwargs)
         self.asset_ids = asset_ids
         self.aspect_names = aspect_names
         self.destination = destination
@@ -255,9 +253,6 @@ class MdspDataLakeExportOperator(MdspBaseOperator):
         self.job_name = job_name
         self.subtenant_id = subtenant_id
         self.wait = wait
-        self.poll_interval = float(poll_interval)
-        self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
 
     def default_job_name(self, context: Context) -> str:
         """Return the job name of this task instance: DAG, task, map index and run id."""
@@ -291,40 +286,22 @@ class MdspDataLakeExportOperator(MdspBaseOperator):
             return {"job_id": str(job["id"]), "name": name, "status": job.get("status"), **window}
         trigger = self.make_trigger(str(job["id"]))
         if self.deferrable:
-            return self._defer(trigger, window)
-        return {**self._poll(trigger), **window}
+            result = trigger.check_once(self.hook)
+            if result is None:
+                self.defer_to_trigger(trigger.job_id, kwargs={"window": window})
+            return {**self._finish(trigger.outcome(result)), **window}
+        return {**self._finish(self.wait_in_worker(trigger)), **window}
 
-    def make_trigger(self, job_id: str, timeout_at: str | None = None) -> MdspDataLakeImportJobTrigger:
-        """Return the trigger checking the job; the worker's polling uses its check too."""
+    @staticmethod
+    def job_trigger() -> type[MdspDataLakeImportJobTrigger]:
+        """Return the trigger class that checks the import job."""
         from airflow_provider_mdsp.triggers.datalake import MdspDataLakeImportJobTrigger
 
-        return MdspDataLakeImportJobTrigger(
-            mdsp_conn_id=self.mdsp_conn_id,
-            job_id=job_id,
-            poll_interval=self.poll_interval,
-            timeout_at=timeout_at,
-            sub_tenant=self.sub_tenant or None,
-        )
+        return MdspDataLakeImportJobTrigger
 
-    def _poll(self, trigger: MdspDataLakeImportJobTrigger) -> dict[str, Any]:
-        result = poll_until(
-            lambda: trigger.check_once(self.hook), poll_interval=self.poll_interval, timeout=self.timeout
-        )
-        if result is None:
-            return self._finish({"status": TIMEOUT, "message": self._timeout_message(trigger.job_id)})
-        return self._finish(trigger.outcome(result))
-
-    def _defer(self, trigger: MdspDataLakeImportJobTrigger, window: Mapping[str, str]) -> dict[str, Any]:
-        result = trigger.check_once(self.hook)
-        if result is not None:
-            return {**self._finish(trigger.outcome(result)), **window}
-        self.log.info("Deferring: waiting for Data Lake import job %s in the triggerer", trigger.job_id)
-        self.defer(
-            trigger=self.make_trigger(trigger.job_id, deadline_after(self.timeout)),
-            method_name="execute_complete",
-            kwargs={"window": dict(window)},
-            timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
-        )
+    def job_label(self) -> str:
+        """Return what messages call the job."""
+        return "Data Lake import job"
 
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, window: Mapping[str, str] | None = None
@@ -336,9 +313,3 @@ class MdspDataLakeExportOperator(MdspBaseOperator):
         from airflow_provider_mdsp.exceptions import MdspWaitTimeoutError
 
         return dict(result_from_event(event, on_timeout=MdspWaitTimeoutError))
-
-    def _timeout_message(self, job_id: str) -> str:
-        return (
-            f"Data Lake import job {job_id} did not end within {self.timeout:.0f} s; it keeps running, and a "
-            "retry of this task waits for the same job"
-        )

@@ -16,13 +16,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspWaitTimeoutError
-from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
+from airflow_provider_mdsp.operators.base import MdspBaseOperator
+from airflow_provider_mdsp.operators.jobs import MdspJobOperator
 from airflow_provider_mdsp.operators.trystate import TryMemory
-from airflow_provider_mdsp.operators.waiting import SUCCESS, TIMEOUT, poll_until, result_from_event
-from airflow_provider_mdsp.timeutil import deadline_after
+from airflow_provider_mdsp.operators.waiting import SUCCESS, result_from_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -34,7 +34,7 @@ DEFAULT_TIMEOUT_S = 3600.0
 MEMORY_PREFIX = "mdsp_events_job_"
 
 
-class _WaitsForEventsJob(MdspBaseOperator):
+class _WaitsForEventsJob(MdspJobOperator):
     """Submit each job once and wait for it; subclasses say what comes next in :meth:`next_job`.
 
     ``state`` is the plain JSON a deferred task resumes from (it travels with the trigger as
@@ -45,33 +45,24 @@ class _WaitsForEventsJob(MdspBaseOperator):
     kind: str
 
     def __init__(
-        self,
-        *,
-        poll_interval: float = 5,
-        timeout: float = DEFAULT_TIMEOUT_S,
-        deferrable: bool | None = None,
-        **kwargs: Any,
+        self, *, poll_interval: float | timedelta = 5, timeout: float | timedelta = DEFAULT_TIMEOUT_S, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
-        self.poll_interval = float(poll_interval)
-        self.timeout = float(timeout)
-        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
+        super().__init__(poll_interval=poll_interval, timeout=timeout, **kwargs)
 
-    def make_trigger(
-        self, job_id: str, timeout_at: str | None = None, carry: dict[str, Any] | None = None
-    ) -> MdspEventsJobTrigger:
-        """Return the trigger checking a job; the worker's polling uses its check too."""
+    @staticmethod
+    def job_trigger() -> type[MdspEventsJobTrigger]:
+        """Return the trigger class that checks an event job."""
         from airflow_provider_mdsp.triggers.event_jobs import MdspEventsJobTrigger
 
-        return MdspEventsJobTrigger(
-            mdsp_conn_id=self.mdsp_conn_id,
-            kind=self.kind,
-            job_id=job_id,
-            poll_interval=self.poll_interval,
-            timeout_at=timeout_at,
-            sub_tenant=self.sub_tenant or None,
-            carry=carry,
-        )
+        return MdspEventsJobTrigger
+
+    def job_label(self) -> str:
+        """Return what messages call the job: ``event create job`` or ``event delete job``."""
+        return f"event {self.kind} job"
+
+    def make_trigger(self, job_id: str, timeout_at: str | None = None, **extra: Any) -> MdspEventsJobTrigger:
+        """Return the trigger checking a job of this operator's kind (``carry`` in ``extra`` when deferring)."""
+        return cast("MdspEventsJobTrigger", super().make_trigger(job_id, timeout_at, kind=self.kind, **extra))
 
     def execute(self, context: Context) -> Any:
         """Wait first for a job an earlier try submitted and did not see end, then go on submitting."""
@@ -101,23 +92,8 @@ class _WaitsForEventsJob(MdspBaseOperator):
         """
         TryMemory(context, MEMORY_PREFIX).set("job_id", f"{self.kind}:{job_id}")
         if self.deferrable:
-            self.log.info("Deferring: waiting for event %s job %s in the triggerer", self.kind, job_id)
-            self.defer(
-                trigger=self.make_trigger(job_id, deadline_after(self.timeout), carry=state),
-                method_name="execute_complete",
-                timeout=timedelta(seconds=self.timeout) + DEFERRAL_GRACE,
-            )
-        trigger = self.make_trigger(job_id)
-        summary = poll_until(
-            lambda: trigger.check_once(self.hook), timeout=self.timeout, poll_interval=self.poll_interval
-        )
-        if summary is None:
-            message = (
-                f"Event {self.kind} job {job_id} did not finish within {self.timeout:.0f} s; "
-                "a retry of this task waits for the same job"
-            )
-            return self.job_ended(context, {"status": TIMEOUT, "message": message})
-        return self.job_ended(context, trigger.outcome(summary))
+            self.defer_to_trigger(job_id, carry=state)
+        return self.job_ended(context, self.wait_in_worker(self.make_trigger(job_id)))
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: raise the job's failure or the timeout, else go on from its ``carry``."""

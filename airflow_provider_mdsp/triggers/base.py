@@ -129,6 +129,10 @@ class MdspJobTrigger(MdspPollingTrigger):
         :class:`MdspPollingTrigger`).
     """
 
+    #: The job's failure message in a finished check's result (``None``: it succeeded), shared with
+    #: the sensors and waiting operators through :mod:`~airflow_provider_mdsp.triggers.checks`.
+    failure_function: Callable[[Mapping[str, Any]], str | None]
+
     def __init__(self, *, job_id: str, **common: Any) -> None:
         super().__init__(**common)
         self.job_id = job_id
@@ -136,3 +140,7 @@ class MdspJobTrigger(MdspPollingTrigger):
     def check_kwargs(self) -> dict[str, Any]:
         """Return the check's arguments: the job id."""
         return {"job_id": self.job_id}
+
+    def failure(self, result: Mapping[str, Any]) -> str | None:
+        """Return the job's failure message when it ended in a failed state."""
+        return type(self).failure_function(result)

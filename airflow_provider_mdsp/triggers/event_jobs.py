@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_mdsp.triggers.base import MdspJobTrigger
@@ -27,6 +26,7 @@ class MdspEventsJobTrigger(MdspJobTrigger):
     """
 
     check_function = staticmethod(check_events_job)
+    failure_function = staticmethod(events_job_failure)
 
     def __init__(self, *, kind: str, carry: dict[str, Any] | None = None, **common: Any) -> None:
         super().__init__(**common)
@@ -36,10 +36,6 @@ class MdspEventsJobTrigger(MdspJobTrigger):
     def check_kwargs(self) -> dict[str, Any]:
         """Return the check's arguments: the job kind and id."""
         return {"kind": self.kind, "job_id": self.job_id}
-
-    def failure(self, result: Mapping[str, Any]) -> str | None:
-        """Return the job's failure message when it finished with errors."""
-        return events_job_failure(result)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Return the class path and the keyword arguments that rebuild this trigger, ``carry`` included."""
