@@ -6,7 +6,8 @@ Runs once a day on the previous UTC day, its data interval: time-series reads co
 
 1. ``list_pumps`` lists the assets of the pump type (``MdspListAssetsOperator``, ``type_id`` filter);
 2. ``read_timeseries`` reads each pump's aspect for the data interval into one JSON Lines file per
-   pump (dynamic task mapping over the pumps; the records stay out of XCom);
+   pump (dynamic task mapping over the pumps, each mapped task labelled by the pump's name; the
+   records stay out of XCom);
 3. ``daily_aggregates`` reads each pump's daily aggregates (min/max/average … per variable);
 4. ``find_overheating`` reads the files and picks the pumps whose value crossed the threshold;
 5. ``raise_alarms`` creates one alarm event per such pump, at the first record above the threshold.
@@ -71,30 +72,33 @@ with DAG(
     )
 
     @task
-    def pump_ids(listing: dict) -> list[str]:
-        """Return the asset ids of the listed pumps (the list the reads are mapped over)."""
-        ids = [asset["assetId"] for asset in listing["data"]]
-        if not ids:
+    def pumps(listing: dict) -> list[dict]:
+        """Return ``{"asset_id", "asset_name"}`` of each listed pump (what the reads are mapped over)."""
+        from airflow_provider_mdsp.operators.assets import read_kwargs
+
+        found = [read_kwargs(asset) for asset in listing["data"]]
+        if not found:
             raise ValueError("No asset of the pump type was found: check the param pump_type_id")
-        return ids
+        return found
 
-    ids = pump_ids(list_pumps.output)
+    each_pump = pumps(list_pumps.output)
 
+    # Each mapped read is labelled by the pump's name in the UI (Grid view, logs), not its id.
     read_timeseries = MdspReadTimeSeriesOperator.partial(
         task_id="read_timeseries",
         aspect="{{ params.aspect }}",
         output_path=OUTPUT_DIR + "/{{ task.asset_id }}.jsonl",
         output_format="jsonl",
-        map_index_template="{{ task.asset_id }}",
-    ).expand(asset_id=ids)
+        map_index_template="{{ task.asset_name }}",
+    ).expand_kwargs(each_pump)
 
     daily_aggregates = MdspReadAggregatesOperator.partial(
         task_id="daily_aggregates",
         aspect="{{ params.aspect }}",
         interval_unit="day",
         interval_value=1,
-        map_index_template="{{ task.asset_id }}",
-    ).expand(asset_id=ids)
+        map_index_template="{{ task.asset_name }}",
+    ).expand_kwargs(each_pump)
 
     @task
     def find_overheating(summaries: list[dict], params: dict | None = None) -> list[dict]:

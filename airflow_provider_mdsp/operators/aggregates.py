@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.operators.assets import asset_label
 from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspReadOperator, resolve_window
 from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
 from airflow_provider_mdsp.operators.timeseries import variables_list
@@ -77,6 +78,8 @@ class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
 
     :param asset_id: the asset id; templated.
     :param aspect: the aspect name; templated.
+    :param asset_name: the asset's name, for people only: shown in the logs and the label of a
+        mapped read (``map_index_template="{{ task.asset_name }}"``); never sent to the API; templated.
     :param from_time: window start; templated.
     :param to_time: window end; templated.
     :param interval_unit: ``minute``, ``hour``, ``day``, ``week`` or ``month``; templated.
@@ -98,6 +101,7 @@ class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
         "mdsp_conn_id",
         "asset_id",
         "aspect",
+        "asset_name",
         "variables",
         "from_time",
         "to_time",
@@ -111,6 +115,7 @@ class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
         *,
         asset_id: str,
         aspect: str,
+        asset_name: str | None = None,
         from_time: Any = None,
         to_time: Any = None,
         interval_unit: str = "hour",
@@ -124,6 +129,7 @@ class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
         super().__init__(**kwargs)
         self.asset_id = asset_id
         self.aspect = aspect
+        self.asset_name = asset_name
         self.from_time = from_time
         self.to_time = to_time
         self.align = align
@@ -189,7 +195,8 @@ class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
             time_field="starttime",
             what="intervals",
         )
-        self.log.info("Read %d aggregate intervals of %s/%s", result["records"], self.asset_id, self.aspect)
+        label = asset_label(self.asset_id, self.asset_name)
+        self.log.info("Read %d aggregate intervals of %s/%s", result["records"], label, self.aspect)
         written = [storage_uri(result["path"])] if result.get("path") else []
         self.record_lineage(inputs=[self.mdsp_uri(self.asset_id, self.aspect)], outputs=written)
         return {**summary, **result}

@@ -31,6 +31,29 @@ def project_pages(pages: Iterable[list[dict]], fields: list[str] | None) -> Iter
         yield page if fields is None else [{k: a[k] for k in fields if k in a} for a in page]
 
 
+def asset_label(asset_id: Any, asset_name: Any = None) -> str:
+    """Return how logs name an asset: ``Pump-A1-1 (63da…)`` with a name, else its id."""
+    return f"{asset_name} ({asset_id})" if asset_name else str(asset_id)
+
+
+def read_kwargs(asset: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``{"asset_id", "asset_name"}`` of a listed asset, the keyword arguments of one mapped read.
+
+    Feeds ``.expand_kwargs()`` of the read operators from what :class:`MdspListAssetsOperator`
+    (``fields=["assetId", "name"]``) or the hierarchy walk returns, so each mapped read is
+    labelled by the asset's name (``map_index_template="{{ task.asset_name }}"``), e.g.
+    ``.expand_kwargs(walk.output.map(read_kwargs))``.
+
+    :param asset: an asset with ``assetId`` and, if known, ``name``.
+    :raises MdspConfigError: the asset has no ``assetId``.
+    """
+    if not isinstance(asset, Mapping) or not asset.get("assetId"):
+        raise MdspConfigError(
+            f"Expected a listed asset with 'assetId' (and 'name'), got {str(asset)[:80]!r}", field="asset_id"
+        )
+    return {"asset_id": str(asset["assetId"]), "asset_name": asset.get("name") or None}
+
+
 def asset_summary(asset: Mapping[str, Any]) -> dict[str, Any]:
     """Return the small XCom value for a changed asset: ``{"assetId", "etag", "name"}``."""
     etag = asset.get("etag")

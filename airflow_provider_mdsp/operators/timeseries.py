@@ -15,6 +15,7 @@ from typing import Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspPartialWriteError
+from airflow_provider_mdsp.operators.assets import asset_label
 from airflow_provider_mdsp.operators.base import (
     DEFAULT_LOOKBACK,
     MdspBaseOperator,
@@ -139,6 +140,9 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
 
     :param asset_id: the asset id; templated (and mappable: ``.expand(asset_id=[...])``).
     :param aspect: the aspect name; templated.
+    :param asset_name: the asset's name, for people only: shown in the logs and the label of a
+        mapped read (``map_index_template="{{ task.asset_name }}"``); never sent to the API;
+        templated. :func:`~airflow_provider_mdsp.operators.assets.read_kwargs` gives it with the id.
     :param variables: variables to read (the API's ``select``), as a list or ``"a,b"``; ``None`` for all.
     :param from_time: window start, exclusive: ISO 8601 or datetime; templated.
     :param to_time: window end, inclusive; templated.
@@ -165,6 +169,7 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
         "mdsp_conn_id",
         "asset_id",
         "aspect",
+        "asset_name",
         "variables",
         "from_time",
         "to_time",
@@ -176,6 +181,7 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
         *,
         asset_id: str,
         aspect: str,
+        asset_name: str | None = None,
         variables: str | list[str] | None = None,
         from_time: Any = None,
         to_time: Any = None,
@@ -189,6 +195,7 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
         super().__init__(**kwargs)
         self.asset_id = asset_id
         self.aspect = aspect
+        self.asset_name = asset_name
         self.include_start = include_start
         self.variables = variables
         self.from_time = from_time
@@ -228,7 +235,7 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
         self.log.info(
             "Read %d records of %s/%s in (%s, %s]%s",
             result["records"],
-            self.asset_id,
+            asset_label(self.asset_id, self.asset_name),
             self.aspect,
             summary["from"],
             summary["to"],

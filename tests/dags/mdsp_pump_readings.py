@@ -1,9 +1,10 @@
 """Read every pump's process values for the run's window, in parallel, into JSON Lines files, then summarise.
 
 What it shows: ``MdspListAssetsOperator`` finds the pumps, the time-series read is mapped over them
-(one task per pump, ``.expand(asset_id=…)``) and streams each pump's records to
-``$MDSP_OUTPUT_DIR/<date>/<asset id>.jsonl``; the service's hourly aggregates are read the same
-way; a last task reads the files back and summarises them. XCom only ever holds ids, counts, paths.
+(one task per pump, ``.expand_kwargs(… .map(read_kwargs))``, labelled by the pump's name) and
+streams each pump's records to ``$MDSP_OUTPUT_DIR/<date>/<asset id>.jsonl``; the service's hourly
+aggregates are read the same way; a last task reads the files back and summarises them. XCom only
+ever holds ids, names, counts, paths.
 
 Run it against the local emulator::
 
@@ -28,7 +29,7 @@ from airflow.sdk import DAG, ObjectStoragePath, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from airflow_provider_mdsp.operators.aggregates import MdspReadAggregatesOperator
-from airflow_provider_mdsp.operators.assets import MdspListAssetsOperator
+from airflow_provider_mdsp.operators.assets import MdspListAssetsOperator, read_kwargs
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 
 OUTPUT = "file://" + os.environ.get("MDSP_OUTPUT_DIR", "/tmp/mdsp-output")
@@ -52,13 +53,18 @@ with DAG(
 
     ids = pump_ids(pumps.output)
 
+    @task
+    def listed(listing: dict) -> list[dict]:
+        """Return the listed pumps, ``{"assetId", "name"}`` each."""
+        return list(listing["data"])
+
     readings = MdspReadTimeSeriesOperator.partial(
         task_id="read_pump",
         aspect="PumpData",
         variables=["FlowRate", "Temperature"],
         output_path=OUTPUT + "/{{ ds }}/{{ task.asset_id }}.jsonl",
-        map_index_template="{{ task.asset_id }}",
-    ).expand(asset_id=ids)
+        map_index_template="{{ task.asset_name }}",
+    ).expand_kwargs(listed(pumps.output).map(read_kwargs))
 
     hourly = MdspReadAggregatesOperator.partial(
         task_id="hourly_aggregates",

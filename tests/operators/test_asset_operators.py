@@ -11,7 +11,9 @@ from airflow_provider_mdsp.operators.assets import (
     MdspGetAssetOperator,
     MdspListAssetsOperator,
     MdspUpdateAssetOperator,
+    asset_label,
     parse_fields,
+    read_kwargs,
 )
 from tests.helpers.mock_gateway import AM, PUMP, PUMP2, api_calls, connect, query
 
@@ -124,3 +126,18 @@ def test_update_method_and_changes_are_checked():
     op = MdspUpdateAssetOperator(task_id="u2", asset_id=PUMP, changes="{'name': 'x'}")
     with pytest.raises(MdspConfigError, match="render_template_as_native_obj"):
         op.execute({})
+
+
+def test_read_kwargs_turn_a_listed_asset_into_the_id_and_name_of_one_mapped_read():
+    listed = {"assetId": PUMP, "name": "Pump-A1-1", "typeId": "demo.Pump"}
+    assert read_kwargs(listed) == {"asset_id": PUMP, "asset_name": "Pump-A1-1"}
+    assert read_kwargs({"assetId": PUMP}) == {"asset_id": PUMP, "asset_name": None}
+    assert asset_label(PUMP, "Pump-A1-1") == f"Pump-A1-1 ({PUMP})"
+    assert asset_label(PUMP) == PUMP
+
+
+@pytest.mark.parametrize("bad", [PUMP, {"name": "Pump-A1-1"}, {"assetId": ""}])
+def test_read_kwargs_refuse_what_is_not_a_listed_asset(bad):
+    with pytest.raises(MdspConfigError, match="assetId") as raised:
+        read_kwargs(bad)
+    assert raised.value.field == "asset_id"

@@ -39,6 +39,10 @@ def test_mapped_reads_write_json_lines_per_pump_and_the_summary_finds_the_hot_pu
         assert set(json.loads(lines[0])) == {"_time", "FlowRate", "Temperature"}
         assert "data" not in summary  # records went to the file, not to XCom
 
+    # The mapped reads are labelled in the UI by the pump names the listing gave (read_kwargs).
+    labels = sorted(ti.rendered_map_index for ti in run.get_task_instances() if ti.task_id == "read_pump")
+    assert labels == sorted(name for name in ids if name.startswith("Pump-"))
+
     hourly = xcom_values(run, "hourly_aggregates")
     assert [h["records"] for h in hourly] == [6] * 8
     (summary,) = xcom_values(run, "summarise")
