@@ -6,14 +6,23 @@ every few seconds never trips them and holds a task for hours. Here every attemp
 its thread; when a deadline passes, their sockets are shut down, so whatever blocks (connect,
 headers, body) returns at once, and the transport reports the deadline by its connection field.
 
+All watchdogs of a process share one timer thread (:class:`_Deadlines`, a heap of deadlines):
+a thread started per attempt cost about a tenth of a loopback page's client time and, with
+many reading threads, contended for the GIL (``python -m benchmarks``). A forked child (Celery's
+prefork pool, Airflow's task supervisor) starts its own timer thread on first use.
+
 The body is read by the transport in chunks of decoded bytes, counted as they arrive, so a
 compressed bomb is refused after :data:`DEFAULT_MAX_RESPONSE_BYTES` instead of inflating in memory.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -25,11 +34,75 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from airflow_provider_mdsp.exceptions import MdspResponseTooLargeError
 
-#: Decoded bytes read per step of a body.
-CHUNK_BYTES = 64 * 1024
+#: Decoded bytes read per step of a body: a whole 2000-record time-series page (about 190 kB) in one
+#: or two reads; a compressed bomb is still refused at most this much past ``max_response_bytes``.
+CHUNK_BYTES = 256 * 1024
 
 _active: dict[int, list[Watchdog]] = {}
 _active_lock = threading.Lock()
+
+
+class _Deadlines:
+    """One daemon thread that fires the watchdogs whose deadline has passed, earliest first."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, Watchdog]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._cancelled = 0
+
+    def add(self, watchdog: Watchdog, when: float) -> None:
+        """Fire ``watchdog`` at monotonic time ``when`` unless it is cancelled first."""
+        with self._cond:
+            heapq.heappush(self._heap, (when, next(self._order), watchdog))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="mdsp-deadlines", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is watchdog:
+                self._cond.notify()
+
+    def cancelled(self) -> None:
+        """Count one more cancelled watchdog; sweep them out once they are half the heap.
+
+        Cancelled entries otherwise stay until their deadline (minutes), and a fast read makes
+        hundreds of calls a second.
+        """
+        with self._cond:
+            self._cancelled += 1
+            if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
+                self._heap = [entry for entry in self._heap if not entry[2].cancelled]
+                heapq.heapify(self._heap)
+                self._cancelled = 0
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].cancelled:
+                    heapq.heappop(self._heap)
+                    self._cancelled = max(self._cancelled - 1, 0)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                due = heapq.heappop(self._heap)[2]
+            due._fire()
+
+
+_deadlines = _Deadlines()
+
+
+def _after_fork() -> None:
+    # The parent's timer thread does not exist in a forked child, and its lock may be held.
+    global _deadlines, _active_lock
+    _deadlines, _active_lock = _Deadlines(), threading.Lock()
+    _active.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 class Watchdog:
@@ -41,35 +114,39 @@ class Watchdog:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.fired = False
+        self.cancelled = False
         self._connections: list[Any] = []
         self._thread = threading.get_ident()
-        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
-        self._timer.daemon = True
 
     def __enter__(self) -> Watchdog:
         with _active_lock:
             _active.setdefault(self._thread, []).append(self)
-        self._timer.start()
+        _deadlines.add(self, time.monotonic() + max(self.seconds, 0.0))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
         with _active_lock:
+            self.cancelled = True
+            self._connections = []
             stack = _active.get(self._thread, [])
             if self in stack:
                 stack.remove(self)
             if not stack:
                 _active.pop(self._thread, None)
+        _deadlines.cancelled()
 
     def _fire(self) -> None:
+        # Under the lock: a watchdog whose block has ended never shuts a socket down (the
+        # connection is back in the pool, maybe sending another call).
         with _active_lock:
+            if self.cancelled:
+                return
             self.fired = True
-            connections = list(self._connections)
-        for conn in connections:
-            sock = getattr(conn, "sock", None)
-            if sock is not None:
-                with suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+            for conn in self._connections:
+                sock = getattr(conn, "sock", None)
+                if sock is not None:
+                    with suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _register(conn: Any) -> None:

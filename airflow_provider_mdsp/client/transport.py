@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
 import sys
+import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -64,7 +67,7 @@ class BearerAuth(requests.auth.AuthBase):
     """
 
     def __init__(self, token: str) -> None:
-        if any(ord(c) < 33 or ord(c) == 127 for c in token):
+        if _UNSENDABLE.search(token):
             # A line break would split the header; requests would fail mid-request, retried for nothing.
             raise MdspAuthError("The access token contains a space, line break or control character; it cannot be sent")
         self.token = token
@@ -72,6 +75,10 @@ class BearerAuth(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token}"
         return request
+
+
+#: Characters a bearer token cannot carry in a header: controls, space, DEL.
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
 
 
 class _TokenFailure(Exception):
@@ -93,17 +100,43 @@ class TokenSource(Protocol):
 def build_session(settings: ClientSettings) -> requests.Session:
     """Create the session used for the token endpoint and the APIs alike: TLS, proxy, pool.
 
+    The environment is read once here, not on every call, unless a proxy variable must be checked
+    against ``NO_PROXY`` per URL (:func:`reads_environment_per_call`): ``requests`` otherwise looks
+    up the proxy variables for each request, about a fifth of a loopback call's client time. The
+    CA bundle then follows ``requests``' own rule, read once: ``REQUESTS_CA_BUNDLE`` (else
+    ``CURL_CA_BUNDLE``), when set, is what verifies TLS.
+
     :param settings: the client settings.
     """
     session = requests.Session()
     session.verify = settings.verify
     if settings.proxy:
         session.proxies = {"http": settings.proxy, "https": settings.proxy}
+    if not reads_environment_per_call(settings, urllib.request.getproxies()):
+        # What requests would take from the environment on each call: only the CA bundle variables
+        # (no proxy variable applies, and every call passes its own auth, so ~/.netrc is never read).
+        session.trust_env = False
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or settings.verify
     session.headers["User-Agent"] = settings.user_agent
     adapter = WatchedAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def reads_environment_per_call(settings: ClientSettings, environment_proxies: Mapping[str, str]) -> bool:
+    """Tell whether calls must look at the environment's proxy settings each time (``trust_env``).
+
+    Pure. Only when the connection sets no ``proxy`` and the environment names one
+    (``HTTPS_PROXY``, ``ALL_PROXY`` …): then ``NO_PROXY`` decides per URL, as ``requests`` does.
+    ``NO_PROXY`` alone names no proxy, so without proxy variables every call gets the same answer.
+    With the connection's ``proxy`` set the environment is not read: that proxy is used for every
+    call (with per-call look-ups ``requests`` let an ``HTTPS_PROXY`` variable replace it).
+
+    :param settings: the client settings.
+    :param environment_proxies: ``urllib.request.getproxies()``, scheme to proxy URL (``no`` is ``NO_PROXY``).
+    """
+    return not settings.proxy and any(key != "no" for key in environment_proxies)
 
 
 def translate_request_error(exc: requests.RequestException, url: str) -> Exception:
@@ -261,6 +294,7 @@ class Transport:
         self._sleep = sleep
         #: Paces every call once set (concurrent reads set one); ``None`` sends at once.
         self.pacer: RatePacer | None = None
+        self._auth: BearerAuth | None = None
 
     def url_for(self, path_or_url: str) -> str:
         """Return the absolute URL for an API path, refusing absolute URLs to other hosts.
@@ -417,7 +451,9 @@ class Transport:
     def _send(self, method: str, url: str, token: Any, **kwargs: Any) -> requests.Response:
         """Send with the bearer token, following redirects only within the gateway's scheme and host."""
         headers = {"Accept": "application/json", **dict(kwargs.pop("headers") or {})}
-        auth = BearerAuth(token.access_token)
+        auth = self._auth
+        if auth is None or auth.token != token.access_token:  # checked once per token, not per call
+            auth = self._auth = BearerAuth(token.access_token)
         for _ in range(MAX_REDIRECTS + 1):
             pacer = self.pacer
             sent_at = pacer.before_send() if pacer is not None else 0.0
