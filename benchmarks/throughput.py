@@ -4,22 +4,27 @@ One window of the emulator's 1-second ``bench-motor``/``Vibration`` aspect (page
 
 * ``bare``: the limit of a sequential reader, a ``requests`` GET + ``json.loads`` loop following
   ``Link`` that discards the records;
-* ``bare_concurrent``: the same loop in ``threads`` threads over equal sub-windows, discarding;
+* ``bare_concurrent``: the same loop over equal sub-windows in as many threads as ``concurrent``
+  chose at that latency, discarding;
 * ``sequential``: our client (``concurrency=1``, read-ahead) into ``deliver_records`` (JSON Lines file);
-* ``concurrent``: the same with the default concurrency (:data:`DEFAULT_CONCURRENCY` threads);
+* ``concurrent``: the same with the default concurrency (``"auto"``: threads sized from the first
+  page's round trip), the count it chose reported beside its figures;
 * ``http``: ``HttpOperator(pagination_function=...)``, then JSON Lines from its list of pages.
 
 at 0, 50 and 200 ms of added latency per call, and at 100 ms under a limit of 20 calls per second
 (``sequential`` and ``concurrent``, counting 429s). The emulator keeps rendered pages
 (``page_cache``) and every contender reads once before the clock starts, so the figures measure
-the clients, not the emulator's rendering. Each run is a fresh interpreter, so its peak RSS
-(``VmHWM``) is its own.
+the clients, not the emulator's rendering: the concurrent read's warm-up runs at the latency
+measured, so it chooses the thread count (and the sub-windows) of the timed runs. Each run is a
+fresh interpreter, so its peak RSS (``VmHWM``) is its own; the floor is taken after importing
+what the run needs (pyarrow too, for Parquet).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import tempfile
@@ -31,7 +36,10 @@ from typing import Any
 from benchmarks.common import Row, connection_env, prepare_environment, run_json_subprocess
 from benchmarks.extract import ASPECT, PAGE, bench_asset_id, extract_http_operator, peak_rss_mb, warm_up
 
-CONTENDERS = ("bare", "bare_concurrent", "sequential", "concurrent", "http")
+#: What the read operator uses: ``"auto"``, threads sized from the first page's round trip.
+DEFAULT_CONCURRENCY = "auto"
+
+CONTENDERS = ("bare", "concurrent", "bare_concurrent", "sequential", "http")
 #: Records read at each latency (fewer at high latency, where sequential contenders take long).
 LATENCIES = {0: 1_000_000, 50: 500_000, 200: 200_000}
 RATE_LIMIT = {"latency_ms": 100, "rate_limit": "20/1", "retry_after_s": 1}
@@ -80,19 +88,33 @@ def bare_concurrent(url: str, token: str, start: str, end: str, threads: int) ->
         return sum(counts)
 
 
-def ours(asset: str, start: str, end: str, out: str, concurrency: int, output_format: str = "jsonl") -> tuple[int, int]:
-    """Our client into ``deliver_records``; return the records and the 429s the pacer saw."""
+class ChosenThreads(logging.Handler):
+    """Catch the thread count a concurrent read logs when it starts its sub-windows."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.threads = 1
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.threads = int(getattr(record, "mdsp_threads", self.threads))
+
+
+def ours(asset: str, start: str, end: str, out: str, concurrency: int | str, output_format: str = "jsonl") -> dict:
+    """Our client into ``deliver_records``; return the records, the 429s the pacer saw and the threads used."""
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
     from airflow_provider_mdsp.operators.output import deliver_records
     from benchmarks.common import MDSP_CONN
 
+    chosen, logger = ChosenThreads(), logging.getLogger("airflow_provider_mdsp.client.windows")
+    logger.addHandler(chosen)
+    logger.setLevel(logging.INFO)
     client = MdspHook(MDSP_CONN).client
     pages = client.timeseries.iter_timeseries_pages(
         asset, ASPECT, from_=start, to=end, limit=PAGE, concurrency=concurrency
     )
     summary = deliver_records(pages, output_path=out, max_xcom_records=0, output_format=output_format)
     pacer = client.transport.pacer
-    return int(summary["records"]), pacer.throttled if pacer else 0
+    return {"records": int(summary["records"]), "throttled": pacer.throttled if pacer else 0, "threads": chosen.threads}
 
 
 class Throttled:
@@ -125,6 +147,7 @@ def run_one(
     out = os.path.join(tempfile.mkdtemp(prefix="mdsp-bench-throughput-"), f"vibration.{output_format}")
     api = f"{url}/api/iottimeseries/v3/timeseries/{asset}/{ASPECT}"
     token = handrolled_token() if contender.startswith("bare") else ""
+    used = threads if contender == "bare_concurrent" else 1
     began = time.perf_counter()
     if contender == "bare":
         count = bare_loop(api, token, start, end)
@@ -133,7 +156,8 @@ def run_one(
     elif contender == "http":
         count = extract_http_operator(asset, start, end, out)
     else:
-        count, _ = ours(asset, start, end, out, 1 if contender == "sequential" else threads, output_format)
+        read = ours(asset, start, end, out, 1 if contender == "sequential" else DEFAULT_CONCURRENCY, output_format)
+        count, used = read["records"], read["threads"]
     seconds = time.perf_counter() - began
     if os.path.exists(out):
         os.remove(out)
@@ -143,6 +167,7 @@ def run_one(
         "peak_rss_mb": peak_rss_mb(),
         "floor_mb": floor,
         "throttled": throttled.count,
+        "threads": used,
     }
 
 
@@ -158,32 +183,43 @@ def measure(
     return result
 
 
+def warm(emu: Any, span: tuple[str, str], records: int, faults: dict[str, Any]) -> int:
+    """Render and cache every page the contenders will ask for; return the threads the concurrent read chooses.
+
+    The sequential read caches the first page, so the concurrent read's warm-up, run under
+    ``faults`` (the latency measured), sees the round trip of the timed runs and plans their sub-windows.
+    """
+    emu.set_faults(quotas=QUOTAS)
+    measure(emu, "sequential", span, records, 1)
+    emu.set_faults(**faults, quotas=QUOTAS)
+    threads = int(measure(emu, "concurrent", span, records, 1)["threads"])
+    emu.set_faults(quotas=QUOTAS)
+    for contender in ("bare", "bare_concurrent", "http"):
+        measure(emu, contender, span, records, threads)
+    return threads
+
+
 def sweep(emu: Any, *, scale: float = 1.0, repeats: int = 3) -> dict[str, Any]:
     """Measure every contender at every latency and under the rate limit; return the raw results."""
-    from airflow_provider_mdsp.client.windows import DEFAULT_CONCURRENCY
-
     end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-    results: dict[str, Any] = {"threads": DEFAULT_CONCURRENCY, "latency": {}, "rate_limited": {}}
+    results: dict[str, Any] = {"latency": {}, "rate_limited": {}}
     for latency, full in LATENCIES.items():
         records = int(full * scale)
         span = window(records, end)
-        emu.set_faults(quotas=QUOTAS)
-        for contender in CONTENDERS:  # render and cache every page each contender asks for
-            measure(emu, contender, span, records, DEFAULT_CONCURRENCY)
+        threads = warm(emu, span, records, {"latency_ms": latency})
         emu.set_faults(latency_ms=latency, quotas=QUOTAS)
         runs: dict[str, list[dict[str, Any]]] = {c: [] for c in CONTENDERS}
         for _ in range(repeats):
             for contender in CONTENDERS:
-                runs[contender].append(measure(emu, contender, span, records, DEFAULT_CONCURRENCY))
-        results["latency"][latency] = {"records": records, "runs": runs}
+                runs[contender].append(measure(emu, contender, span, records, threads))
+        results["latency"][latency] = {"records": records, "runs": runs, "threads": threads}
     records = int(RATE_LIMITED_RECORDS * scale)
     span = window(records, end)
+    warm(emu, span, records, {"latency_ms": RATE_LIMIT["latency_ms"]})
     for contender in ("sequential", "concurrent"):
-        emu.set_faults(quotas=QUOTAS)
-        measure(emu, contender, span, records, DEFAULT_CONCURRENCY)
         emu.set_faults(**RATE_LIMIT, quotas=QUOTAS)
         time.sleep(1.1)  # a fresh rate-limit window for each contender
-        results["rate_limited"][contender] = measure(emu, contender, span, records, DEFAULT_CONCURRENCY)
+        results["rate_limited"][contender] = measure(emu, contender, span, records, 1)
     emu.set_faults(quotas=QUOTAS)
     results["rate_limited"]["records"] = records
     return results
@@ -195,17 +231,13 @@ MEMORY_TARGET_MB = 64
 
 def formats(emu: Any, *, scale: float = 1.0) -> dict[str, Any]:
     """Read 1,000,000 records at 0 ms with the default concurrency into each output format; return the figures."""
-    from airflow_provider_mdsp.client.windows import DEFAULT_CONCURRENCY
-
     records = int(LATENCIES[0] * scale)
     end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     span = window(records, end)
     emu.set_faults(quotas=QUOTAS)
-    measure(emu, "concurrent", span, records, DEFAULT_CONCURRENCY)
-    found = {
-        fmt: measure(emu, "concurrent", span, records, DEFAULT_CONCURRENCY, fmt) for fmt in ("jsonl", "csv", "parquet")
-    }
-    return {"records": records, "threads": DEFAULT_CONCURRENCY, "formats": found}
+    measure(emu, "concurrent", span, records, 1)
+    found = {fmt: measure(emu, "concurrent", span, records, 1, fmt) for fmt in ("jsonl", "csv", "parquet")}
+    return {"records": records, "formats": found}
 
 
 def format_rows(results: dict[str, Any]) -> list[Row]:
@@ -213,12 +245,13 @@ def format_rows(results: dict[str, Any]) -> list[Row]:
     records, table = results["records"], []
     for fmt, run in results["formats"].items():
         grown = run["peak_rss_mb"] - run["floor_mb"]
+        library = f" (pyarrow's import: +{run['library_mb']:.0f} MB of it)" if run.get("library_mb") else ""
         table.append(
             Row(
-                f"{records:,} records at 0 ms, concurrent read ({results['threads']} threads) to {fmt}: "
+                f"{records:,} records at 0 ms, concurrent read (auto: {run['threads']} threads) to {fmt}: "
                 "records/s; peak RSS growth over the process after imports",
                 f"{records / run['seconds']:,.0f}/s; +{grown:.0f} MB",
-                f"{run['floor_mb']:.0f} MB after imports",
+                f"{run['floor_mb']:.0f} MB after imports{library}",
                 "",
                 f"<= +{MEMORY_TARGET_MB} MB",
                 grown <= MEMORY_TARGET_MB,
@@ -239,10 +272,9 @@ TARGETS = {0: (3.0, "bare", 1.0), 50: (7.0, "bare_concurrent", 0.8), 200: (20.0,
 
 def rows(results: dict[str, Any]) -> list[Row]:
     """Turn the sweep's results into table rows: two per latency, and the rate-limited pair."""
-    threads = results["threads"]
     table: list[Row] = []
     for latency, found in results["latency"].items():
-        records, runs = found["records"], found["runs"]
+        records, runs, threads = found["records"], found["runs"], found["threads"]
         rates = {c: rate(runs[c], records) for c in CONTENDERS}
         grown = {c: max(r["peak_rss_mb"] - r["floor_mb"] for r in runs[c]) for c in CONTENDERS}
         times_http, bare, share = TARGETS[int(latency)]
@@ -252,11 +284,16 @@ def rows(results: dict[str, Any]) -> list[Row]:
         )
         for contender in ("concurrent", "sequential"):
             vs_http, vs_bare = rates[contender] / rates["http"], rates[contender] / rates[bare]
-            label = "concurrent read (default, {threads} threads)" if contender == "concurrent" else "sequential read"
+            used = sorted({r["threads"] for r in runs["concurrent"]})
+            label = (
+                f"concurrent read (default, auto: {'/'.join(map(str, used))} threads)"
+                if contender == "concurrent"
+                else "sequential read"
+            )
             met = vs_http >= times_http and vs_bare >= share if contender == "concurrent" else None
             table.append(
                 Row(
-                    f"{records:,} records at {latency} ms per call: our {label.format(threads=threads)} to JSON "
+                    f"{records:,} records at {latency} ms per call: our {label} to JSON "
                     f"Lines, records/s (median of {len(runs[contender])}); peak RSS growth",
                     f"{rates[contender]:,.0f}/s; +{grown[contender]:.0f} MB",
                     baseline,
@@ -277,8 +314,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
             f"concurrent {records / conc['seconds']:,.0f}/s, {conc['throttled']} x 429",
             f"sequential {records / seq['seconds']:,.0f}/s, {seq['throttled']} x 429",
             f"{seq['seconds'] / conc['seconds']:.2f}x",
-            f"all records, <= {seq['throttled']} + {threads} x 429",
-            conc["throttled"] <= seq["throttled"] + threads,
+            f"all records, <= {seq['throttled']} + {conc['threads']} (threads) x 429",
+            conc["throttled"] <= seq["throttled"] + conc["threads"],
         )
     )
     return table
@@ -298,9 +335,9 @@ def chart(results: dict[str, Any], path: str) -> str:
         return "no chart: matplotlib is not installed (pip install '.[bench]')"
     names = {
         "bare": "bare loop (requests + json, discarded)",
-        "bare_concurrent": f"bare loop, {results['threads']} threads",
+        "bare_concurrent": "bare loop, as many threads as ours",
         "sequential": "ours, sequential",
-        "concurrent": f"ours, concurrent ({results['threads']} threads)",
+        "concurrent": "ours, concurrent (auto threads)",
         "http": "HttpOperator + pagination_function",
     }
     latencies = sorted(int(k) for k in results["latency"])
@@ -337,7 +374,13 @@ def main() -> None:
     args = parser.parse_args()
     prepare_environment()
     warm_up("http" if args.contender in ("http", "bare", "bare_concurrent") else "ours")
+    before = peak_rss_mb()
+    if args.output_format == "parquet":  # what the Parquet writer imports is part of the baseline
+        import pyarrow.compute
+        import pyarrow.parquet  # noqa: F401
+    library = peak_rss_mb() - before
     figures = run_one(args.contender, args.asset, args.start, args.end, args.url, args.threads, args.output_format)
+    figures["library_mb"] = library
     print(json.dumps(figures))
 
 

@@ -215,7 +215,7 @@ class TimeSeriesClient(ApiClient):
         limit: int = DEFAULT_READ_LIMIT,
         sort: str | None = None,
         prefetch: int = 1,
-        concurrency: int = 1,
+        concurrency: int | str = 1,
     ) -> Iterator[Page]:
         """Yield pages of records in ``(from_, to]``, in time order, following the ``Link`` header (Node SDK
         ``GetNextRecordsBulkStyle``).
@@ -234,8 +234,10 @@ class TimeSeriesClient(ApiClient):
         :param sort: ``asc`` or ``desc``.
         :param prefetch: pages fetched ahead while the caller handles the current one
             (:func:`~airflow_provider_mdsp.client.pagination.read_ahead`); ``0`` reads strictly in turn.
-        :param concurrency: threads reading sub-windows at once; ``1`` (the default) reads sequentially.
-            :data:`~airflow_provider_mdsp.client.windows.DEFAULT_CONCURRENCY` is what the read operator uses.
+        :param concurrency: threads reading sub-windows at once; ``1`` (the default) reads sequentially;
+            ``"auto"`` (what the read operator uses) sizes the pool from the first page's round trip,
+            4 threads on a fast network to 48 at 150 ms and more
+            (:func:`~airflow_provider_mdsp.client.windows.auto_threads`).
         """
         params = {
             "from": format_time(from_, name="from_"),
@@ -246,7 +248,7 @@ class TimeSeriesClient(ApiClient):
         }
         path = self._path(entity_id, property_set)
         threads = check_concurrency(concurrency)
-        if threads > 1 and (sort or "asc").lower() == "asc":
+        if threads != 1 and (sort or "asc").lower() == "asc":
             return iter_window_pages(self.transport, path, params=params, threads=threads, prefetch=prefetch)
         return read_ahead(iter_link_pages(self.transport, path, params=params), prefetch)
 

@@ -48,7 +48,7 @@ from airflow_provider_mdsp.exceptions import (
 
 #: Connections kept open per host: the bounded fan-out of mapped reads, and concurrent window reads of up to
 #: this many threads (client/windows.py).
-POOL_SIZE = 32
+POOL_SIZE = 64
 #: Same-host redirects followed per attempt.
 MAX_REDIRECTS = 5
 #: Redirect statuses; 307 and 308 keep the method and body, the others turn into a GET.

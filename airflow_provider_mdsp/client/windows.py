@@ -16,12 +16,24 @@ of ``(from, to]`` is instead:
 3. ``threads`` workers read sub-windows in time order over the client's one session and token,
    each following its own ``Link`` pages. The caller receives pages strictly in time order.
 
+How many threads (``concurrency="auto"``, the read operator's default): enough calls in flight to
+cover the latency. A worker waits one round trip per page, while the caller spends a few
+milliseconds of CPU on each (parse, decode, write); with ``round trip / PAGE_TIME_S`` calls in
+flight (Little's law) a page is always waiting when the caller wants the next. The round trip is
+the first page's (``Response.elapsed``: sent to headers received), so it is known before any
+sub-window starts; the count is rounded up to a rung of :data:`AUTO_THREADS`, from 4 on a fast
+network (more threads there only hold more pages: ``python -m benchmarks`` measured 4 threads as
+fast as 16 on loopback, with a third of the memory) to 48 at 150 ms and more. A fixed count can
+be given instead (1 reads sequentially).
+
 Memory is bounded: a worker starts sub-window ``k`` only while ``k`` is less than ``1.5 × threads``
 ahead of the one the caller is reading, and each sub-window holds at most ``PAGES_PER_WINDOW``
 pages waiting, so at most ``1.5 × threads × (PAGES_PER_WINDOW + 1)`` pages are held, as undecoded
 response bytes (about a fifth of the memory of the decoded records); only the page being
-written is decoded. With the defaults (16 threads, 4 pages) that is 120 pages of at most 2000
-records, about 20–30 MB for typical aspects (a 2000-record page of four variables is about 190 kB).
+written is decoded. With 16 threads and 4 pages that is 120 pages of at most 2000 records, about
+20–30 MB for typical aspects (a 2000-record page of four variables is about 190 kB); 4 threads
+(a fast network) hold at most 30 pages, 48 threads (150 ms and more) at most 360, though at that
+latency the caller keeps up and few are ever waiting.
 
 Calls are paced by the transport's shared :class:`~airflow_provider_mdsp.client.pacing.RatePacer`:
 after a 429 every thread holds until ``Retry-After`` has passed and then the calls leave at a rate
@@ -32,6 +44,7 @@ quota window.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import queue
 import threading
@@ -58,8 +71,19 @@ from airflow_provider_mdsp.client.transport import POOL_SIZE, Transport
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.timeutil import parse_time
 
-#: Threads of a concurrent read by default; chosen from ``python -m benchmarks`` (docs/benchmarks.md).
-DEFAULT_CONCURRENCY = 16
+log = logging.getLogger(__name__)
+
+#: ``concurrency`` value that sizes the thread pool from the first page's round trip (:func:`auto_threads`).
+AUTO = "auto"
+#: Concurrency of the read operator by default.
+DEFAULT_CONCURRENCY = AUTO
+#: Client time per page the automatic count plans for: about what parsing, decoding and writing a
+#: 2000-record page costs on one core (``python -m benchmarks``), so ``round trip / PAGE_TIME_S``
+#: calls in flight keep the caller fed.
+PAGE_TIME_S = 0.003
+#: The thread counts ``"auto"`` chooses from: a few rungs, so a round trip that varies a little
+#: between runs gives the same count (and the same sub-windows).
+AUTO_THREADS = (4, 6, 8, 12, 16, 24, 32, 48)
 #: Full pages a sub-window is sized to hold, from the density of the first page.
 PAGES_PER_WINDOW = 4
 #: Share of those pages a sub-window is sized to fill, so a slightly denser stretch still fits.
@@ -70,17 +94,31 @@ MAX_WINDOWS = 100_000
 Window = tuple[str, str]
 
 
-def check_concurrency(value: Any) -> int:
-    """Return the thread count of a read, refusing what is not 1 to the connection pool's size.
+def check_concurrency(value: Any) -> int | None:
+    """Return the thread count of a read (``None`` for ``"auto"``), refusing what is not 1 to the pool's size.
 
     :raises MdspConfigError: naming ``concurrency``.
     """
+    if value == AUTO:
+        return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= POOL_SIZE:
         raise MdspConfigError(
-            f"concurrency must be a whole number from 1 (sequential) to {POOL_SIZE}, not {value!r}",
+            f"concurrency must be 'auto' or a whole number from 1 (sequential) to {POOL_SIZE}, not {value!r}",
             field="concurrency",
         )
     return value
+
+
+def auto_threads(round_trip_s: float) -> int:
+    """Return the threads whose calls in flight cover a round trip of ``round_trip_s`` seconds.
+
+    Pure: ``round_trip_s / PAGE_TIME_S`` rounded up to the next rung of :data:`AUTO_THREADS`
+    (the last rung beyond it). Loopback (a few ms) gives 4, 50 ms gives 24, 150 ms and more 48.
+
+    :param round_trip_s: the first page's time from request sent to answer received.
+    """
+    wanted = round_trip_s / PAGE_TIME_S
+    return next((rung for rung in AUTO_THREADS if rung >= wanted), AUTO_THREADS[-1])
 
 
 def to_ms(text: str, name: str) -> int:
@@ -154,7 +192,7 @@ def iter_window_pages(
     path: str,
     *,
     params: Mapping[str, Any],
-    threads: int,
+    threads: int | None,
     prefetch: int = 1,
 ) -> Iterator[Page]:
     """Yield the pages of ``(params["from"], params["to"]]`` in time order, read by ``threads`` workers.
@@ -168,19 +206,23 @@ def iter_window_pages(
     :param transport: the transport (its session, token and pacer are shared by the workers).
     :param path: the time-series path.
     :param params: ``from``, ``to``, ``limit``, ``select`` as sent (``sort`` must be ascending).
-    :param threads: workers; 1 reads sequentially with ``prefetch`` pages fetched ahead.
+    :param threads: workers; 1 reads sequentially with ``prefetch`` pages fetched ahead; ``None``
+        chooses from the first page's round trip (:func:`auto_threads`).
     :param prefetch: pages read ahead when the read stays sequential.
     """
     return checked_pages(_window_pages(transport, path, params, threads, prefetch), Progress(transport, path))
 
 
 def _window_pages(
-    transport: Transport, path: str, params: Mapping[str, Any], threads: int, prefetch: int
+    transport: Transport, path: str, params: Mapping[str, Any], threads: int | None, prefetch: int
 ) -> Iterator[Page]:
     responses = iter_link_responses(transport, path, params=params)
     first = next(responses)
     page = link_page(first, path)
     yield page
+    round_trip = first.elapsed.total_seconds()
+    if threads is None:
+        threads = auto_threads(round_trip)
     if threads <= 1 or not page or not next_link(first.headers.get("Link")):
         yield from read_ahead((link_page(r, path) for r in responses), prefetch)
         return
@@ -196,6 +238,13 @@ def _window_pages(
     def fetch(window: Window) -> Iterator[requests.Response]:
         return iter_link_responses(transport, path, params={**params, "from": window[0], "to": window[1]})
 
+    log.info(
+        "Reading the rest of the window in %d sub-windows with %d threads (the first page answered in %.0f ms)",
+        len(windows),
+        threads,
+        round_trip * 1000,
+        extra={"mdsp_threads": threads},
+    )
     reader = WindowReader(fetch, windows, threads=threads)
     for response in reader:
         yield link_page(response, path)

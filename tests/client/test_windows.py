@@ -10,9 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from airflow_provider_mdsp.client.transport import POOL_SIZE
 from airflow_provider_mdsp.client.windows import (
+    AUTO_THREADS,
     PAGES_PER_WINDOW,
     WindowReader,
+    auto_threads,
     check_concurrency,
     format_ms,
     plan_windows,
@@ -65,11 +68,27 @@ def test_the_first_bound_keeps_the_records_own_precision():
     assert windows[1][0] == windows[0][1]
 
 
-@pytest.mark.parametrize("value", [0, 33, -1, 2.5, True, "8"])
+@pytest.mark.parametrize("value", [0, POOL_SIZE + 1, -1, 2.5, True, "8", "AUTO"])
 def test_concurrency_outside_1_to_the_pool_size_is_a_clear_error(value):
     with pytest.raises(MdspConfigError, match="concurrency") as err:
         check_concurrency(value)
     assert err.value.field == "concurrency"
+
+
+def test_auto_concurrency_is_chosen_later_and_fixed_counts_stay():
+    assert check_concurrency("auto") is None
+    assert check_concurrency(1) == 1
+    assert check_concurrency(POOL_SIZE) == POOL_SIZE
+
+
+@pytest.mark.parametrize(
+    ("round_trip_s", "threads"),
+    [(0.0, 4), (0.004, 4), (0.012, 4), (0.013, 6), (0.03, 12), (0.05, 24), (0.055, 24), (0.1, 48), (2.0, 48)],
+)
+def test_auto_threads_keep_a_round_trip_of_calls_in_flight(round_trip_s, threads):
+    assert auto_threads(round_trip_s) == threads
+    assert threads in AUTO_THREADS
+    assert max(AUTO_THREADS) <= POOL_SIZE, "every thread gets a pooled connection"
 
 
 def windows_of(count: int) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,22 @@ def shifted(window: tuple[str, str], ms: int) -> tuple[str, str]:
     return move(window[0]), move(window[1])
 
 
-def same_file(emulator: Any, asset: str, aspect: str, window: tuple[str, str], tmp_path: Path, **faulty: Any) -> dict:
+def same_file(
+    emulator: Any,
+    asset: str,
+    aspect: str,
+    window: tuple[str, str],
+    tmp_path: Path,
+    concurrency: int | str = THREADS,
+    **faulty: Any,
+) -> dict:
     """Read sequentially without faults, then concurrently (with ``faulty`` settings); the files must match."""
     emulator.set_faults()
     clean = read_to_file(emulator.url, asset, aspect, window, tmp_path / "sequential.jsonl")
     emulator.reset_stats()
     emulator.set_faults(**faulty)
-    result = read_to_file(emulator.url, asset, aspect, window, tmp_path / "concurrent.jsonl", concurrency=THREADS)
+    target = tmp_path / "concurrent.jsonl"
+    result = read_to_file(emulator.url, asset, aspect, window, target, concurrency=concurrency)
     emulator.set_faults()
     sequential = (tmp_path / "sequential.jsonl").read_bytes()
     assert clean["records"] > 0
@@ -108,3 +118,67 @@ def test_a_rate_limited_read_is_paced_not_throttled_over_and_over(emulator, tmp_
     throttled = injected(emulator.stats())["rate_limit"]
     assert throttled == result["throttled"], "the client saw every 429 the emulator sent"
     assert 1 <= throttled <= THREADS
+
+
+class ChosenThreads(logging.Handler):
+    """Catch the thread counts concurrent reads log when they start their sub-windows (on their own
+    logger: Airflow's logging setup may replace the root's handlers mid-test)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.counts: list[int] = []
+        self.logger = logging.getLogger("airflow_provider_mdsp.client.windows")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "mdsp_threads"):
+            self.counts.append(int(record.mdsp_threads))
+
+    def __enter__(self) -> ChosenThreads:
+        self.level, self.logger.level = self.logger.level, logging.INFO
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+        self.logger.level = self.level
+
+    @property
+    def threads(self) -> int:
+        assert len(self.counts) == 1, "one concurrent read, one choice"
+        return self.counts[0]
+
+
+def test_auto_concurrency_covers_the_latency_and_writes_the_sequential_file(emulator, tmp_path):
+    """At 60 ms per call the first page's round trip asks for 24 threads or more; the file is the same."""
+    asset = emulator.demo_assets()["bench-motor"]
+    with ChosenThreads() as chosen:
+        same_file(emulator, asset, "Vibration", bench_window(12000), tmp_path, concurrency="auto", latency_ms=60)
+    assert chosen.threads >= 24
+
+
+def test_auto_concurrency_on_a_fast_network_uses_few_threads(emulator, tmp_path):
+    asset = emulator.demo_assets()["bench-motor"]
+    with ChosenThreads() as chosen:
+        same_file(emulator, asset, "Vibration", bench_window(6000), tmp_path, concurrency="auto")
+    assert chosen.threads < 24, "loopback without added latency answers in a few milliseconds"
+
+
+def test_auto_concurrency_under_a_rate_limit_gets_at_most_one_429_per_thread(emulator, tmp_path):
+    """20 calls/s at 100 ms per call: auto picks the most threads, pacing still holds the 429s to one per thread."""
+    asset = emulator.demo_assets()["bench-motor"]
+    with ChosenThreads() as chosen:
+        result = same_file(
+            emulator,
+            asset,
+            "Vibration",
+            bench_window(16000),
+            tmp_path,
+            concurrency="auto",
+            latency_ms=100,
+            rate_limit="20/1",
+        )
+    threads = chosen.threads
+    throttled = injected(emulator.stats())["rate_limit"]
+    assert throttled == result["throttled"]
+    assert threads == 48
+    assert 1 <= throttled <= threads
