@@ -180,6 +180,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_mdsp.operators.aggregates",
                     "airflow_provider_mdsp.operators.events",
                     "airflow_provider_mdsp.operators.files",
+                    "airflow_provider_mdsp.operators.file_retention",
                     "airflow_provider_mdsp.operators.bulk",
                     "airflow_provider_mdsp.operators.hierarchy",
                     "airflow_provider_mdsp.operators.tenants",

@@ -23,6 +23,7 @@ from airflow_provider_mdsp.client.bulk import BulkClient
 from airflow_provider_mdsp.client.datalake import DataLakeClient
 from airflow_provider_mdsp.client.event_jobs import EventJobsClient
 from airflow_provider_mdsp.client.events import EventsClient
+from airflow_provider_mdsp.client.file_rules import FileDeleteRulesClient
 from airflow_provider_mdsp.client.files import FilesClient
 from airflow_provider_mdsp.client.identity import IdentityClient
 from airflow_provider_mdsp.client.settings import ClientSettings
@@ -39,6 +40,7 @@ __all__ = [
     "DataLakeClient",
     "EventJobsClient",
     "EventsClient",
+    "FileDeleteRulesClient",
     "FilesClient",
     "IdentityClient",
     "MdspClient",
@@ -62,6 +64,7 @@ class MdspClient:
         self.aggregates = AggregatesClient(transport)
         self.events = EventsClient(transport)
         self.files = FilesClient(transport)
+        self.file_rules = FileDeleteRulesClient(transport)
         self.bulk = BulkClient(transport)
         self.identity = IdentityClient(transport)
         self.asset_model = AssetModelClient(transport)

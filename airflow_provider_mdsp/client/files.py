@@ -14,7 +14,13 @@ from airflow_provider_mdsp.client.pagination import MAX_FILE_SEARCH_LIMIT, Page,
 from airflow_provider_mdsp.client.paths import file_path as encode_file_path
 from airflow_provider_mdsp.client.paths import segment
 from airflow_provider_mdsp.client.transport import translate_request_error
-from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConflictError, MdspError
+from airflow_provider_mdsp.exceptions import (
+    MdspApiError,
+    MdspConfigError,
+    MdspConflictError,
+    MdspError,
+    MdspNotFoundError,
+)
 from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
 log = logging.getLogger(__name__)
@@ -342,6 +348,7 @@ class FilesClient(ApiClient):
         filter: str | None = None,
         order: str | None = None,
         limit: int = DEFAULT_SEARCH_LIMIT,
+        stop_at_offset_cap: bool = False,
     ) -> Iterator[Page]:
         """Yield pages of file metadata of an asset.
 
@@ -351,22 +358,51 @@ class FilesClient(ApiClient):
         :param order: one field, e.g. ``updated desc``.
         :param limit: results per page (at most 200; the service may answer fewer, and paging goes
             on to the total count or an empty page either way).
+        :param stop_at_offset_cap: end at the service's ``offset`` cap (10,000) instead of raising.
         """
         path = f"{BASE}/files/{segment(entity_id, name='entity_id')}"
         params = {"filter": filter, "order": order}
-        return iter_offset_pages(self.transport, path, params=params, limit=limit)
+        return iter_offset_pages(
+            self.transport, path, params=params, limit=limit, stop_at_offset_cap=stop_at_offset_cap
+        )
 
     def iter_files(self, entity_id: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Yield file metadata one by one; takes the arguments of :meth:`iter_file_pages`."""
         return iter_items(self.iter_file_pages(entity_id, **kwargs))
 
-    def delete_file(self, entity_id: str, file_path: str) -> None:
+    def delete_file(
+        self, entity_id: str, file_path: str, *, missing_ok: bool = False, if_match: str | int | None = None
+    ) -> bool:
         """Delete a file, whatever its version: IoT File's DELETE takes no ``If-Match`` (IoT File OpenAPI spec 3.2.4).
 
         :param entity_id: the asset id.
         :param file_path: path under the asset.
+        :param missing_ok: a file that is not there (404) counts as deleted: a retried or repeated
+            clean-up converges instead of failing.
+        :param if_match: sent as ``If-Match`` only when given; the published API names none (see
+            :data:`~airflow_provider_mdsp.client.file_retention.DELETE_SENDS_IF_MATCH`).
+        :return: ``True`` when this call deleted the file, ``False`` when it was already gone.
         """
-        self.transport.request("DELETE", self._path(entity_id, file_path))
+        headers = None if if_match is None else {"If-Match": str(if_match)}
+        try:
+            self.transport.request("DELETE", self._path(entity_id, file_path), headers=headers)
+        except MdspNotFoundError:
+            if not missing_ok:
+                raise
+            return False
+        return True
+
+    def delete_older_files(self, entity_id: str, **kwargs: Any) -> dict[str, Any]:
+        """Delete an asset's files under a folder last updated before a time (retention clean-up).
+
+        Takes the arguments of :func:`~airflow_provider_mdsp.client.file_retention.delete_older_files`
+        (``before``, ``folder``, ``name``, ``max_files``, ``verify_unchanged``, ``dry_run``).
+
+        :param entity_id: the asset id.
+        """
+        from airflow_provider_mdsp.client.file_retention import delete_older_files
+
+        return delete_older_files(self, entity_id, **kwargs)
 
     @staticmethod
     def _get_headers(byte_range: ByteRange | None) -> dict[str, str]:

@@ -318,7 +318,12 @@ def iter_scim_pages(
 
 
 def iter_offset_pages(
-    transport: Transport, path: str, *, params: Mapping[str, Any] | None = None, limit: int = MAX_FILE_SEARCH_LIMIT
+    transport: Transport,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    limit: int = MAX_FILE_SEARCH_LIMIT,
+    stop_at_offset_cap: bool = False,
 ) -> Iterator[Page]:
     """Yield the pages of an IoT File search (``offset``/``limit``, plain arrays; Siemens docs, IoT File filtering).
 
@@ -330,6 +335,8 @@ def iter_offset_pages(
     :param path: ``/api/iotfile/v3/files/{entityId}``.
     :param params: ``filter``, ``order`` …
     :param limit: items per page (the service's maximum is 200).
+    :param stop_at_offset_cap: end quietly at the ``offset`` cap instead of raising, for a reader
+        that wants only the first results (a clean-up that deletes the oldest files, then runs again).
     :raises MdspError: more results than the service can page to (``offset`` stops at 10,000);
         raised before the first page when the total says so. Narrow the filter.
     """
@@ -337,13 +344,15 @@ def iter_offset_pages(
     while True:
         progress.count()
         if offset > MAX_FILE_SEARCH_OFFSET:
+            if stop_at_offset_cap:
+                return
             raise _past_offset_cap(path, total)
         query = {**(params or {}), "offset": offset, "limit": limit, "count": "true" if offset == 0 else None}
         response = transport.request("GET", path, params=query)
         page = list(parse_json(response) or [])
         if offset == 0:
             total = _total_count(response)
-            if total is not None and total > MAX_FILE_SEARCH_OFFSET + max(len(page), 1):
+            if not stop_at_offset_cap and total is not None and total > MAX_FILE_SEARCH_OFFSET + max(len(page), 1):
                 raise _past_offset_cap(path, total)
         if not page:
             return

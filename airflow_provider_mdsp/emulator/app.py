@@ -25,6 +25,7 @@ from .services.datalake import storage_routes as datalake_storage
 from .services.events import job_routes as event_jobs
 from .services.events import routes as events
 from .services.files import routes as files
+from .services.files import rules_routes as file_rules
 from .services.identity import routes as identity
 from .services.tenants import routes as tenants
 from .services.timeseries import patch_routes as timeseries_patch
@@ -40,6 +41,7 @@ ROUTERS = (
     aggregates,
     events,
     files,
+    file_rules,
     bulk,
     identity,
     datalake,

@@ -117,6 +117,8 @@ class EmulatorConfig:
     :param bulk_step_s: seconds a bulk import job spends in SUBMITTED and in IN_PROGRESS
     :param stale_etag_status: status for a stale ``If-Match`` (412, or 409 to mimic "conflict")
     :param file_min_part_bytes: minimum multipart upload part size (except the last part)
+    :param file_delete_rule_limit: IoT File v4 delete rules per tenant (published default 50;
+        Siemens raises it per tenant on request)
     :param page_cache: rendered time-series pages kept per tenant, for benchmarks of a client
         (0, the default, renders every page; see :mod:`.services.timeseries.pagecache`)
     :param faults: initial fault settings (see :mod:`.faults`)
@@ -131,6 +133,7 @@ class EmulatorConfig:
     bulk_step_s: float = DEFAULT_BULK_STEP_S
     stale_etag_status: int = DEFAULT_STALE_ETAG_STATUS
     file_min_part_bytes: int = DEFAULT_FILE_MIN_PART_BYTES
+    file_delete_rule_limit: int = 50
     page_cache: int = 0
     faults: dict[str, Any] = field(default_factory=dict)
 

@@ -24,6 +24,7 @@ from .services.datalake.store import LakeStore
 from .services.events.jobs import EventJobs
 from .services.events.models import EventBackend
 from .services.files.models import FileBackend
+from .services.files.rules import FileDeleteRules
 from .services.identity.models import IdentityBackend
 from .services.timeseries.generators import SeriesGenerator
 from .services.timeseries.models import TimeSeriesBackend
@@ -51,6 +52,7 @@ class TenantBackend:
         self.aggregates = AggregateBackend(self.timeseries, clock.now_ms)
         self.events = EventBackend(tenant, config.stale_etag_status, self._asset_info, clock.now_ms)
         self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes, clock.now_ms)
+        self.file_rules = FileDeleteRules(self.files, clock.now_ms, config.file_delete_rule_limit)
         self.bulk = BulkBackend(self.files, self.timeseries, config.bulk_step_s, clock.time)
         self.identity = IdentityBackend(tenant)
         self.event_jobs = EventJobs(self.events, config.bulk_step_s, clock.time)
@@ -74,7 +76,8 @@ class TenantBackend:
         return {"assetTypeId": asset["typeId"], "parentAssetId": asset["parentId"]}
 
     def advance(self) -> None:
-        """Move time-driven state forward (bulk import jobs, Data Lake import jobs, event jobs)."""
+        """Move time-driven state forward (bulk import jobs, Data Lake import jobs, event jobs, file delete rules)."""
+        self.file_rules.run_due()
         self.bulk.advance()
         self.lake_jobs.advance()
         self.event_jobs.advance()
