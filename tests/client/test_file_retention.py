@@ -184,3 +184,13 @@ def test_a_search_past_the_offset_cap_ends_there_and_says_more_waits(client, req
     result = client.files.delete_older_files(ENTITY, before=CUTOFF)
     assert (result["matched"], result["more"]) == (0, True)
     assert int(query(api.last_request)["offset"]) == 10_000
+
+
+def test_were_if_match_accepted_the_etag_found_is_sent_instead_of_a_second_lookup(client, requests_mock, monkeypatch):
+    monkeypatch.setattr(file_retention, "DELETE_SENDS_IF_MATCH", True)
+    requests_mock.get(SEARCH, [{"json": [meta("", "a.csv", etag=7)], "headers": {"X-Total-Count": "1"}}])
+    api = requests_mock.delete(file_url("a.csv"), status_code=204)
+    result = client.files.delete_older_files(ENTITY, before=CUTOFF)
+    assert result["deleted"] == 1
+    assert api.last_request.headers["If-Match"] == "7"
+    assert [r.method for r in requests_mock.request_history].count("GET") == 1
