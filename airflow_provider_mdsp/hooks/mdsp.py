@@ -37,7 +37,9 @@ TEST_ENDPOINT = "/api/assetmanagement/v3/assets/root"
 
 #: The id Airflow gives the connection under test: ``get_random_string()`` (8 letters and digits) in
 #: ``POST /api/v2/connections/test`` (airflow/api_fastapi/core_api/routes/public/connections.py,
-#: 3.3.2), exported as ``AIRFLOW_CONN_<ID>`` for the test only. It means nothing to the user.
+#: 3.3.2), exported as ``AIRFLOW_CONN_<ID>`` for the test only. It means nothing to the user. It may
+#: hold no capital letter (about 1 test in 75), so a connection of the user's own that is defined in an
+#: ``AIRFLOW_CONN_*`` variable and named with exactly 8 letters and digits is called "The connection" too.
 _TRANSIENT_ID = re.compile(r"[A-Za-z0-9]{8}")
 
 
@@ -46,11 +48,7 @@ def connection_subject(conn_id: str) -> str:
 
     :param conn_id: the hook's connection id.
     """
-    transient = (
-        _TRANSIENT_ID.fullmatch(conn_id)
-        and any(c.isupper() for c in conn_id)  # user ids from AIRFLOW_CONN_* come lower-cased
-        and f"AIRFLOW_CONN_{conn_id.upper()}" in os.environ
-    )
+    transient = _TRANSIENT_ID.fullmatch(conn_id) and f"AIRFLOW_CONN_{conn_id.upper()}" in os.environ
     return "The connection" if transient else f"Connection {conn_id!r}"
 
 
