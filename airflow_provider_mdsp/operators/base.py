@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseOperator
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from airflow_provider_mdsp.hooks.mdsp import MdspHook
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Window used by a run that has no data interval (a manual run without a logical date, or a
 #: ``CronTriggerTimetable`` run whose interval is empty): the ``lookback`` before the run's time.
@@ -128,7 +129,36 @@ class MdspBaseOperator(BaseOperator):
         return MdspHook(mdsp_conn_id=self.mdsp_conn_id, sub_tenant=self.sub_tenant or None)
 
 
-class MdspReadOperator(MdspBaseOperator):
+class MdspListOperator(MdspBaseOperator):
+    """Base of the operators that return a list through XCom, bounded by ``max_xcom_records``.
+
+    :param max_xcom_records: the most items returned through XCom; more fail the task with advice.
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    """
+
+    def __init__(self, *, max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_xcom_records = max_xcom_records
+
+    def bounded_list(self, items: Iterable[T], *, what: str, advice: str) -> list[T]:
+        """Return the items as a list for XCom; the first one past ``max_xcom_records`` stops reading.
+
+        A listing feeds ``.expand()`` and has no file to go to, so the error says how to narrow it.
+
+        :param items: the items, read lazily (e.g. page by page).
+        :param what: what they are, e.g. ``subtenants`` or ``assets below Site-B``.
+        :param advice: how to get fewer, e.g. ``list a deeper folder``.
+        :raises MdspConfigError: more than ``max_xcom_records`` items (field ``max_xcom_records``).
+        """
+        found: list[T] = []
+        for item in items:
+            found.append(item)
+            if len(found) > self.max_xcom_records:
+                raise MdspConfigError(f"More than {self.max_xcom_records} {what}; {advice}", field="max_xcom_records")
+        return found
+
+
+class MdspReadOperator(MdspListOperator):
     """Base of the operators that read records: a bounded list in XCom, or a file at ``output_path``.
 
     :param output_path: any ``ObjectStoragePath`` URI to write the records to, atomically (templated).
@@ -137,18 +167,10 @@ class MdspReadOperator(MdspBaseOperator):
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
-    def __init__(
-        self,
-        *,
-        output_path: str | None = None,
-        output_format: str = "jsonl",
-        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, output_path: str | None = None, output_format: str = "jsonl", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.output_path = output_path
         self.output_format = output_format
-        self.max_xcom_records = max_xcom_records
 
     def deliver(self, pages: Iterable[list[dict]], *, time_field: str | None, what: str = "records") -> dict:
         """Deliver pages of records as :func:`~airflow_provider_mdsp.operators.output.deliver_records` does."""

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.base import (
     MdspBaseOperator,
+    MdspListOperator,
     resolve_window,
 )
 from airflow_provider_mdsp.operators.jobs import MdspJobOperator
-from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
 from airflow_provider_mdsp.operators.waiting import result_from_event
 from airflow_provider_mdsp.params import names_list
 from airflow_provider_mdsp.timeutil import format_time
@@ -159,7 +159,7 @@ class MdspDataLakeDownloadOperator(MdspBaseOperator):
         return {"files": files, "bytes": sum(f["bytes"] for f in files)}
 
 
-class MdspListDataLakeObjectsOperator(MdspBaseOperator):
+class MdspListDataLakeObjectsOperator(MdspListOperator):
     """List the objects below a Data Lake folder: ``[{"path", "name", "size", "lastModified", "tags"}]``.
 
     :param folder: the lake folder (templated).
@@ -174,26 +174,21 @@ class MdspListDataLakeObjectsOperator(MdspBaseOperator):
         *,
         folder: str,
         subtenant_id: str | None = None,
-        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.folder = folder
         self.subtenant_id = subtenant_id
-        self.max_xcom_records = max_xcom_records
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         """Page through the folder."""
         keys = ("path", "name", "size", "lastModified", "tags")
-        found = []
-        for obj in self.hook.client.datalake.iter_objects(self.folder, subtenant_id=self.subtenant_id or None):
-            found.append({k: obj.get(k) for k in keys})
-            if len(found) > self.max_xcom_records:
-                raise MdspConfigError(
-                    f"More than {self.max_xcom_records} objects below {self.folder}; list a deeper folder",
-                    field="max_xcom_records",
-                )
-        return found
+        objects = self.hook.client.datalake.iter_objects(self.folder, subtenant_id=self.subtenant_id or None)
+        return self.bounded_list(
+            ({k: obj.get(k) for k in keys} for obj in objects),
+            what=f"objects below {self.folder}",
+            advice="list a deeper folder",
+        )
 
 
 class MdspDataLakeExportOperator(MdspJobOperator):

@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator
-from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
+from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspListOperator
 from airflow_provider_mdsp.params import names_list
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ def start_asset(model: AssetModelClient, asset_id: str | None, asset_path: str |
     return str(model.assets.get_root_asset()["assetId"]), ""
 
 
-class MdspListAssetHierarchyOperator(MdspBaseOperator):
+class MdspListAssetHierarchyOperator(MdspListOperator):
     """List the children or all descendants of an asset, optionally of one type, ready for ``.expand()``.
 
     Starts at ``asset_id``, at ``asset_path`` (names below the root, e.g. ``Site-B/Line-B1``) or at
@@ -78,7 +77,6 @@ class MdspListAssetHierarchyOperator(MdspBaseOperator):
         asset_path: str | None = None,
         depth: int | None = None,
         type_id: str | None = None,
-        max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -86,23 +84,16 @@ class MdspListAssetHierarchyOperator(MdspBaseOperator):
         self.asset_path = asset_path
         self.depth = depth
         self.type_id = type_id
-        self.max_xcom_records = max_xcom_records
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         """Walk the hierarchy and return the assets found."""
         model = self.hook.client.asset_model
         root_id, root_path = start_asset(model, self.asset_id or None, self.asset_path or None)
-        found: list[dict[str, Any]] = []
-        for node in model.iter_descendants(
-            root_id, max_depth=self.depth, type_id=self.type_id or None, root_path=root_path
-        ):
-            found.append(node)
-            if len(found) > self.max_xcom_records:
-                raise MdspConfigError(
-                    f"More than {self.max_xcom_records} assets below {root_path or root_id}; narrow the walk "
-                    "with type_id, depth or a deeper asset_path, or raise max_xcom_records",
-                    field="max_xcom_records",
-                )
+        found = self.bounded_list(
+            model.iter_descendants(root_id, max_depth=self.depth, type_id=self.type_id or None, root_path=root_path),
+            what=f"assets below {root_path or root_id}",
+            advice="narrow the walk with type_id, depth or a deeper asset_path, or raise max_xcom_records",
+        )
         self.log.info("Found %d assets below %s", len(found), root_path or root_id)
         return found
 

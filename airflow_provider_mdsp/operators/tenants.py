@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator
-from airflow_provider_mdsp.operators.output import DEFAULT_MAX_XCOM_RECORDS
+from airflow_provider_mdsp.operators.base import MdspListOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -19,28 +17,24 @@ if TYPE_CHECKING:
 SUBTENANT_KEYS = ("id", "displayName", "description", "entityId")
 
 
-class MdspListSubtenantsOperator(MdspBaseOperator):
+class MdspListSubtenantsOperator(MdspListOperator):
     """List the tenant's subtenants, all pages; by default their ids, ready for ``.expand(sub_tenant=…)``.
 
     :param ids_only: return ``["sub1", …]``; ``False`` returns ``[{"id", "displayName", "description", "entityId"}]``.
     :param max_xcom_records: the most subtenants returned; more fails the task with advice.
     """
 
-    def __init__(
-        self, *, ids_only: bool = True, max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, ids_only: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ids_only = ids_only
-        self.max_xcom_records = max_xcom_records
 
     def execute(self, context: Context) -> list[Any]:
         """Page through the subtenants."""
-        found: list[Any] = []
-        for subtenant in self.hook.client.tenants.iter_subtenants():
-            found.append(str(subtenant.get("id")) if self.ids_only else {k: subtenant.get(k) for k in SUBTENANT_KEYS})
-            if len(found) > self.max_xcom_records:
-                raise MdspConfigError(
-                    f"More than {self.max_xcom_records} subtenants; raise max_xcom_records", field="max_xcom_records"
-                )
+        subtenants = self.hook.client.tenants.iter_subtenants()
+        found: list[Any] = self.bounded_list(
+            (str(s.get("id")) if self.ids_only else {k: s.get(k) for k in SUBTENANT_KEYS} for s in subtenants),
+            what="subtenants",
+            advice="raise max_xcom_records",
+        )
         self.log.info("Found %d subtenants", len(found))
         return found
