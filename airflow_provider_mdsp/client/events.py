@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 from airflow_provider_mdsp import timeutil
@@ -26,9 +27,9 @@ CREATE_EVENT_ATTEMPTS = 3
 #: Waits before each lookup after an ambiguous failure. Events become visible about 100 ms after
 #: creation (Node SDK ``sdk/event``); the search is eventually consistent, so a second, longer look follows a miss.
 EVENT_VISIBILITY_WAITS = (0.5, 2.0)
-#: Half-width in seconds of the timestamp window of that lookup. A ``timestamp`` term is needed:
-#: without one only the last 7 days are searched (Siemens docs, Event Management filtering).
-LOOKUP_WINDOW_SECONDS = 1.0
+#: Half-width of the timestamp window of a lookup for an event sent with that very timestamp (after an
+#: ambiguous create, or an event job's body): see :meth:`EventsClient.find_by_correlation`.
+EXACT_LOOKUP_WINDOW = timedelta(seconds=1)
 
 
 def compose_event_filter(
@@ -150,18 +151,39 @@ class EventsClient(ApiClient):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _find_created(self, body: Mapping[str, Any], sleep: Callable[[float], None]) -> dict[str, Any] | None:
-        """Look up an event by its correlation, after waits for the search to catch up."""
-        terms: dict[str, Any] = {"entityId": body["entityId"], "correlationId": body["correlationId"]}
-        if body.get("typeId"):
-            terms["typeId"] = body["typeId"]
-        low = shift(body["timestamp"], seconds=-LOOKUP_WINDOW_SECONDS)
-        high = shift(body["timestamp"], seconds=LOOKUP_WINDOW_SECONDS)
-        terms["timestamp"] = {"between": f"[{low}, {high})"}
+        """Look up an event just sent, after waits for the search to catch up."""
         for wait in EVENT_VISIBILITY_WAITS:
             sleep(wait)
-            for candidate in self.iter_events(filter=terms, history=True, size=10):
-                if candidate.get("correlationId") == body["correlationId"]:
-                    return candidate
+            found = self.find_by_correlation(body, window=EXACT_LOOKUP_WINDOW)
+            if found is not None:
+                return found
+        return None
+
+    def find_by_correlation(self, event: Mapping[str, Any], *, window: timedelta) -> dict[str, Any] | None:
+        """Return the event with this event's ``correlationId`` and ``entityId`` (and ``typeId``), or ``None``.
+
+        The one lookup by correlation id: after an ambiguous create, and before a retried task creates
+        events again. It searches with ``history=true`` (the service otherwise keeps only the newest
+        event per correlation) and a ``timestamp`` term ``[timestamp - window, timestamp + window)``:
+        without one only the last 7 days are searched (Siemens docs, Event Management filtering). An
+        event without a ``timestamp`` is looked for in those 7 days. A hit must carry the same
+        correlation id, whatever the service made of the filter.
+
+        :param event: ``entityId``, ``correlationId`` and ``timestamp``; ``typeId`` for a custom type.
+        :param window: how far from the event's ``timestamp`` to look: :data:`EXACT_LOOKUP_WINDOW` when it
+            is the timestamp the event was sent with, wider when an earlier try may have sent another
+            (e.g. one defaulted to that try's "now").
+        """
+        terms: dict[str, Any] = {"entityId": event["entityId"], "correlationId": event["correlationId"]}
+        if event.get("typeId"):
+            terms["typeId"] = event["typeId"]
+        if event.get("timestamp"):
+            span = window.total_seconds()
+            low, high = shift(event["timestamp"], seconds=-span), shift(event["timestamp"], seconds=span)
+            terms["timestamp"] = {"between": f"[{low}, {high})"}
+        for candidate in self.iter_events(filter=terms, history=True, size=10):
+            if candidate.get("correlationId") == event["correlationId"]:
+                return dict(candidate)
         return None
 
     @staticmethod

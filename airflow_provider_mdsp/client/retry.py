@@ -14,7 +14,7 @@ domain loops sit on top of it, each for what a status alone cannot decide, each 
 
 * **Lost answer of a create** (``EventsClient.create_event``, ``CREATE_EVENT_ATTEMPTS``): a POST whose
   answer was lost is not resent blindly; the event is looked up by its correlation id first
-  (``_find_created``, waits ``EVENT_VISIBILITY_WAITS``), and only created again when absent.
+  (``find_by_correlation``, after each of ``EVENT_VISIBILITY_WAITS``), and only created again when absent.
 * **ETag conflict** (``AssetsClient._with_etag``): a write without a caller's ETag that meets 412
   reads the current ETag and sends once more; with the caller's ETag the conflict is raised.
 * **429 inside a 202** (``TimeSeriesClient._send_multi``, ``MULTI_RATE_LIMIT_RETRIES``): a

@@ -173,11 +173,10 @@ class MdspCreateEventsJobOperator(_WaitsForEventsJob):
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mdsp-events-job:{key}"))
 
     def _exists(self, body: Mapping[str, Any]) -> bool:
-        terms: dict[str, Any] = {"correlationId": body["correlationId"], "entityId": body.get("entityId")}
-        if body.get("timestamp"):
-            terms["timestamp"] = {"between": f"[{body['timestamp']}, {body['timestamp']}]"}
-        found = self.hook.client.events.iter_events(filter=terms, size=1)
-        return next(iter(found), None) is not None
+        from airflow_provider_mdsp.client.events import EXACT_LOOKUP_WINDOW
+
+        # The body carries its own timestamp, so the event an earlier try sent has exactly that one.
+        return self.hook.client.events.find_by_correlation(body, window=EXACT_LOOKUP_WINDOW) is not None
 
 
 class MdspDeleteEventsJobOperator(_WaitsForEventsJob):

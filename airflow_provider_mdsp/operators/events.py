@@ -14,7 +14,6 @@ from airflow_provider_mdsp.timeutil import format_time, to_utc
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_mdsp.client.events import EventsClient
 
 #: Fields of a standard event an operator parameter maps to (Node SDK ``sdk/event``).
 _EVENT_PARAMS = {
@@ -26,9 +25,8 @@ _EVENT_PARAMS = {
     "acknowledged": "acknowledged",
     "correlation_id": "correlationId",
 }
-#: How far around an event's timestamp a retried task looks for the event its earlier try created.
-#: A ``timestamp`` term is needed: without one only the last 7 days are searched (Siemens docs, Event
-#: Management filtering).
+#: How far around an event's timestamp a retried task looks for the event its earlier try created
+#: (an event without a given timestamp got that try's "now"); see ``EventsClient.find_by_correlation``.
 RETRY_LOOKUP_WINDOW = timedelta(days=7)
 
 
@@ -238,7 +236,7 @@ class MdspCreateEventOperator(MdspBaseOperator):
         ids, existing = [], 0
         for body in self.build_events(context):
             body.setdefault("timestamp", format_time(utcnow()))
-            found = _find_existing(events, body) if retry else None
+            found = events.find_by_correlation(body, window=RETRY_LOOKUP_WINDOW) if retry else None
             if found is not None:
                 self.log.info("Event %s exists from an earlier try; not creating it again", found.get("id"))
                 ids.append(str(found.get("id")))
@@ -257,20 +255,3 @@ class MdspCreateEventOperator(MdspBaseOperator):
         map_index = getattr(ti, "map_index", -1)
         key = f"airflow:{self.dag_id}/{run_id}/{self.task_id}/{map_index}/{index}"
         return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
-
-
-def _find_existing(events: EventsClient, body: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Return the event with this body's correlation id, entity and type, if one exists (retry check)."""
-    from airflow_provider_mdsp.timeutil import shift
-
-    terms = {"entityId": body["entityId"], "correlationId": body["correlationId"]}
-    if body.get("typeId"):
-        terms["typeId"] = body["typeId"]
-    span = RETRY_LOOKUP_WINDOW.total_seconds()
-    terms["timestamp"] = {
-        "between": f"[{shift(body['timestamp'], seconds=-span)}, {shift(body['timestamp'], seconds=span)})"
-    }
-    for event in events.iter_events(filter=terms, history=True, size=10):
-        if event.get("correlationId") == body["correlationId"]:
-            return dict(event)
-    return None

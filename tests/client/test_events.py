@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -120,6 +120,28 @@ def test_a_search_hit_of_another_correlation_does_not_count(client, requests_moc
     requests_mock.post(f"{EM}/events", [{"status_code": 504}, {"status_code": 201, "json": {"id": "mine"}}])
     requests_mock.get(f"{EM}/events", json=page([{"id": "other", "correlationId": "someone-else"}]))
     assert client.events.create_event(EVENT, sleep=lambda s: None) == {"id": "mine"}
+
+
+@pytest.mark.parametrize(
+    ("window", "term"),
+    [
+        (ev.EXACT_LOOKUP_WINDOW, {"between": "[2024-05-01T09:59:59.000Z, 2024-05-01T10:00:01.000Z)"}),
+        (timedelta(days=7), {"between": "[2024-04-24T10:00:00.000Z, 2024-05-08T10:00:00.000Z)"}),
+        (None, None),  # no timestamp: the service's last 7 days
+    ],
+    ids=["exact", "a-week", "no-timestamp"],
+)
+def test_the_one_lookup_by_correlation_id_searches_the_window_it_is_given(client, requests_mock, window, term):
+    event = {**EVENT, "correlationId": "c-1"}
+    if window is None:
+        del event["timestamp"]
+    mine = {"id": "mine", "correlationId": "c-1"}
+    lookup = requests_mock.get(f"{EM}/events", json=page([{"id": "other", "correlationId": "c-2"}, mine]))
+    assert client.events.find_by_correlation(event, window=window or ev.EXACT_LOOKUP_WINDOW) == mine
+    terms = json.loads(query(lookup.last_request)["filter"])
+    assert terms.get("timestamp") == term
+    assert (terms["correlationId"], terms["entityId"], terms["typeId"]) == ("c-1", EVENT["entityId"], "acme.Alarm")
+    assert query(lookup.last_request)["history"] == "true"
 
 
 def test_attempts_are_bounded_and_the_last_error_is_raised(client, requests_mock):

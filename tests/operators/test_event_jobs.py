@@ -17,7 +17,7 @@ from airflow_provider_mdsp.operators.event_jobs import (
     MdspDeleteEventsJobOperator,
 )
 from airflow_provider_mdsp.triggers.event_jobs import MdspEventsJobTrigger
-from tests.helpers.gateway import ASSET, EM, TaskDeferred, connect, events_page
+from tests.helpers.gateway import ASSET, EM, TaskDeferred, connect, events_page, query
 from tests.helpers.triggers import first_event
 from tests.operators.test_bulk import FakeStore
 
@@ -93,7 +93,11 @@ def test_deferrable_create_defers_once_per_job_and_resumes_from_plain_json(gatew
 
 
 def test_a_retry_waits_for_the_job_its_earlier_try_left_and_submits_nothing_twice(gateway, requests_mock):
-    requests_mock.get(f"{EM}/events", json=events_page([{"id": "x"}]))  # the job created them all
+    def search(request, context):  # the job created them all: each lookup finds its event
+        correlation = json.loads(query(request)["filter"])["correlationId"]
+        return events_page([{"id": "x", "correlationId": correlation}])
+
+    requests_mock.get(f"{EM}/events", json=search)
     post = requests_mock.post(f"{EM}/createEventsJobs", json={"id": "other"})
     job = requests_mock.get(
         f"{EM}/createEventsJobs/j1", [{"json": {"state": "IN_PROGRESS"}}, {"json": {"state": "FINISHED"}}]
