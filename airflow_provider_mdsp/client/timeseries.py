@@ -47,6 +47,28 @@ _MULTI_EMPTY = len('{"timeseries":[]}')
 _PAIR_EMPTY = len('{"entityId":,"propertySetName":,"data":[]}')
 
 
+class WriteCount(int):
+    """How many records a write sent (the value itself, so it compares and adds as an ``int``), and in
+    how many requests (:attr:`requests`; the client's requests, not the transport's retries of one).
+
+    :param records: records sent.
+    :param requests: requests they took.
+    """
+
+    requests: int
+
+    def __new__(cls, records: int, requests: int) -> WriteCount:
+        count = super().__new__(cls, records)
+        count.requests = requests
+        return count
+
+    def __getnewargs__(self) -> tuple[int, int]:  # type: ignore[override]  # pickles with its request count
+        return int(self), self.requests
+
+    def __repr__(self) -> str:
+        return f"WriteCount({int(self)}, requests={self.requests})"
+
+
 def dump_record(record: Mapping[str, Any]) -> str:
     """Serialise one time-series record compactly, rendering a datetime ``_time`` in the API format.
 
@@ -269,8 +291,8 @@ class TimeSeriesClient(ApiClient):
         body = self.transport.request_json("GET", self._path(entity_id, property_set), params=params)
         return list(body or [])
 
-    def put_timeseries(self, entity_id: str, property_set: str, records: Iterable[Mapping[str, Any]]) -> int:
-        """Write records, in chunks under the 1 MB body limit, and return how many were sent.
+    def put_timeseries(self, entity_id: str, property_set: str, records: Iterable[Mapping[str, Any]]) -> WriteCount:
+        """Write records, in chunks under the 1 MB body limit; return how many were sent, in how many requests.
 
         A record replaces the whole record at its ``_time``; variables left out become NULL (Siemens docs, IoT
         Time Series samples).
@@ -281,14 +303,15 @@ class TimeSeriesClient(ApiClient):
         :param records: any iterable of ``{"_time": …, "<variable>": value}``; streamed, never
             held in memory as a whole.
         """
-        path, written = self._path(entity_id, property_set), 0
+        path, written, requests = self._path(entity_id, property_set), 0, 0
         for body, count in iter_put_chunks(records):
             self.transport.request("PUT", path, data=body, headers=_JSON)
-            written += count
-        return written
+            written, requests = written + count, requests + 1
+        return WriteCount(written, requests)
 
-    def patch_timeseries(self, entity_id: str, property_set: str, records: Iterable[Mapping[str, Any]]) -> int:
-        """Merge the given variables into existing records (PATCH), 10 records per request; return the count.
+    def patch_timeseries(self, entity_id: str, property_set: str, records: Iterable[Mapping[str, Any]]) -> WriteCount:
+        """Merge the given variables into existing records (PATCH), 10 records per request; return the count
+        of records, in how many requests.
 
         Only the variables named change; the rest of each record stays (IoT Time Series API reference). The service
         takes at most 10 records and 600 KB per request, records at most 24 hours old and not in
@@ -300,16 +323,16 @@ class TimeSeriesClient(ApiClient):
         :param property_set: the aspect name.
         :param records: ``{"_time": …, "<variable>": value}`` each; ``_time`` a datetime or ISO text.
         """
-        path, sent = self._path(entity_id, property_set), 0
+        path, sent, requests = self._path(entity_id, property_set), 0, 0
         batch: list[dict[str, Any]] = []
         for record in records:
             batch.append(patch_record(record, timeutil.utcnow()))
             if len(batch) == PATCH_MAX_RECORDS:
-                sent += self._send_patch(path, batch)
+                sent, requests = sent + self._send_patch(path, batch), requests + 1
                 batch = []
         if batch:
-            sent += self._send_patch(path, batch)
-        return sent
+            sent, requests = sent + self._send_patch(path, batch), requests + 1
+        return WriteCount(sent, requests)
 
     def _send_patch(self, path: str, batch: list[dict[str, Any]]) -> int:
         body = json.dumps(batch, separators=(",", ":")).encode()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -79,10 +78,6 @@ def _json_text(text: str, field: str) -> Any:
         ) from None
 
 
-class _Counter:
-    count = 0
-
-
 class TimeSpan:
     """The ``_time`` of the first and last record that went through :meth:`watch` (rendered as the API does)."""
 
@@ -105,26 +100,6 @@ def _stamp(value: Any) -> str:
         return format_time(value, name="_time")
     except MdspConfigError:  # the client names a bad _time with its record; not this summary's business
         return str(value)
-
-
-@contextmanager
-def count_requests(client: Any, method: str) -> Iterator[_Counter]:
-    """Count the HTTP requests of ``method`` the client's session gets answers to, within the block.
-
-    Uses a ``requests`` response hook, so the client's chunking stays the client's business.
-    """
-    counter = _Counter()
-
-    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
-        if response.request.method == method:
-            counter.count += 1
-
-    hooks = client.transport.session.hooks["response"]
-    hooks.append(hook)
-    try:
-        yield counter
-    finally:
-        hooks.remove(hook)
 
 
 class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
@@ -298,14 +273,14 @@ class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
         """Stream the records to the Time Series API and return the counts."""
         span = TimeSpan()
         source = span.watch(records_source(self.records, self.input_path))
-        client = self.hook.client
-        method = "PATCH" if self.merge else "PUT"
-        write = client.timeseries.patch_timeseries if self.merge else client.timeseries.put_timeseries
-        with count_requests(client, method) as sent:
-            written = write(self.asset_id, self.aspect, source)
-        summary = {"asset_id": self.asset_id, "aspect": self.aspect, "records": written, "requests": sent.count}
-        summary.update(first_time=span.first, last_time=span.last)
-        self.log.info("Wrote %d records to %s/%s in %d request(s)", written, self.asset_id, self.aspect, sent.count)
+        timeseries = self.hook.client.timeseries
+        write = timeseries.patch_timeseries if self.merge else timeseries.put_timeseries
+        written = write(self.asset_id, self.aspect, source)
+        summary = {"asset_id": self.asset_id, "aspect": self.aspect, "records": int(written)}
+        summary.update(requests=written.requests, first_time=span.first, last_time=span.last)
+        self.log.info(
+            "Wrote %d records to %s/%s in %d request(s)", written, self.asset_id, self.aspect, written.requests
+        )
         self._assets.emit(context, [(self.asset_id, self.aspect)], extra=summary)
         from_file = path_value(self.input_path, "input_path") or (
             path_value(self.records, "records")

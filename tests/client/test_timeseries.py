@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -69,6 +70,8 @@ def test_put_splits_records_into_chunks_under_the_limit_in_order(client, request
     assert written == 6000
     bodies = [r.body for r in api.request_history]
     assert len(bodies) >= 3
+    assert written.requests == len(bodies)
+    assert pickle.loads(pickle.dumps(written)).requests == len(bodies)  # noqa: S301 - our own bytes
     assert all(len(b) <= ts.PUT_CHUNK_BYTES < ts.PUT_PAYLOAD_LIMIT for b in bodies)
     sent = [record for b in bodies for record in json.loads(b)]
     assert sent == data
@@ -86,7 +89,8 @@ def test_put_renders_datetime_times_and_keeps_strings_as_given(client, requests_
 
 
 def test_put_of_nothing_sends_nothing(client, requests_mock):
-    assert client.timeseries.put_timeseries(ENTITY, "Vibration", []) == 0
+    nothing = client.timeseries.put_timeseries(ENTITY, "Vibration", [])
+    assert (nothing, nothing.requests) == (0, 0)
     assert requests_mock.call_count == 0
 
 

@@ -22,7 +22,8 @@ def recent(n: int) -> list[dict]:
 def test_records_are_sent_ten_per_patch_with_api_times(client, requests_mock):
     api = requests_mock.patch(TS, status_code=204)
     records = recent(23)
-    assert client.timeseries.patch_timeseries("a1", "PumpData", records) == 23
+    written = client.timeseries.patch_timeseries("a1", "PumpData", records)
+    assert (written, written.requests) == (23, 3)
     bodies = [r.json() for r in api.request_history]
     assert [len(b) for b in bodies] == [10, 10, 3]
     assert bodies[0][0] == {"_time": format_time(records[0]["_time"]), "FlowRate": 0.0}
@@ -31,7 +32,8 @@ def test_records_are_sent_ten_per_patch_with_api_times(client, requests_mock):
 
 def test_a_lost_reply_is_resent_because_a_merge_is_idempotent(client, requests_mock):
     api = requests_mock.patch(TS, [{"status_code": 504}, {"status_code": 204}])
-    assert client.timeseries.patch_timeseries("a1", "PumpData", recent(1)) == 1
+    written = client.timeseries.patch_timeseries("a1", "PumpData", recent(1))
+    assert (written, written.requests) == (1, 1)  # one request, sent twice by the transport
     assert api.call_count == 2
 
 
