@@ -10,7 +10,10 @@ A DAG scheduled on such an asset runs after a task writes that asset's aspect::
 Forms (the path tells them apart):
 
 - ``mdsp://gateway.eu1.mindsphere.io/<asset id>/<aspect>``: one asset's aspect (a time series);
-- ``mdsp://gateway.eu1.mindsphere.io/<asset id>/files/<file path>``: a file of an asset (IoT File).
+- ``mdsp://gateway.eu1.mindsphere.io/<asset id>/files/<file path>``: a file of an asset (IoT File);
+- ``mdsp://gateway.eu1.mindsphere.io/<asset id>/files/<folder>/*``: the files under a folder of an
+  asset, ``.../files/*`` every file of it. An upload whose file name changes from run to run
+  (``reports/{{ ds }}.csv``) updates its folder's asset (:func:`stable_file_path`).
 
 :func:`sanitize_uri` is registered under ``asset-uris`` in ``get_provider_info()``; Airflow calls it
 for every ``mdsp://`` asset, so equal data gets equal URIs however they were typed. This module is
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 SCHEME = "mdsp"
 #: Second path segment that marks a file URI (``/<asset id>/files/<path>``).
 FILES_SEGMENT = "files"
+#: Last path segment of a folder's asset: every file under it (``/<asset id>/files/<folder>/*``).
+EVERY_FILE = "*"
 
 _DEFAULT_PORTS = {"443", "80"}
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
@@ -70,11 +75,42 @@ def timeseries_asset_uri(host: str, asset_id: str, aspect: str) -> str:
 def file_asset_uri(host: str, asset_id: str, file_path: str) -> str:
     """Return the asset URI of a file of an asset, ``mdsp://<host>/<asset id>/files/<file path>``.
 
+    A path ending in ``/`` names a folder, the asset of the files under it, and ``/`` alone every
+    file of the asset; their URIs end in ``/*`` (Airflow drops a trailing ``/`` from asset URIs):
+    ``mdsp://<host>/<asset id>/files/reports/*``, ``mdsp://<host>/<asset id>/files/*``.
+
     :param host: the gateway host or URL.
     :param asset_id: the asset (entity) id the file belongs to.
-    :param file_path: the file's path in IoT File, e.g. ``reports/2026-01.csv``.
+    :param file_path: the file's path in IoT File, e.g. ``reports/2026-01.csv``, or a folder, ``reports/``.
     """
-    return _build(host, [asset_id, FILES_SEGMENT, *str(file_path).strip("/").split("/")])
+    text = str(file_path or "")
+    inner = text.strip("/")
+    segments = inner.split("/") if inner else []
+    if not segments and text != "/":
+        raise ValueError("The file path of an mdsp file asset must not be empty; '/' names every file of the asset")
+    folder = [EVERY_FILE] if not segments or text.endswith("/") else []
+    return _build(host, [asset_id, FILES_SEGMENT, *segments, *folder])
+
+
+def stable_file_path(file_path: object) -> str:
+    """Return the part of an upload's file path that is the same in every run: its Airflow asset's path.
+
+    A literal path is the file itself; a templated one is the folder before its first template
+    expression; a path that is all template (or comes from an upstream task) is ``/``, every file
+    of the asset. ``reports/day.csv`` gives ``reports/day.csv``, ``reports/{{ ds }}.csv`` and
+    ``reports/day-{{ ds }}.csv`` give ``reports/``, ``{{ ds }}/day.csv`` gives ``/``. So a schedule
+    on that asset keeps working from run to run, and Airflow does not collect one asset per file.
+
+    :param file_path: the upload's ``file_path`` as written in the DAG, before rendering.
+    """
+    if not isinstance(file_path, str):
+        return "/"
+    cuts = [i for i in (file_path.find("{{"), file_path.find("{%")) if i >= 0]
+    head = file_path[: min(cuts)].rpartition("/")[0] if cuts else file_path
+    parts = [p for p in head.split("/") if p.strip()]
+    if not parts:
+        return "/"
+    return "/".join(parts) + ("/" if cuts else "")
 
 
 def timeseries_asset(host: str, asset_id: str, aspect: str, **kwargs: Any) -> Asset:
@@ -112,7 +148,7 @@ def sanitize_uri(uri: SplitResult) -> SplitResult:
 
     :param uri: the split URI, as Airflow passes it.
     :raises ValueError: no host, a query, fewer than two path segments, an empty segment, or a
-        ``files`` URI without a file path.
+        ``files`` URI without a file path (``.../files/*`` names every file).
     """
     if not uri.netloc:
         raise ValueError("An mdsp:// asset URI needs the gateway host: mdsp://<gateway host>/<asset id>/<aspect>")
@@ -136,8 +172,8 @@ def _build(host: str, segments: list[str]) -> str:
     for segment in segments:
         if not str(segment or "").strip():
             raise ValueError("Asset id, aspect and file path of an mdsp asset URI must not be empty")
-    parts = SplitResult(SCHEME, gateway_host(host), "/" + "/".join(quote(str(s), safe=_SAFE) for s in segments), "", "")
-    return sanitize_uri(parts).geturl()
+    path = "/" + "/".join(quote(str(s), safe=_SAFE) for s in segments)
+    return sanitize_uri(SplitResult(SCHEME, gateway_host(host), path, "", "")).geturl()
 
 
 def is_literal(*values: Any) -> bool:
@@ -219,6 +255,26 @@ class AssetDeclarations:
         assets = self._literal_assets(pairs)
         if assets:
             self.operator.inlets = [*self.operator.inlets, *assets]
+
+    def declare_named(self, asset: Any) -> None:
+        """Declare an Airflow asset the user named (an ``Asset``, or its name) in ``outlets``, without an alias.
+
+        :param asset: the ``Asset``, or a name for ``Asset(name)``.
+        :raises MdspConfigError: neither an ``Asset`` nor a non-empty name.
+        """
+        from airflow.sdk import Asset
+
+        from airflow_provider_mdsp.exceptions import MdspConfigError
+
+        if isinstance(asset, str) and asset.strip() and is_literal(asset):
+            asset = Asset(asset.strip())
+        if not isinstance(asset, Asset):
+            raise MdspConfigError(
+                f"airflow_asset must be an airflow.sdk.Asset or its name (known when the DAG is parsed), not {asset!r}",
+                field="airflow_asset",
+            )
+        self.declared = [asset]
+        self.operator.outlets = [*self.operator.outlets, asset]
 
     def declare_written(self, pairs: list[tuple[Any, Any]] | None) -> None:
         """Add the assets written to ``outlets``, or the alias that will carry them at run time."""

@@ -7,7 +7,10 @@ that day's folder):
 1. ``prepare_readings`` writes the day's readings (one record every 15 minutes) as a JSON array
    sorted by ``_time``, the file format TS Bulk imports;
 2. ``upload_readings`` uploads the file to IoT File on the target asset (``MdspUploadFileOperator``,
-   replacing the file of an earlier run);
+   replacing the file of an earlier run) and records an event on the Airflow asset
+   ``mdsp_imported_readings`` (the same every day) whose ``extra`` names the file version:
+   ``entity_id``, ``path``, ``etag``, ``size``, ``records``, ``first_time``, ``last_time``, ``from``
+   and ``to``. ``mdsp_on_uploaded_readings`` is scheduled on that asset;
 3. ``bulk_import`` submits the TS Bulk import job for the asset's aspect and waits for it in the
    triggerer (``MdspBulkImportOperator``, deferrable); a job that ends in ERROR fails the task with
    the job's message;
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, Asset, Param, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_mdsp.operators.bulk import MdspBulkImportOperator
@@ -44,6 +47,8 @@ RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after - macros.timedelt
 OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
 #: Minutes between two readings of the imported file.
 STEP_MINUTES = 15
+#: The Airflow asset every upload of a readings file updates (``mdsp_on_uploaded_readings`` runs on it).
+IMPORTED_READINGS = Asset("mdsp_imported_readings")
 
 with DAG(
     dag_id="mdsp_files_and_bulk_import",
@@ -98,7 +103,8 @@ with DAG(
         file_path = f"imports/{day}/readings.json"
         window = {"from": start.isoformat(), "to": end.isoformat()}
         files = [{"filePath": file_path, **window}]
-        return {"source_path": str(source), "file_path": file_path, "files": files, "records": len(records), **window}
+        span = {"first_time": records[0]["_time"], "last_time": records[-1]["_time"]}
+        return {"path": str(source), "file_path": file_path, "files": files, "records": len(records), **window, **span}
 
     prepared = prepare_readings()
 
@@ -106,10 +112,12 @@ with DAG(
         task_id="upload_readings",
         entity_id="{{ params.asset_id }}",
         file_path=prepared["file_path"],
-        source_path=prepared["source_path"],
+        # The whole summary: its path is the file, its records and time range go into the asset event.
+        source_path=prepared,
         content_type="application/json",
         description="Readings for a TS Bulk import",
         overwrite=True,
+        airflow_asset=IMPORTED_READINGS,
     )
 
     bulk_import = MdspBulkImportOperator(
@@ -138,7 +146,7 @@ with DAG(
 
         from airflow.sdk import ObjectStoragePath
 
-        imported = {r["_time"]: r for r in json.loads(ObjectStoragePath(prepared["source_path"]).read_text())}
+        imported = {r["_time"]: r for r in json.loads(ObjectStoragePath(prepared["path"]).read_text())}
         found = 0
         with ObjectStoragePath(read["path"]).open("r") as handle:
             for line in handle:

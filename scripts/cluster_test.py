@@ -12,7 +12,9 @@ The example DAGs' connection ``mdsp_default`` shares tokens per host (``shared_c
 
 Checks, in order:
 
-1. every example DAG, with ``mdsp_output_dir`` on S3, succeeds, with tasks run on both workers;
+1. every example DAG, with ``mdsp_output_dir`` on S3, succeeds, with tasks run on both workers,
+   and writes under ``mdsp/<dag id>/``; a DAG that consumes another's output
+   (``CONSUMERS`` of ``scripts/run_example_dags.py``) is triggered once its producer's run ended;
 2. a refresh-token connection works for six rotations across the two workers (a DAG of this
    test, ``tests/cluster_dags``, alternates its tasks between the workers' queues): the rotated
    refresh token travels through the Variable ``mdsp_refresh_token_mdsp_refresh``;
@@ -51,7 +53,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.run_example_dags import default_logical_date, example_dag_ids  # noqa: E402
+from scripts.run_example_dags import CONSUMERS, default_logical_date, example_dag_ids  # noqa: E402
 
 BIN = Path(sys.executable).parent
 WORK = ROOT / ".demo" / "cluster"
@@ -434,8 +436,13 @@ def check_every_dag_on_s3(api: Api, s3: Any, logical_date: datetime) -> dict[str
     # The runs go in parallel here, not one after another as in `make examples`: the Data Lake DAG
     # counts a day's readings of every pump, which the bulk-import DAG adds to, so it gets another day.
     days = {"mdsp_plant_kpis_to_data_lake": logical_date - timedelta(days=2)}
-    runs = {dag_id: api.trigger(dag_id, days.get(dag_id, logical_date)) for dag_id in [*dag_ids, REFRESH_DAG]}
+    first = [d for d in dag_ids if d not in CONSUMERS]
+    runs = {dag_id: api.trigger(dag_id, days.get(dag_id, logical_date)) for dag_id in [*first, REFRESH_DAG]}
     states = api.wait_for_runs(runs)
+    # Then the consumers of what those runs wrote: a manual run takes its producer's latest output.
+    later = {dag_id: api.trigger(dag_id, logical_date) for dag_id in dag_ids if dag_id in CONSUMERS}
+    states.update(api.wait_for_runs(later))
+    runs.update(later)
     check_refresh_rotations(api, runs.pop(REFRESH_DAG), states.pop(REFRESH_DAG))
     hosts: set[str] = set()
     for dag_id, run_id in runs.items():

@@ -156,7 +156,35 @@ def test_runner_picks_a_day_inside_the_emulators_data() -> None:
     # for TS Bulk imports) and starts within the emulator's 31 generated days.
     assert logical == datetime(2026, 5, 12, tzinfo=timezone.utc)
     assert now - (logical - timedelta(days=1)) < timedelta(days=31)
-    assert example_dag_ids() == [p.stem for p in DAG_FILES]
+    assert sorted(example_dag_ids()) == [p.stem for p in DAG_FILES]
+
+
+def _asset_names(condition: Any) -> set[str]:
+    """Return the names of the assets in a schedule's condition (``AssetAll``/``AssetAny`` nest them)."""
+    if hasattr(condition, "objects"):
+        return set().union(*(_asset_names(c) for c in condition.objects))
+    return {condition.name} if hasattr(condition, "uri") else set()
+
+
+def _outlet_names(dag: Any) -> set[str]:
+    return {outlet.name for task in dag.tasks for outlet in task.outlets if hasattr(outlet, "uri")}
+
+
+def test_each_dag_scheduled_on_another_example_dags_output_runs_after_it(dags: dict[str, Any]) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from run_example_dags import CONSUMERS, example_dag_ids
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    produced = {name: dag_id for dag_id, dag in dags.items() for name in _outlet_names(dag)}
+    consumers = {}
+    for dag_id, dag in dags.items():
+        if type(dag.timetable).__name__ == "AssetTriggeredTimetable":
+            for name in _asset_names(dag.timetable.asset_condition) & set(produced):
+                consumers[dag_id] = produced[name]
+    assert consumers == CONSUMERS
+    order = example_dag_ids()
+    assert all(order.index(producer) < order.index(consumer) for consumer, producer in consumers.items())
 
 
 def _gets_a_map_index(task: Any) -> bool:

@@ -11,7 +11,7 @@ import mimetypes
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_mdsp.assets import AssetDeclarations, file_asset
+from airflow_provider_mdsp.assets import AssetDeclarations, file_asset, stable_file_path
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError
 from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspReadOperator, path_value
 from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
@@ -42,12 +42,31 @@ def normalise_path(file_path: str) -> str:
     return "/".join(p for p in str(file_path or "").strip().split("/") if p)
 
 
+#: Keys of an upstream summary given as ``source_path`` that the upload's asset event carries on.
+SUMMARY_KEYS = ("records", "first_time", "last_time", "from", "to")
+
+
+def source_summary(source: Any) -> dict[str, Any]:
+    """Return what an upstream summary given as ``source_path`` says about the data: records and time range.
+
+    :param source: the upload's ``source_path`` after rendering: a path, or a summary with ``path``.
+    """
+    return {k: source[k] for k in SUMMARY_KEYS if k in source} if isinstance(source, Mapping) else {}
+
+
 class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
     """Upload a file to an asset, streamed from a local path or any object storage URI.
 
-    Returns ``{"entityId", "path", "size", "etag", "parts"}`` (``parts`` is 1 for a single PUT). The
-    asset event's ``extra`` is ``{"entity_id", "path", "etag", "size"}``, so a consumer knows which
-    version of the file it got.
+    Returns ``{"entityId", "path", "size", "etag", "parts"}`` (``parts`` is 1 for a single PUT).
+
+    Each upload records one event on one Airflow asset that stays the same from run to run, so a
+    DAG scheduled on it runs after every upload. That asset is ``airflow_asset`` when given, else
+    ``mdsp://<gateway host>/<entity>/files/<path>`` where the path is the file's when ``file_path``
+    is literal, and the folder before the first template expression when it is templated
+    (``reports/{{ ds }}.csv`` updates ``.../files/reports/*``; see
+    :func:`~airflow_provider_mdsp.assets.stable_file_path`). The event's ``extra`` names the
+    concrete version: ``{"entity_id", "path", "etag", "size"}``, plus ``records``, ``first_time``,
+    ``last_time``, ``from`` and ``to`` when ``source_path`` is an upstream summary that has them.
 
     :param entity_id: the asset id (templated).
     :param file_path: the path under the asset, e.g. ``reports/{{ ds }}.csv`` (templated).
@@ -61,8 +80,11 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
     :param part_size: bytes per part of a multipart upload (at least 5 MB); the client's default
         (8 MB) when ``None``.
     :param gateway_host: gateway host of the Airflow asset ``mdsp://<host>/<entity>/files/<path>``:
-        with literal ids it is declared in ``outlets`` at parse time, otherwise it is emitted at run
-        time through an ``AssetAlias`` (host then defaults to the connection's gateway).
+        with a literal ``entity_id`` it is declared in ``outlets`` at parse time, otherwise it is
+        emitted at run time through an ``AssetAlias`` (host then defaults to the connection's gateway).
+    :param airflow_asset: the Airflow asset each upload updates instead, an ``Asset`` or its name,
+        e.g. ``Asset("pump_readings")``: declared in ``outlets`` at parse time whatever is templated,
+        so a consumer's ``schedule=[Asset("pump_readings")]`` needs no gateway host.
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
@@ -87,6 +109,7 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
         overwrite: bool = False,
         part_size: int | None = None,
         gateway_host: str | None = None,
+        airflow_asset: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -99,8 +122,14 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
         self.overwrite = overwrite
         self.part_size = part_size
         self.gateway_host = gateway_host
+        self.airflow_asset = airflow_asset
+        # Taken before rendering: the part of the path every run shares names the asset.
+        self.asset_path = stable_file_path(file_path)
         self._assets = AssetDeclarations(self, gateway_host, make=file_asset)
-        self._assets.declare_written([(entity_id, file_path)])
+        if airflow_asset is not None:
+            self._assets.declare_named(airflow_asset)
+        else:
+            self._assets.declare_written([(entity_id, self.asset_path)])
 
     def source_uri(self) -> str:
         """Return the one source given, as a URI or local path (an upstream summary gives its ``path``)."""
@@ -147,7 +176,8 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
             ) from exc
         result = {k: stored.get(k) for k in ("entityId", "path", "size", "etag", "parts")}
         extra = {"entity_id": self.entity_id, "path": remote, "etag": result["etag"], "size": result["size"]}
-        self._assets.emit(context, [(self.entity_id, remote)], extra=extra)
+        extra.update(source_summary(self.source_path))
+        self._assets.emit(context, [(self.entity_id, self.asset_path)], extra=extra)
         self.record_lineage(inputs=[storage_uri(source)], outputs=[self.mdsp_uri(self.entity_id, file_path=remote)])
         return result
 
@@ -167,26 +197,44 @@ class MdspDownloadFileOperator(LineageMixin, MdspBaseOperator):
     """Download a file of an asset into any object storage path, streamed and atomically.
 
     The bytes go to a hidden temporary sibling first and are moved into place only when complete;
-    after a failure nothing is left at ``output_path``. Returns ``{"path", "bytes"}``.
+    after a failure nothing is left at ``output_path``. Returns ``{"path", "bytes"}``, and ``etag``
+    when one was asked for.
 
     :param entity_id: the asset id (templated).
     :param file_path: the path under the asset (templated).
     :param output_path: where to write, any ``ObjectStoragePath`` URI or local path (templated).
+    :param etag: the version to download, e.g. the ``etag`` of an upload's asset event (templated):
+        when the file is at another version before or after the download, the task fails with
+        ``MdspConflictError`` (412) and writes nothing, so what it wrote is that version.
     :param gateway_host: gateway host of the Airflow asset ``mdsp://<host>/<entity>/files/<path>``
         declared in ``inlets`` when the ids are literal (lineage).
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
-    template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "entity_id", "file_path", "output_path")
+    template_fields: tuple[str, ...] = (
+        *MdspBaseOperator.template_fields,
+        "entity_id",
+        "file_path",
+        "output_path",
+        "etag",
+    )
 
     def __init__(
-        self, *, entity_id: str, file_path: str, output_path: str, gateway_host: str | None = None, **kwargs: Any
+        self,
+        *,
+        entity_id: str,
+        file_path: str,
+        output_path: str,
+        gateway_host: str | None = None,
+        etag: str | int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.entity_id = entity_id
         self.file_path = file_path
         self.output_path = output_path
         self.gateway_host = gateway_host
+        self.etag = etag
         AssetDeclarations(self, gateway_host, make=file_asset).declare_read([(entity_id, file_path)])
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -197,12 +245,32 @@ class MdspDownloadFileOperator(LineageMixin, MdspBaseOperator):
             raise MdspConfigError("output_path is required, e.g. 'file:///data/report.csv'", field="output_path")
         target = storage_path(self.output_path)
         files = self.hook.client.files
+        path = normalise_path(self.file_path)
+        wanted = None if self.etag in (None, "") else str(self.etag)
+        if wanted:
+            check_version(files, self.entity_id, path, wanted)
         with atomic_output(target) as handle:
-            written = files.download_file(self.entity_id, normalise_path(self.file_path), handle)
-        self.log.info("Downloaded %d bytes of %s/%s to %s", written, self.entity_id, self.file_path, target)
-        remote = self.mdsp_uri(self.entity_id, file_path=normalise_path(self.file_path))
-        self.record_lineage(inputs=[remote], outputs=[storage_uri(target)])
-        return {"path": str(target), "bytes": written}
+            written = files.download_file(self.entity_id, path, handle)
+            if wanted:  # still inside: a file replaced meanwhile leaves nothing at output_path
+                check_version(files, self.entity_id, path, wanted)
+        self.log.info("Downloaded %d bytes of %s/%s to %s", written, self.entity_id, path, target)
+        self.record_lineage(inputs=[self.mdsp_uri(self.entity_id, file_path=path)], outputs=[storage_uri(target)])
+        return {"path": str(target), "bytes": written, **({"etag": wanted} if wanted else {})}
+
+
+def check_version(files: FilesClient, entity_id: str, file_path: str, etag: str) -> None:
+    """Fail unless the file is at version ``etag`` now.
+
+    :raises MdspConflictError: (412) the file is gone or at another version.
+    """
+    current = current_etag(files, entity_id, file_path)
+    if current != etag:
+        now = "gone" if current is None else f"at version {current}"
+        raise MdspConflictError(
+            412,
+            f"{file_path} on asset {entity_id} is {now}, not the version {etag} asked for (etag): it was replaced "
+            "after that version was announced; a later event announces the new one",
+        )
 
 
 class MdspSearchFilesOperator(MdspReadOperator):

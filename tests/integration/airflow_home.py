@@ -6,11 +6,30 @@ The environment and the migrated database come from the example-DAG runner
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = Path(sys.executable).parent / "airflow"
+#: Longest wait for any one step (Airflow's processes start in ~10 s each here).
+STEP_TIMEOUT = 120.0
+#: Settings of a quick local scheduler: the LocalExecutor, a 1 s heartbeat, DAG files re-read every 5 s.
+QUICK_SCHEDULER = {
+    "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+    "AIRFLOW__CORE__PARALLELISM": "2",
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+    "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+}
 
 
 def _runner():  # type: ignore[no-untyped-def]
@@ -47,3 +66,70 @@ def migrated_database(home: Path, env: dict[str, str]) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     _runner().prepare_database(home, env, home / "db-migrate.log")
     return home / "airflow.db"
+
+
+class Processes:
+    """Airflow processes, each in its own process group with its own log, stopped on exit."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs, self.running = env, logs, {}
+
+    def start(self, name: str, *args: str) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            [str(AIRFLOW), *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.running[name] = proc
+
+    def stop(self, name: str) -> None:
+        proc = self.running.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(8)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.running):
+            self.stop(name)
+
+    def tails(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-25:])
+            for p in sorted(self.logs.glob("*.log"))
+        )
+
+
+def wait_for(what: str, check: Callable[[], Any], procs: Processes, timeout: float = STEP_TIMEOUT) -> Any:
+    deadline = time.monotonic() + timeout
+    print(f"{time.strftime('%X')} waiting for {what}")
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}\n{procs.tails()}")
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        try:
+            return conn.execute(sql).fetchall()
+        except sqlite3.OperationalError:  # table not there yet, or locked for a moment
+            return []
+
+
+@contextlib.contextmanager
+def airflow_running(home: Path, env: dict[str, str], logs: Path, *components: str) -> Iterator[Processes]:
+    """Give ``home`` a migrated database, start Airflow's ``components`` (e.g. ``scheduler``), stop them on exit."""
+    procs = Processes(env, logs)
+    migrated_database(home, env)
+    try:
+        for component in components:
+            procs.start(component, component)
+        yield procs
+    finally:
+        procs.stop_all()

@@ -9,20 +9,23 @@ every wait has a deadline.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import sqlite3
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.airflow_home import AIRFLOW, ROOT, airflow_env, migrated_database
+from tests.integration.airflow_home import (
+    QUICK_SCHEDULER,
+    ROOT,
+    Processes,
+    airflow_env,
+    airflow_running,
+    query,
+    wait_for,
+)
 from tests.integration.conftest import emulator_conn_json
 
 pytestmark = [pytest.mark.dag, pytest.mark.integration]
@@ -30,62 +33,6 @@ pytestmark = [pytest.mark.dag, pytest.mark.integration]
 DAGS = ROOT / "tests" / "watcher_dags"
 DAG_ID = "mdsp_on_alarm_batches"
 POLL_SECONDS = 2
-#: Longest wait for any one step (Airflow's processes start in ~10 s each here).
-STEP_TIMEOUT = 120.0
-
-
-class Processes:
-    """Airflow processes, each in its own process group with its own log, stopped on exit."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs, self.running = env, logs, {}
-
-    def start(self, name: str, *args: str) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        proc = subprocess.Popen(
-            [str(AIRFLOW), *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.running[name] = proc
-
-    def stop(self, name: str) -> None:
-        proc = self.running.pop(name)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(8)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-    def stop_all(self) -> None:
-        for name in list(self.running):
-            self.stop(name)
-
-    def tails(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-25:])
-            for p in sorted(self.logs.glob("*.log"))
-        )
-
-
-def wait_for(what: str, check: Callable[[], Any], procs: Processes, timeout: float = STEP_TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    print(f"{time.strftime('%X')} waiting for {what}")
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}\n{procs.tails()}")
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
-        try:
-            return conn.execute(sql).fetchall()
-        except sqlite3.OperationalError:  # table not there yet, or locked for a moment
-            return []
 
 
 def watcher_batches(db: Path) -> list[list[str]]:
@@ -121,23 +68,13 @@ def airflow_processes(mdsp_emulator: Any, tmp_path: Path) -> Iterator[tuple[Proc
         home,
         mdsp_emulator.url,
         DAGS,
+        **QUICK_SCHEDULER,
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
-        AIRFLOW__CORE__PARALLELISM="2",
-        AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
-        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         MDSP_WATCH_POLL_SECONDS=str(POLL_SECONDS),
     )
     (tmp_path / "logs").mkdir()
-    procs = Processes(env, tmp_path / "logs")
-    migrated_database(home, env)
-    try:
-        procs.start("dag-processor", "dag-processor")
-        procs.start("scheduler", "scheduler")
-        procs.start("triggerer", "triggerer")
+    with airflow_running(home, env, tmp_path / "logs", "dag-processor", "scheduler", "triggerer") as procs:
         yield procs, home / "airflow.db"
-    finally:
-        procs.stop_all()
 
 
 def test_three_alarms_start_runs_that_see_each_alarm_once_also_after_a_triggerer_restart(

@@ -54,6 +54,34 @@ def test_malformed_uris_are_refused_with_the_expected_form(uri, message):
         Asset(uri)
 
 
+@pytest.mark.parametrize(
+    ("written", "asset_path"),
+    [
+        ("reports/day.csv", "reports/day.csv"),
+        ("/reports//day.csv", "reports/day.csv"),
+        ("reports/{{ ds }}.csv", "reports/"),
+        ("reports/day-{{ ds }}.csv", "reports/"),
+        ("imports/{{ ds }}/readings.json", "imports/"),
+        ("a/b/{% if x %}c{% endif %}/d.csv", "a/b/"),
+        ("{{ ds }}/day.csv", "/"),
+        (None, "/"),
+    ],
+)
+def test_an_uploads_asset_is_the_part_of_its_path_every_run_shares(written, asset_path):
+    from airflow_provider_mdsp.assets import stable_file_path
+
+    assert stable_file_path(written) == asset_path
+
+
+def test_folder_and_every_file_assets_end_in_a_star_that_airflow_keeps():
+    assert file_asset_uri("gw", PUMP, "reports/") == f"mdsp://gw/{PUMP}/files/reports/*"
+    assert file_asset_uri("gw", PUMP, "/") == f"mdsp://gw/{PUMP}/files/*"
+    assert Asset(file_asset_uri("GW", PUMP.upper(), "reports/")).uri == f"mdsp://gw/{PUMP}/files/reports/*"
+    assert Asset(f"mdsp://gw/{PUMP}/files/reports/day.csv").uri == f"mdsp://gw/{PUMP}/files/reports/day.csv"
+    with pytest.raises(ValueError, match="every file"):
+        file_asset_uri("gw", PUMP, "")
+
+
 def test_gateway_host_drops_scheme_user_and_default_port():
     assert gateway_host("https://user@GATEWAY.eu1.mindsphere.io:443/path") == "gateway.eu1.mindsphere.io"
     assert gateway_host("http://127.0.0.1:53211") == "127.0.0.1:53211"
@@ -94,7 +122,10 @@ def test_one_configured_gateway_host_lets_literal_ids_declare_their_asset_withou
     write = MdspWriteTimeSeriesOperator(task_id="w", asset_id="a" * 32, aspect="PumpData", records=[])
     assert [o.uri for o in write.outlets] == [timeseries_asset_uri("gateway.eu1.mindsphere.io", "a" * 32, "PumpData")]
     templated = MdspUploadFileOperator(task_id="up", entity_id="a" * 32, file_path="r/{{ ds }}.csv", local_path="/x")
-    assert [type(o) for o in templated.outlets] == [AssetAlias]  # a templated name is still known only at run time
+    # A templated file name updates its folder's asset, known at parse time: no alias.
+    assert [o.uri for o in templated.outlets] == [f"mdsp://gateway.eu1.mindsphere.io/{'a' * 32}/files/r/*"]
+    other = MdspUploadFileOperator(task_id="up2", entity_id="{{ params.a }}", file_path="r/x.csv", local_path="/x")
+    assert [type(o) for o in other.outlets] == [AssetAlias]  # a templated asset id is known only at run time
 
 
 def test_asset_events_give_every_event_its_uri_also_behind_an_alias():

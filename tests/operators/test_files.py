@@ -52,7 +52,80 @@ def test_upload_takes_an_upstream_summary_and_its_asset_event_says_which_file_ve
     op.execute(context(outlet_events=events))
     [(_alias, uri, extra)] = events.added
     assert uri.endswith(f"/{ASSET}/files/raw/pump.jsonl")
-    assert extra == {"entity_id": ASSET, "path": "raw/pump.jsonl", "etag": "4", "size": source.stat().st_size}
+    size = source.stat().st_size
+    assert extra == {"entity_id": ASSET, "path": "raw/pump.jsonl", "etag": "4", "size": size, "records": 1}
+
+
+def test_a_templated_upload_path_updates_one_folder_asset_and_its_events_name_each_file(
+    gateway, requests_mock, tmp_path
+):
+    from tests.operators.test_templating import FakeOutletEvents
+
+    source = tmp_path / "day.csv"
+    source.write_bytes(b"a\n1\n")
+    read = {"path": f"file://{source}", "records": 1, "first_time": "t1", "last_time": "t2", "from": "f", "to": "t"}
+    events = FakeOutletEvents()
+    for day in ("2026-05-01", "2026-05-02"):
+        requests_mock.put(f"{FILES}/{ASSET}/reports/{day}.csv", headers={"ETag": '"0"'})
+        op = MdspUploadFileOperator(task_id="up", entity_id=ASSET, file_path="reports/{{ ds }}.csv", source_path=read)
+        op.file_path = f"reports/{day}.csv"  # as Airflow renders it
+        op.execute(context(outlet_events=events))
+    # One asset for every run (no Airflow asset per file), each event naming its file and data.
+    folder = f"mdsp://gateway.eu1.mindsphere.io/{ASSET}/files/reports/*"
+    assert {uri for _alias, uri, _extra in events.added} == {folder}
+    paths = [extra["path"] for _alias, _uri, extra in events.added]
+    assert paths == ["reports/2026-05-01.csv", "reports/2026-05-02.csv"]
+    assert events.added[0][2] == {
+        "entity_id": ASSET,
+        "path": "reports/2026-05-01.csv",
+        "etag": "0",
+        "size": 4,
+        "records": 1,
+        "first_time": "t1",
+        "last_time": "t2",
+        "from": "f",
+        "to": "t",
+    }
+
+
+class AssetEvents:
+    """Stands in for ``context["outlet_events"]`` of declared assets (unhashable on Airflow 3.1): by URI."""
+
+    def __init__(self):
+        self.events = {}
+
+    def __getitem__(self, asset):
+        from types import SimpleNamespace
+
+        return self.events.setdefault(asset.uri, SimpleNamespace(extra=None))
+
+
+def test_an_upload_with_an_airflow_asset_declares_it_and_fills_its_event(gateway, requests_mock, tmp_path):
+    from airflow.sdk import Asset
+
+    source = tmp_path / "day.csv"
+    source.write_bytes(b"a\n")
+    requests_mock.put(f"{FILES}/{ASSET}/in/x-1.csv", headers={"ETag": '"7"'})
+    readings = Asset("pump_readings")
+    op = MdspUploadFileOperator(
+        task_id="up",
+        entity_id="{{ params.a }}",
+        file_path="in/x-{{ ds }}.csv",
+        local_path=str(source),
+        airflow_asset=readings,
+    )
+    assert op.outlets == [readings]  # at parse time, no alias, although ids and path are templated
+    by_name = MdspUploadFileOperator(
+        task_id="up2", entity_id=ASSET, file_path="in/x.csv", local_path=str(source), airflow_asset="pump_readings"
+    )
+    assert by_name.outlets == [readings]
+    op.entity_id, op.file_path = ASSET, "in/x-1.csv"
+    events = AssetEvents()
+    op.execute(context(outlet_events=events))
+    assert events[readings].extra == {"entity_id": ASSET, "path": "in/x-1.csv", "etag": "7", "size": 2}
+    with pytest.raises(MdspConfigError, match="airflow_asset") as refused:
+        MdspUploadFileOperator(task_id="up3", entity_id=ASSET, file_path="x", local_path="x", airflow_asset="{{ x }}")
+    assert refused.value.field == "airflow_asset"
 
 
 def test_upload_above_the_part_size_goes_in_parts_from_any_storage_uri(gateway, requests_mock, tmp_path):

@@ -119,3 +119,24 @@ def test_a_listing_of_1200_files_returns_all_although_the_service_pages_by_200(e
     ).execute({})
     assert found["records"] == 1200
     assert sorted(f["name"] for f in found["data"]) == [f"f{k:04d}.txt" for k in range(1200)]
+
+
+def test_a_download_at_an_etag_gets_that_version_or_fails_and_writes_nothing(emulator_connection, tmp_path):
+    from airflow_provider_mdsp.exceptions import MdspConflictError
+
+    pump = emulator_connection.demo_assets()["Pump-A1-2"]
+    source = tmp_path / "v.txt"
+    source.write_bytes(b"first")
+    upload = {"task_id": "up", "entity_id": pump, "file_path": "versions/v.txt", "overwrite": True}
+    first = MdspUploadFileOperator(**upload, local_path=str(source)).execute({})
+    target = tmp_path / "out" / "v.txt"
+    download = {"task_id": "d", "entity_id": pump, "file_path": "versions/v.txt", "output_path": str(target)}
+    got = MdspDownloadFileOperator(**download, etag=first["etag"]).execute({})
+    assert (got["etag"], target.read_bytes()) == (str(first["etag"]), b"first")
+
+    target.unlink()
+    source.write_bytes(b"second")
+    second = MdspUploadFileOperator(**upload, local_path=str(source)).execute({})
+    with pytest.raises(MdspConflictError, match=f"at version {second['etag']}, not the version {first['etag']}"):
+        MdspDownloadFileOperator(**download, etag=first["etag"]).execute({})
+    assert not target.exists()
