@@ -8,7 +8,8 @@ before it, for the sensor and the query alike, which against the emulator holds 
    checks every ``poke_interval``. With no alarm within ``timeout`` the rest of the run is skipped;
 2. ``alarm_events`` reads the alarm events of the interval (``MdspQueryEventsOperator``);
 3. ``read_around_alarm`` reads each alarmed asset's aspect from 30 minutes before to 30 minutes
-   after its event, one JSON Lines file per event (mapped over the events);
+   after its event, one JSON Lines file per event (mapped over the events, each labelled with its
+   asset's name and the window's start);
 4. ``write_report`` writes a Markdown report with each variable's minimum, mean and maximum around
    each alarm.
 
@@ -73,16 +74,20 @@ with DAG(
 
     @task
     def read_windows(events: dict) -> list[dict]:
-        """Return one read window per event: its asset, 30 minutes either side of its time."""
+        """Return one read window per event: its asset (id and name), 30 minutes either side of its time."""
         from datetime import datetime, timedelta
 
+        from airflow_provider_mdsp.operators.assets import asset_names
+
         around = timedelta(minutes=AROUND_MINUTES)
+        names = asset_names(event["entityId"] for event in events["data"])
         windows = []
         for event in events["data"]:
             moment = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
             windows.append(
                 {
                     "asset_id": event["entityId"],
+                    "asset_name": names[event["entityId"]],
                     "from_time": (moment - around).isoformat(),
                     "to_time": (moment + around).isoformat(),
                 }
@@ -93,7 +98,7 @@ with DAG(
         task_id="read_around_alarm",
         aspect="{{ params.aspect }}",
         output_path=OUTPUT_DIR + "/around-{{ ti.map_index }}.jsonl",
-        map_index_template="{{ task.asset_id }} around {{ task.from_time }}",
+        map_index_template="{{ task.asset_name }} around {{ task.from_time }}",
     ).expand_kwargs(read_windows(alarm_events.output))
 
     @task

@@ -9,7 +9,8 @@ may put several batches into one run). No alarm is handled twice, also after a t
    alarms of the 48 hours before the run instead, so it can be tried at any time (against the
    emulator that is at least yesterday's; a run with no alarm skips the other tasks);
 2. ``read_before_alarm`` reads each alarmed pump's ``PumpData`` in the 30 minutes up to its alarm,
-   one JSON Lines file per alarm (mapped; each map index is labelled with the pump and the time);
+   one JSON Lines file per alarm (mapped; each map index is labelled with the pump's name and the
+   time);
 3. ``summary`` writes ``alarms.json`` next to them: each alarm with the records read and the
    highest temperature before it.
 
@@ -69,13 +70,17 @@ with DAG(
 
     @task
     def read_windows(events: list[dict]) -> list[dict]:
-        """Return one read window per alarm: its pump, the 30 minutes up to the alarm."""
+        """Return one read window per alarm: its pump (id and name), the 30 minutes up to the alarm."""
+        from airflow_provider_mdsp.operators.assets import asset_names
+
+        names = asset_names(event["entityId"] for event in events)
         windows = []
         for event in events:
             moment = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
             windows.append(
                 {
                     "asset_id": event["entityId"],
+                    "asset_name": names[event["entityId"]],
                     "from_time": (moment - timedelta(minutes=BEFORE_MINUTES)).isoformat(),
                     "to_time": moment.isoformat(),
                 }
@@ -87,7 +92,7 @@ with DAG(
         task_id="read_before_alarm",
         aspect="PumpData",
         output_path=OUTPUT_DIR + "/before-{{ ti.map_index }}.jsonl",
-        map_index_template="{{ task.asset_id }} up to {{ task.to_time }}",
+        map_index_template="{{ task.asset_name }} up to {{ task.to_time }}",
     ).expand_kwargs(read_windows(found))
 
     @task

@@ -54,6 +54,21 @@ def read_kwargs(asset: Mapping[str, Any]) -> dict[str, Any]:
     return {"asset_id": str(asset["assetId"]), "asset_name": asset.get("name") or None}
 
 
+def asset_names(asset_ids: Iterable[str], *, mdsp_conn_id: str = "mdsp_default") -> dict[str, str | None]:
+    """Return the name of each asset by its id, one lookup per distinct asset.
+
+    For reads mapped over events (which carry only ``entityId``): with the names, each mapped
+    read is labelled by its asset's name, e.g. ``"{{ task.asset_name }} around {{ task.from_time }}"``.
+
+    :param asset_ids: asset ids, repeats allowed.
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    """
+    from airflow_provider_mdsp.hooks.mdsp import MdspHook
+
+    assets = MdspHook(mdsp_conn_id=mdsp_conn_id).client.assets
+    return {asset_id: assets.get_asset(asset_id).get("name") for asset_id in dict.fromkeys(asset_ids)}
+
+
 def asset_summary(asset: Mapping[str, Any]) -> dict[str, Any]:
     """Return the small XCom value for a changed asset: ``{"assetId", "etag", "name"}``."""
     etag = asset.get("etag")
