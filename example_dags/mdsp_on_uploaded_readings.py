@@ -7,7 +7,8 @@ run to run. Each upload records an event on it whose ``extra`` names the file ve
 and ``from``/``to`` (the day).
 
 1. ``uploaded_files`` lists the files of this run. A run started by uploads takes them from its
-   ``triggering_asset_events`` (``asset_events()``), one per event. A manual run has no
+   ``triggering_asset_events`` (``asset_events()``), one per file (of several uploads of the same
+   file in one run, the last: the earlier versions are gone). A manual run has no
    triggering events: it takes the newest ``.json`` file under the folder ``imports/`` of the
    param ``asset_id`` (the asset the producer uploads to), at its current ETag, and so writes the
    same summary for the latest upload. A manual run before any upload fails, saying so;
@@ -61,16 +62,16 @@ with DAG(
         from airflow_provider_mdsp.assets import asset_events
 
         assert params is not None  # filled in by Airflow
-        files = []
+        latest: dict[tuple, dict] = {}  # oldest first: a later upload of the same file replaces an earlier one
         for event in asset_events(context.get("triggering_asset_events")):
             extra = event["extra"]
             if extra.get("path") and extra.get("etag") is not None:
-                files.append({**extra, "source": "asset event"})
+                latest[(extra.get("entity_id"), extra["path"])] = {**extra, "source": "asset event"}
                 print(
                     f"Event {event['timestamp']}: {extra['path']} at etag {extra['etag']}, {extra.get('records')} rows"
                 )
-        if files:
-            return files
+        if latest:
+            return list(latest.values())
         from airflow_provider_mdsp.hooks.mdsp import MdspHook
 
         folder = params["folder"].strip("/") + "/"
