@@ -8,7 +8,7 @@ from typing import Any
 from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.assets import asset_label
-from airflow_provider_mdsp.operators.base import DEFAULT_LOOKBACK, MdspReadOperator, resolve_window
+from airflow_provider_mdsp.operators.base import MdspReadOperator, TimeWindowMixin
 from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
 from airflow_provider_mdsp.operators.timeseries import variables_list
 from airflow_provider_mdsp.timeutil import format_time
@@ -61,7 +61,7 @@ def whole_buckets(start: datetime, end: datetime, value: int, unit: str) -> tupl
     return epoch + timedelta(seconds=first), epoch + timedelta(seconds=max(first, last))
 
 
-class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
+class MdspReadAggregatesOperator(LineageMixin, TimeWindowMixin, MdspReadOperator):
     """Read pre-calculated aggregates of an asset's aspect per interval, into XCom or ``output_path``.
 
     The request is checked against the service's rules (units, values per unit, longest range per
@@ -116,12 +116,9 @@ class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
         asset_id: str,
         aspect: str,
         asset_name: str | None = None,
-        from_time: Any = None,
-        to_time: Any = None,
         interval_unit: str = "hour",
         interval_value: int | str = 1,
         variables: str | list[str] | None = None,
-        lookback: timedelta = DEFAULT_LOOKBACK,
         gateway_host: str | None = None,
         align: bool = False,
         **kwargs: Any,
@@ -130,13 +127,10 @@ class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
         self.asset_id = asset_id
         self.aspect = aspect
         self.asset_name = asset_name
-        self.from_time = from_time
-        self.to_time = to_time
         self.align = align
         self.interval_unit = interval_unit
         self.interval_value = interval_value
         self.variables = variables
-        self.lookback = lookback
         self.gateway_host = gateway_host
         AssetDeclarations(self, gateway_host).declare_read([(asset_id, aspect)])
 
@@ -165,7 +159,7 @@ class MdspReadAggregatesOperator(LineageMixin, MdspReadOperator):
 
     def execute(self, context: Any) -> dict:
         """Check the request, read the aggregates and deliver them."""
-        start, end = resolve_window(self.from_time, self.to_time, context, lookback=self.lookback)
+        start, end = self.window(context)
         start, end = self.whole_or_warn(start, end)
         summary: dict[str, Any] = {
             "asset_id": self.asset_id,

@@ -186,6 +186,28 @@ class MdspReadOperator(MdspListOperator):
         )
 
 
+class TimeWindowMixin:
+    """Give an operator a time window: ``from_time``/``to_time``, else the run's data interval, else
+    the ``lookback`` before the run's time (the rules of :func:`resolve_window`).
+
+    :param from_time: window start: ISO 8601 text, a datetime or ``None`` (templated in the operator).
+    :param to_time: window end, likewise.
+    :param lookback: window length for runs without a data interval.
+    """
+
+    def __init__(
+        self, *, from_time: Any = None, to_time: Any = None, lookback: timedelta = DEFAULT_LOOKBACK, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.from_time = from_time
+        self.to_time = to_time
+        self.lookback = lookback
+
+    def window(self, context: Mapping[str, Any]) -> tuple[datetime, datetime]:
+        """Return this task's ``(start, end)`` window (see :func:`resolve_window`)."""
+        return resolve_window(self.from_time, self.to_time, context, lookback=self.lookback)
+
+
 def resolve_window(
     from_time: Any,
     to_time: Any,

@@ -16,7 +16,7 @@ from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.base import (
     MdspBaseOperator,
     MdspListOperator,
-    resolve_window,
+    TimeWindowMixin,
 )
 from airflow_provider_mdsp.operators.jobs import MdspJobOperator
 from airflow_provider_mdsp.operators.waiting import result_from_event
@@ -191,7 +191,7 @@ class MdspListDataLakeObjectsOperator(MdspListOperator):
         )
 
 
-class MdspDataLakeExportOperator(MdspJobOperator):
+class MdspDataLakeExportOperator(TimeWindowMixin, MdspJobOperator):
     """Export a time-series window of assets and aspects into the Data Lake, and wait for the job.
 
     The job is named ``job_name`` (default: DAG, task, map index and run id), and looked up by that
@@ -204,6 +204,7 @@ class MdspDataLakeExportOperator(MdspJobOperator):
     :param destination: the lake folder for the files (templated).
     :param from_time: start of the window (templated); default the data interval start.
     :param to_time: end of the window (templated); default the data interval end.
+    :param lookback: window length for runs without a data interval.
     :param job_name: the job's name (templated).
     :param subtenant_id: a tenant exporting into its subtenant's lake (templated).
     :param wait: wait for the job to end.
@@ -230,8 +231,6 @@ class MdspDataLakeExportOperator(MdspJobOperator):
         asset_ids: str | list[str],
         aspect_names: str | list[str],
         destination: str | None = None,
-        from_time: Any = None,
-        to_time: Any = None,
         job_name: str | None = None,
         subtenant_id: str | None = None,
         wait: bool = True,
@@ -243,8 +242,6 @@ class MdspDataLakeExportOperator(MdspJobOperator):
         self.asset_ids = asset_ids
         self.aspect_names = aspect_names
         self.destination = destination
-        self.from_time = from_time
-        self.to_time = to_time
         self.job_name = job_name
         self.subtenant_id = subtenant_id
         self.wait = wait
@@ -258,7 +255,7 @@ class MdspDataLakeExportOperator(MdspJobOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Find or start the export job, then wait as configured."""
-        start, end = resolve_window(self.from_time, self.to_time, context)
+        start, end = self.window(context)
         name = self.job_name or self.default_job_name(context)
         datalake, subtenant = self.hook.client.datalake, self.subtenant_id or None
         job = datalake.find_import_job(name, subtenant_id=subtenant)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspReadOperator, resolve_window
+from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspReadOperator, TimeWindowMixin
 from airflow_provider_mdsp.timeutil import format_time, to_utc
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def window_term(start: Any, end: Any) -> dict[str, str]:
     return {"between": f"[{format_time(start)}, {format_time(end)})"}
 
 
-class MdspQueryEventsOperator(MdspReadOperator):
+class MdspQueryEventsOperator(TimeWindowMixin, MdspReadOperator):
     """Read every event matching a filter in a time window, into XCom or a file.
 
     The window ``[from_time, to_time)`` becomes a ``timestamp`` ``between`` term of the filter; by
@@ -55,6 +55,7 @@ class MdspQueryEventsOperator(MdspReadOperator):
     :param entity_id: only events of this asset (templated).
     :param from_time: window start, inclusive (templated; default ``data_interval_start``).
     :param to_time: window end, exclusive (templated; default ``data_interval_end``).
+    :param lookback: window length for runs without a data interval.
     :param sort: sort order; oldest first by default.
     :param history: include earlier events of the same correlation (the service keeps only the
         newest per correlation, entity and type otherwise).
@@ -83,8 +84,6 @@ class MdspQueryEventsOperator(MdspReadOperator):
         filter: dict[str, Any] | str | None = None,
         type_id: str | None = None,
         entity_id: str | None = None,
-        from_time: Any = None,
-        to_time: Any = None,
         sort: str = "timestamp,asc",
         history: bool = False,
         page_size: int = 100,
@@ -94,8 +93,6 @@ class MdspQueryEventsOperator(MdspReadOperator):
         self.filter = filter
         self.type_id = type_id
         self.entity_id = entity_id
-        self.from_time = from_time
-        self.to_time = to_time
         self.sort = sort
         self.history = history
         self.page_size = page_size
@@ -111,7 +108,7 @@ class MdspQueryEventsOperator(MdspReadOperator):
             self.log.info("Using the filter's own timestamp term %s instead of the data interval", given["timestamp"])
             terms = compose_event_filter(given, type_id=self.type_id, entity_id=self.entity_id)
             return terms, {"from": None, "to": None}
-        start, end = resolve_window(self.from_time, self.to_time, context)
+        start, end = self.window(context)
         terms = compose_event_filter(
             given, type_id=self.type_id, entity_id=self.entity_id, timestamp=window_term(start, end)
         )

@@ -16,11 +16,10 @@ from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspPartialWriteError
 from airflow_provider_mdsp.operators.assets import asset_label
 from airflow_provider_mdsp.operators.base import (
-    DEFAULT_LOOKBACK,
     MdspBaseOperator,
     MdspReadOperator,
+    TimeWindowMixin,
     path_value,
-    resolve_window,
 )
 from airflow_provider_mdsp.operators.formats import iter_records_file
 from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
@@ -102,7 +101,7 @@ def _stamp(value: Any) -> str:
         return str(value)
 
 
-class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
+class MdspReadTimeSeriesOperator(LineageMixin, TimeWindowMixin, MdspReadOperator):
     """Read an asset's aspect over a time window, all pages, into XCom or ``output_path``.
 
     The window is ``(from_time, to_time]`` (the API's ``from`` is exclusive): the hour ending 05:00
@@ -159,9 +158,6 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
         aspect: str,
         asset_name: str | None = None,
         variables: str | list[str] | None = None,
-        from_time: Any = None,
-        to_time: Any = None,
-        lookback: timedelta = DEFAULT_LOOKBACK,
         limit: int = 2000,
         concurrency: int | str | None = None,
         gateway_host: str | None = None,
@@ -174,9 +170,6 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
         self.asset_name = asset_name
         self.include_start = include_start
         self.variables = variables
-        self.from_time = from_time
-        self.to_time = to_time
-        self.lookback = lookback
         self.limit = limit
         self.concurrency = concurrency
         self.gateway_host = gateway_host
@@ -184,7 +177,7 @@ class MdspReadTimeSeriesOperator(LineageMixin, MdspReadOperator):
 
     def execute(self, context: Any) -> dict:
         """Read the window and deliver the records."""
-        start, end = resolve_window(self.from_time, self.to_time, context, lookback=self.lookback)
+        start, end = self.window(context)
         summary = {"asset_id": self.asset_id, "aspect": self.aspect, "from": format_time(start), "to": format_time(end)}
         from airflow_provider_mdsp.client.windows import DEFAULT_CONCURRENCY
 

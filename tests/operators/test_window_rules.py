@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from statistics import fmean
+from types import SimpleNamespace
 
 import pytest
 
 from airflow_provider_mdsp.operators.aggregates import MdspReadAggregatesOperator, whole_buckets
+from airflow_provider_mdsp.operators.datalake import MdspDataLakeExportOperator
+from airflow_provider_mdsp.operators.events import MdspQueryEventsOperator
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 
 T = datetime(2026, 3, 1, 4, 30, tzinfo=timezone.utc)
@@ -54,3 +57,22 @@ def test_a_read_with_include_start_matches_the_hour_aggregate_and_align_drops_pa
     assert "does not fall on 1-hour boundaries" in capsys.readouterr().out  # the task log
     aligned = MdspReadAggregatesOperator(task_id="agg", interval_unit="hour", align=True, **shifted).execute({})
     assert [b["starttime"] for b in aligned["data"]] == [aggregate["data"][0]["endtime"]]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda **w: MdspReadTimeSeriesOperator(task_id="t", asset_id="a", aspect="p", **w),
+        lambda **w: MdspReadAggregatesOperator(task_id="t", asset_id="a", aspect="p", **w),
+        lambda **w: MdspQueryEventsOperator(task_id="t", **w),
+        lambda **w: MdspDataLakeExportOperator(task_id="t", asset_ids="a", aspect_names="p", **w),
+    ],
+    ids=["timeseries", "aggregates", "events", "datalake-export"],
+)
+def test_every_windowed_operator_takes_the_same_window_rules(build):
+    run = SimpleNamespace(run_after=T)  # a manual run: no data interval
+    assert build(lookback=timedelta(hours=3)).window({"dag_run": run}) == (T - timedelta(hours=3), T)
+    explicit = build(from_time="2026-03-01T01:00:00Z", to_time=T)
+    assert explicit.window({"dag_run": run}) == (datetime(2026, 3, 1, 1, tzinfo=timezone.utc), T)
+    interval = {"data_interval_start": T - timedelta(days=1), "data_interval_end": T}
+    assert build(from_time=None).window(interval) == (T - timedelta(days=1), T)
