@@ -5,12 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow_provider_mdsp.assets import AssetDeclarations
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.assets import asset_label
-from airflow_provider_mdsp.operators.base import MdspReadOperator, TimeWindowMixin
-from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
-from airflow_provider_mdsp.operators.timeseries import variables_list
+from airflow_provider_mdsp.operators.timeseries import MdspAspectReadOperator, variables_list
 from airflow_provider_mdsp.timeutil import format_time
 
 #: The client's parameter names, as the operator's user knows them.
@@ -61,7 +57,7 @@ def whole_buckets(start: datetime, end: datetime, value: int, unit: str) -> tupl
     return epoch + timedelta(seconds=first), epoch + timedelta(seconds=max(first, last))
 
 
-class MdspReadAggregatesOperator(LineageMixin, TimeWindowMixin, MdspReadOperator):
+class MdspReadAggregatesOperator(MdspAspectReadOperator):
     """Read pre-calculated aggregates of an asset's aspect per interval, into XCom or ``output_path``.
 
     The request is checked against the service's rules (units, values per unit, longest range per
@@ -113,26 +109,15 @@ class MdspReadAggregatesOperator(LineageMixin, TimeWindowMixin, MdspReadOperator
     def __init__(
         self,
         *,
-        asset_id: str,
-        aspect: str,
-        asset_name: str | None = None,
         interval_unit: str = "hour",
         interval_value: int | str = 1,
-        variables: str | list[str] | None = None,
-        gateway_host: str | None = None,
         align: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.asset_id = asset_id
-        self.aspect = aspect
-        self.asset_name = asset_name
         self.align = align
         self.interval_unit = interval_unit
         self.interval_value = interval_value
-        self.variables = variables
-        self.gateway_host = gateway_host
-        AssetDeclarations(self, gateway_host).declare_read([(asset_id, aspect)])
 
     def whole_or_warn(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
         """Narrow the window to whole intervals (``align``), or warn when it has a partial one."""
@@ -189,8 +174,5 @@ class MdspReadAggregatesOperator(LineageMixin, TimeWindowMixin, MdspReadOperator
             time_field="starttime",
             what="intervals",
         )
-        label = asset_label(self.asset_id, self.asset_name)
-        self.log.info("Read %d aggregate intervals of %s/%s", result["records"], label, self.aspect)
-        written = [storage_uri(result["path"])] if result.get("path") else []
-        self.record_lineage(inputs=[self.mdsp_uri(self.asset_id, self.aspect)], outputs=written)
-        return {**summary, **result}
+        self.log.info("Read %d aggregate intervals of %s", result["records"], self.aspect_label())
+        return self.finish(summary, result)

@@ -101,7 +101,49 @@ def _stamp(value: Any) -> str:
         return str(value)
 
 
-class MdspReadTimeSeriesOperator(LineageMixin, TimeWindowMixin, MdspReadOperator):
+class MdspAspectReadOperator(LineageMixin, TimeWindowMixin, MdspReadOperator):
+    """Base of the reads of one asset's aspect over a time window (time series, aggregates).
+
+    It holds the asset, aspect, variables and window, declares the aspect as the task's inlet
+    (literal ids), and records lineage from the aspect to the file written.
+
+    :param asset_id: the asset id; templated.
+    :param aspect: the aspect name; templated.
+    :param asset_name: the asset's name, for logs and the label of a mapped read only.
+    :param variables: the variables to read (``select``); ``None`` for all.
+    :param gateway_host: gateway host for the Airflow asset URI declared in ``inlets`` (literal ids only).
+    """
+
+    def __init__(
+        self,
+        *,
+        asset_id: str,
+        aspect: str,
+        asset_name: str | None = None,
+        variables: str | list[str] | None = None,
+        gateway_host: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.asset_id = asset_id
+        self.aspect = aspect
+        self.asset_name = asset_name
+        self.variables = variables
+        self.gateway_host = gateway_host
+        AssetDeclarations(self, gateway_host).declare_read([(asset_id, aspect)])
+
+    def aspect_label(self) -> str:
+        """Return how the logs name the aspect read: ``<asset name (id)>/<aspect>``."""
+        return f"{asset_label(self.asset_id, self.asset_name)}/{self.aspect}"
+
+    def finish(self, summary: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any]:
+        """Record the lineage from the aspect to the file written (if any); return the task's result."""
+        written = [storage_uri(result["path"])] if result.get("path") else []
+        self.record_lineage(inputs=[self.mdsp_uri(self.asset_id, self.aspect)], outputs=written)
+        return {**summary, **result}
+
+
+class MdspReadTimeSeriesOperator(MdspAspectReadOperator):
     """Read an asset's aspect over a time window, all pages, into XCom or ``output_path``.
 
     The window is ``(from_time, to_time]`` (the API's ``from`` is exclusive): the hour ending 05:00
@@ -154,26 +196,15 @@ class MdspReadTimeSeriesOperator(LineageMixin, TimeWindowMixin, MdspReadOperator
     def __init__(
         self,
         *,
-        asset_id: str,
-        aspect: str,
-        asset_name: str | None = None,
-        variables: str | list[str] | None = None,
         limit: int = 2000,
         concurrency: int | str | None = None,
-        gateway_host: str | None = None,
         include_start: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.asset_id = asset_id
-        self.aspect = aspect
-        self.asset_name = asset_name
         self.include_start = include_start
-        self.variables = variables
         self.limit = limit
         self.concurrency = concurrency
-        self.gateway_host = gateway_host
-        AssetDeclarations(self, gateway_host).declare_read([(asset_id, aspect)])
 
     def execute(self, context: Any) -> dict:
         """Read the window and deliver the records."""
@@ -202,17 +233,14 @@ class MdspReadTimeSeriesOperator(LineageMixin, TimeWindowMixin, MdspReadOperator
             time_field="_time",
         )
         self.log.info(
-            "Read %d records of %s/%s in (%s, %s]%s",
+            "Read %d records of %s in (%s, %s]%s",
             result["records"],
-            asset_label(self.asset_id, self.asset_name),
-            self.aspect,
+            self.aspect_label(),
             summary["from"],
             summary["to"],
             f" into {result['path']}" if "path" in result else "",
         )
-        written = [storage_uri(result["path"])] if result.get("path") else []
-        self.record_lineage(inputs=[self.mdsp_uri(self.asset_id, self.aspect)], outputs=written)
-        return {**summary, **result}
+        return self.finish(summary, result)
 
 
 class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
