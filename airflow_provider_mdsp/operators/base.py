@@ -186,9 +186,13 @@ class MdspReadOperator(MdspListOperator):
         )
 
 
-class TimeWindowMixin:
+class TimeWindowMixin(BaseOperator):
     """Give an operator a time window: ``from_time``/``to_time``, else the run's data interval, else
     the ``lookback`` before the run's time (the rules of :func:`resolve_window`).
+
+    It derives from ``BaseOperator`` because Airflow checks the arguments of ``.partial()`` and
+    ``.expand()`` against the ``__init__`` of operator classes only: as a plain mixin,
+    ``MdspReadTimeSeriesOperator.partial(from_time=...)`` was refused.
 
     :param from_time: window start: ISO 8601 text, a datetime or ``None`` (templated in the operator).
     :param to_time: window end, likewise.

@@ -164,3 +164,24 @@ class FakeOutletEvents:
                 events.added.append((alias.name, asset.uri, extra))
 
         return Accessor()
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "kwargs"),
+    [
+        ("timeseries", "MdspReadTimeSeriesOperator", {"aspect": "PumpData"}),
+        ("aggregates", "MdspReadAggregatesOperator", {"aspect": "PumpData"}),
+        ("events", "MdspQueryEventsOperator", {}),
+    ],
+)
+def test_mapped_reads_take_their_window_in_partial_and_expand(module, name, kwargs):
+    """Airflow checks mapped arguments against operator classes' ``__init__``: the window's must be found."""
+    import importlib
+
+    from airflow.sdk import DAG
+
+    operator = getattr(importlib.import_module(f"airflow_provider_mdsp.operators.{module}"), name)
+    window = {"from_time": "{{ data_interval_start }}", "to_time": "{{ data_interval_end }}", "lookback": None}
+    with DAG(f"windows_{module}", schedule=None):
+        operator.partial(task_id="partial", **kwargs, **window).expand(sub_tenant=["a", "b"])
+        operator.partial(task_id="expanded", **kwargs).expand(from_time=["2026-05-01T00:00:00Z"])
