@@ -1,6 +1,7 @@
 """Daily pump extraction: every pump's time series into JSON Lines files, daily aggregates, alarms.
 
-Runs once a day on the previous UTC day, its data interval: time-series reads cover
+Runs once a day on the previous UTC day, its data interval (a manual run without a data interval
+reads the UTC day before its run time, into that day's folder): time-series reads cover
 ``(00:00, 24:00]`` (the API's ``from`` is exclusive, so a file of minute data runs from 00:01 to
 24:00), the daily aggregate ``[00:00, 24:00)``:
 
@@ -36,9 +37,12 @@ from airflow_provider_mdsp.operators.events import MdspCreateEventOperator
 from airflow_provider_mdsp.operators.shared_output import OUTPUT_DIR_TEMPLATE, require_shared_output
 from airflow_provider_mdsp.operators.timeseries import MdspReadTimeSeriesOperator
 
-#: Where each run writes its files: ``<mdsp_output_dir>/<dag id>/<day>/``, the day being the data
-#: interval's start or, for a manual run without a data interval, its run time.
-RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after, true)) | ds }}"
+#: The day a run reads: its data interval, or for a manual run without one, the UTC day before its run time.
+MIDNIGHT = "dag_run.run_after.replace(hour=0, minute=0, second=0, microsecond=0)"
+DAY_START = "{{ data_interval_start | default(" + MIDNIGHT + " - macros.timedelta(days=1), true) }}"
+DAY_END = "{{ data_interval_end | default(" + MIDNIGHT + ", true) }}"
+#: Where each run writes its files: ``<mdsp_output_dir>/<dag id>/<day read>/``.
+RUN_DAY = "{{ (data_interval_start | default(" + MIDNIGHT + " - macros.timedelta(days=1), true)) | ds }}"
 OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
 
 with DAG(
@@ -87,6 +91,8 @@ with DAG(
     read_timeseries = MdspReadTimeSeriesOperator.partial(
         task_id="read_timeseries",
         aspect="{{ params.aspect }}",
+        from_time=DAY_START,
+        to_time=DAY_END,
         output_path=OUTPUT_DIR + "/{{ task.asset_id }}.jsonl",
         output_format="jsonl",
         map_index_template="{{ task.asset_name }}",
@@ -95,6 +101,8 @@ with DAG(
     daily_aggregates = MdspReadAggregatesOperator.partial(
         task_id="daily_aggregates",
         aspect="{{ params.aspect }}",
+        from_time=DAY_START,
+        to_time=DAY_END,
         interval_unit="day",
         interval_value=1,
         map_index_template="{{ task.asset_name }}",

@@ -209,3 +209,33 @@ def test_mapped_tasks_are_labelled_by_a_rendered_field_not_their_map_index(path:
             assert field in task.template_fields, (task.task_id, field)
             if field == "op_kwargs":
                 assert key in task.op_kwargs, (task.task_id, key)
+
+
+@pytest.mark.parametrize(
+    ("interval", "day"),
+    [
+        (None, (datetime(2026, 5, 12, tzinfo=timezone.utc), datetime(2026, 5, 13, tzinfo=timezone.utc))),
+        (
+            (datetime(2026, 5, 1, tzinfo=timezone.utc), datetime(2026, 5, 2, tzinfo=timezone.utc)),
+            (datetime(2026, 5, 1, tzinfo=timezone.utc), datetime(2026, 5, 2, tzinfo=timezone.utc)),
+        ),
+    ],
+    ids=["manual run", "scheduled run"],
+)
+def test_daily_extraction_reads_a_whole_utc_day_also_on_a_manual_run(dags: dict[str, Any], interval, day) -> None:
+    """Without a data interval the reads and the daily aggregate take the UTC day before the run, not the last 24 h."""
+    from types import SimpleNamespace
+
+    import jinja2
+
+    dag = dags["mdsp_daily_pump_extraction"]
+    context = {
+        "data_interval_start": interval and interval[0],
+        "data_interval_end": interval and interval[1],
+        "dag_run": SimpleNamespace(run_after=datetime(2026, 5, 13, 7, 30, tzinfo=timezone.utc)),
+        "macros": SimpleNamespace(timedelta=timedelta),
+    }
+    for task_id in ("read_timeseries", "daily_aggregates"):
+        kwargs = dag.get_task(task_id).partial_kwargs
+        window = [jinja2.Template(kwargs[k]).render(**context) for k in ("from_time", "to_time")]
+        assert [datetime.fromisoformat(w) for w in window] == list(day), task_id
