@@ -1,7 +1,8 @@
 """Plant KPIs to the Data Lake: walk the plant, ensure a KPI aspect, write a KPI per pump, export, verify.
 
 Once per subtenant (one mapped task group each, all through the one ``mdsp_default`` connection,
-each task impersonating its subtenant with ``sub_tenant=…``), for the run's data interval:
+each task impersonating its subtenant with ``sub_tenant=…``), for the run's data interval (a
+manual run without one covers the 24 hours before its run time, filed under its run day):
 
 1. ``list_subtenants`` lists the tenant's subtenants (``MdspListSubtenantsOperator``);
 2. ``ensure_kpi_aspect`` declares the model the DAG writes into: the aspect type ``Kpi`` and the
