@@ -11,11 +11,14 @@ that day's folder):
    ``mdsp_imported_readings`` (the same every day) whose ``extra`` names the file version:
    ``entity_id``, ``path``, ``etag``, ``size``, ``records``, ``first_time``, ``last_time``, ``from``
    and ``to``. ``mdsp_on_uploaded_readings`` is scheduled on that asset;
-3. ``bulk_import`` submits the TS Bulk import job for the asset's aspect and waits for it in the
+3. ``wait_until_importable`` waits (deferred, in the triggerer) until 30 minutes after the day's
+   end: TS Bulk imports only records at least 30 minutes old, so a run that starts at midnight, as
+   the schedule does, would otherwise be refused; a later run does not wait;
+4. ``bulk_import`` submits the TS Bulk import job for the asset's aspect and waits for it in the
    triggerer (``MdspBulkImportOperator``, deferrable); a job that ends in ERROR fails the task with
    the job's message;
-4. ``read_back`` reads the aspect for the day into a JSON Lines file;
-5. ``verify`` checks that every imported record is there with its values.
+5. ``read_back`` reads the aspect for the day into a JSON Lines file;
+6. ``verify`` checks that every imported record is there with its values.
 
 TS Bulk rules (performance assets): the files must be in IoT File on the same asset, one
 asset/aspect per job, one day per job at most, and records at least 30 minutes old. Against the
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import DAG, Asset, Param, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
@@ -47,6 +51,8 @@ RUN_DAY = "{{ (data_interval_start | default(dag_run.run_after - macros.timedelt
 OUTPUT_DIR = OUTPUT_DIR_TEMPLATE + "/{{ dag.dag_id }}/" + RUN_DAY
 #: Minutes between two readings of the imported file.
 STEP_MINUTES = 15
+#: TS Bulk imports records at least this many minutes old.
+IMPORT_AGE_MINUTES = 30
 #: The Airflow asset every upload of a readings file updates (``mdsp_on_uploaded_readings`` runs on it).
 IMPORTED_READINGS = Asset("mdsp_imported_readings")
 
@@ -104,7 +110,9 @@ with DAG(
         window = {"from": start.isoformat(), "to": end.isoformat()}
         files = [{"filePath": file_path, **window}]
         span = {"first_time": records[0]["_time"], "last_time": records[-1]["_time"]}
-        return {"path": str(source), "file_path": file_path, "files": files, "records": len(records), **window, **span}
+        importable = {"importable_after": (end + timedelta(minutes=IMPORT_AGE_MINUTES)).isoformat()}
+        summary = {"path": str(source), "file_path": file_path, "files": files, "records": len(records)}
+        return {**summary, **window, **span, **importable}
 
     prepared = prepare_readings()
 
@@ -118,6 +126,10 @@ with DAG(
         description="Readings for a TS Bulk import",
         overwrite=True,
         airflow_asset=IMPORTED_READINGS,
+    )
+
+    wait_until_importable = DateTimeSensorAsync(
+        task_id="wait_until_importable", target_time=prepared["importable_after"], timeout=3600
     )
 
     bulk_import = MdspBulkImportOperator(
@@ -163,5 +175,5 @@ with DAG(
         print(f"All {found} imported records were read back among {read['records']} records of the day")
         return {"imported": len(imported), "verified": found, "read": read["records"]}
 
-    upload_readings >> bulk_import >> read_back
+    upload_readings >> wait_until_importable >> bulk_import >> read_back
     verify(prepared, read_back.output)

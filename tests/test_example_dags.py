@@ -239,3 +239,23 @@ def test_daily_extraction_reads_a_whole_utc_day_also_on_a_manual_run(dags: dict[
         kwargs = dag.get_task(task_id).partial_kwargs
         window = [jinja2.Template(kwargs[k]).render(**context) for k in ("from_time", "to_time")]
         assert [datetime.fromisoformat(w) for w in window] == list(day), task_id
+
+
+def test_the_bulk_import_waits_until_the_days_readings_are_old_enough_to_import(
+    dags: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TS Bulk refuses records younger than 30 minutes: a run at midnight, as scheduled, must wait first."""
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("AIRFLOW_VAR_MDSP_OUTPUT_DIR", tmp_path.as_uri())
+    dag = dags["mdsp_files_and_bulk_import"]
+    day = (datetime(2026, 5, 12, tzinfo=timezone.utc), datetime(2026, 5, 13, tzinfo=timezone.utc))
+    context = {"data_interval_start": day[0], "data_interval_end": day[1], "dag": SimpleNamespace(dag_id=dag.dag_id)}
+    prepared = dag.get_task("prepare_readings").python_callable(**context)
+    importable = datetime.fromisoformat(prepared["importable_after"])
+    newest = datetime.fromisoformat(prepared["last_time"].replace("Z", "+00:00"))
+    assert importable - newest >= timedelta(minutes=30)
+    assert importable <= day[1] + timedelta(minutes=30)  # a run long after the day does not wait
+    wait = dag.get_task("wait_until_importable")
+    assert wait.upstream_task_ids >= {"prepare_readings"}
+    assert "wait_until_importable" in dag.get_task("bulk_import").upstream_task_ids
