@@ -157,3 +157,37 @@ def test_csv_pages_fast_or_not_give_the_csv_modules_bytes():
         writer.write_page(page)
     writer.close()
     assert handle.getvalue().decode() == csv_module_text(pages)
+
+
+def test_parquet_keeps_dictionaries_for_few_values_and_plain_distinct_values_unchanged(tmp_path):
+    """Distinct sensor values outgrow the small dictionary page and go on plain; a state column
+    of few values stays dictionary-encoded; every value reads back as written."""
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from airflow_provider_mdsp.operators.parquet import DICTIONARY_PAGE_BYTES, ParquetWriter
+
+    records = [
+        {
+            "_time": f"2026-05-01T{n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000Z",
+            "v": n * 0.37,
+            "state": f"s{n % 3}",
+        }
+        for n in range(30_000)
+    ]
+    target = tmp_path / "v.parquet"
+    with target.open("wb") as handle:
+        writer = ParquetWriter(handle)
+        for start in range(0, len(records), 2000):
+            writer.write_page(records[start : start + 2000])
+        writer.close()
+    file = pq.ParquetFile(target)
+    columns = {file.metadata.row_group(0).column(i).path_in_schema: i for i in range(3)}
+    encodings = {name: file.metadata.row_group(0).column(i).encodings for name, i in columns.items()}
+    assert "RLE_DICTIONARY" in encodings["state"]
+    v = file.metadata.row_group(0).column(columns["v"])
+    dictionary_page = v.data_page_offset - v.dictionary_page_offset
+    assert dictionary_page <= DICTIONARY_PAGE_BYTES + 1024, "30,000 distinct doubles stop filling a dictionary"
+    rows = file.read().to_pylist()
+    assert [r["v"] for r in rows] == [r["v"] for r in records]
+    assert [r["state"] for r in rows] == [r["state"] for r in records]
