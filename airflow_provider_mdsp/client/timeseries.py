@@ -258,7 +258,7 @@ class TimeSeriesClient(ApiClient):
             (:func:`~airflow_provider_mdsp.client.pagination.read_ahead`); ``0`` reads strictly in turn.
         :param concurrency: threads reading sub-windows at once; ``1`` (the default) reads sequentially;
             ``"auto"`` (what the read operator uses) sizes the pool from the first page's round trip,
-            4 threads on a fast network to 48 at 150 ms and more
+            4 threads on a fast network to 64 at 150 ms and more
             (:func:`~airflow_provider_mdsp.client.windows.auto_threads`).
         """
         params = {

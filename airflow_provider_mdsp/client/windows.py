@@ -23,7 +23,7 @@ flight (Little's law) a page is always waiting when the caller wants the next. T
 the first page's (``Response.elapsed``: sent to headers received), so it is known before any
 sub-window starts; the count is rounded up to a rung of :data:`AUTO_THREADS`, from 4 on a fast
 network (more threads there only hold more pages: ``python -m benchmarks`` measured 4 threads as
-fast as 16 on loopback, with a third of the memory) to 48 at 150 ms and more. A fixed count can
+fast as 16 on loopback, with a third of the memory) to 64 beyond 144 ms. A fixed count can
 be given instead (1 reads sequentially).
 
 Memory is bounded: a worker starts sub-window ``k`` only while ``k`` is less than ``1.5 × threads``
@@ -32,7 +32,7 @@ pages waiting, so at most ``1.5 × threads × (PAGES_PER_WINDOW + 1)`` pages are
 response bytes (about a fifth of the memory of the decoded records); only the page being
 written is decoded. With 16 threads and 4 pages that is 120 pages of at most 2000 records, about
 20–30 MB for typical aspects (a 2000-record page of four variables is about 190 kB); 4 threads
-(a fast network) hold at most 30 pages, 48 threads (150 ms and more) at most 360, though at that
+(a fast network) hold at most 30 pages, 64 threads (beyond 144 ms) at most 480, though at that
 latency the caller keeps up and few are ever waiting.
 
 Calls are paced by the transport's shared :class:`~airflow_provider_mdsp.client.pacing.RatePacer`:
@@ -83,7 +83,7 @@ DEFAULT_CONCURRENCY = AUTO
 PAGE_TIME_S = 0.003
 #: The thread counts ``"auto"`` chooses from: a few rungs, so a round trip that varies a little
 #: between runs gives the same count (and the same sub-windows).
-AUTO_THREADS = (4, 6, 8, 12, 16, 24, 32, 48)
+AUTO_THREADS = (4, 6, 8, 12, 16, 24, 32, 48, 64)
 #: Full pages a sub-window is sized to hold, from the density of the first page.
 PAGES_PER_WINDOW = 4
 #: Share of those pages a sub-window is sized to fill, so a slightly denser stretch still fits.
@@ -113,7 +113,7 @@ def auto_threads(round_trip_s: float) -> int:
     """Return the threads whose calls in flight cover a round trip of ``round_trip_s`` seconds.
 
     Pure: ``round_trip_s / PAGE_TIME_S`` rounded up to the next rung of :data:`AUTO_THREADS`
-    (the last rung beyond it). Loopback (a few ms) gives 4, 50 ms gives 24, 150 ms and more 48.
+    (the last rung beyond it). Loopback (a few ms) gives 4, 50 ms gives 24, 100 ms 48, 150 ms and more 64.
 
     :param round_trip_s: the first page's time from request sent to answer received.
     """

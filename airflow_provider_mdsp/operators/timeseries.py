@@ -166,7 +166,7 @@ class MdspReadTimeSeriesOperator(MdspAspectReadOperator):
     :param limit: records per page (the service returns at most 2000).
     :param concurrency: threads reading sub-windows of a long window at once, over one session and
         token; ``None`` for :data:`~airflow_provider_mdsp.client.windows.DEFAULT_CONCURRENCY`
-        (``"auto"``: enough threads to cover the first page's round trip, 4 to 48), ``1``
+        (``"auto"``: enough threads to cover the first page's round trip, 4 to 64), ``1``
         reads sequentially. Records are written in time order and are exactly those
         of a sequential read; a window of a few pages is read sequentially anyway, and after a 429
         every thread slows to a pace the service allows (docs/operators.md, "Concurrent reads").

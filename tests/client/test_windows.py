@@ -83,7 +83,19 @@ def test_auto_concurrency_is_chosen_later_and_fixed_counts_stay():
 
 @pytest.mark.parametrize(
     ("round_trip_s", "threads"),
-    [(0.0, 4), (0.004, 4), (0.012, 4), (0.013, 6), (0.03, 12), (0.05, 24), (0.055, 24), (0.1, 48), (2.0, 48)],
+    [
+        (0.0, 4),
+        (0.004, 4),
+        (0.012, 4),
+        (0.013, 6),
+        (0.03, 12),
+        (0.05, 24),
+        (0.055, 24),
+        (0.1, 48),
+        (0.14, 48),
+        (0.15, 64),
+        (2.0, 64),
+    ],
 )
 def test_auto_threads_keep_a_round_trip_of_calls_in_flight(round_trip_s, threads):
     assert auto_threads(round_trip_s) == threads

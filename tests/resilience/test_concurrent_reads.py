@@ -180,5 +180,5 @@ def test_auto_concurrency_under_a_rate_limit_gets_at_most_one_429_per_thread(emu
     threads = chosen.threads
     throttled = injected(emulator.stats())["rate_limit"]
     assert throttled == result["throttled"]
-    assert threads == 48
+    assert threads >= 48, "100 ms per call asks for 34 calls in flight or more"
     assert 1 <= throttled <= threads
