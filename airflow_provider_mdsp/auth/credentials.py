@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import ClassVar, Union
 from urllib.parse import urlsplit
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
@@ -73,8 +73,46 @@ def _repr(obj: object, public: dict[str, str | None], hidden: tuple[str, ...]) -
 SUBTENANT_IAM_ACTION = "client_credentials.tenant-impersonation"
 
 
+class _ClientSecretCredentials:
+    """What the credentials made of a client ID and secret share: cache identity, secrets to mask, repr.
+
+    A subclass lists its non-secret fields in :meth:`_public` and any further secret fields in
+    :attr:`_more_secrets`; all secrets are hashed into ``identity``, masked in logs and hidden in the repr.
+    """
+
+    client_id: str
+    client_secret: str
+    #: Secret fields besides ``client_secret``.
+    _more_secrets: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def flow(self) -> str:
+        """The token flow's short name."""
+        raise NotImplementedError
+
+    def _public(self) -> dict[str, str | None]:
+        raise NotImplementedError
+
+    def _hidden(self) -> tuple[str, ...]:
+        return ("client_secret", *self._more_secrets)
+
+    @property
+    def identity(self) -> str:
+        """A stable cache key: flow, non-secret fields and a SHA-256 of the secrets."""
+        return _identity(self.flow, self._public(), tuple(getattr(self, name) for name in self._hidden()))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Strings to mask in logs: the secrets and the Basic (or ``X-SPACE-AUTH-KEY``) value built from the secret."""
+        more = tuple(getattr(self, name) for name in self._more_secrets)
+        return (self.client_secret, basic_auth_value(self.client_id, self.client_secret), *more)
+
+    def __repr__(self) -> str:
+        return _repr(self, self._public(), self._hidden())
+
+
 @dataclass(frozen=True, repr=False)
-class TenantCredentials:
+class TenantCredentials(_ClientSecretCredentials):
     """Tenant service credentials or a technical user: ``client_credentials`` at the PIAM token URL.
 
     With ``sub_tenant`` set, the token impersonates that subtenant (Siemens developer docs, subtenant how-to).
@@ -121,22 +159,9 @@ class TenantCredentials:
         """``subtenant`` when impersonating a subtenant, else ``tenant_credentials``."""
         return "subtenant" if self.sub_tenant else "tenant_credentials"
 
-    @property
-    def identity(self) -> str:
-        """A stable cache key: flow, non-secret fields and a SHA-256 of the secret."""
-        return _identity(self.flow, self._public(), (self.client_secret,))
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Strings to mask in logs: the secret and the Basic header value built from it."""
-        return (self.client_secret, basic_auth_value(self.client_id, self.client_secret))
-
-    def __repr__(self) -> str:
-        return _repr(self, self._public(), ("client_secret",))
-
 
 @dataclass(frozen=True, repr=False)
-class AppCredentials:
+class AppCredentials(_ClientSecretCredentials):
     """App credentials exchanged at the Token Management Service (Node SDK ``tokenmanager-auth.ts``).
 
     :param client_id: the app credentials' client ID (``{hostTenant}-{appName}-{appVersion}…``).
@@ -180,19 +205,6 @@ class AppCredentials:
         """Always ``app_credentials``."""
         return "app_credentials"
 
-    @property
-    def identity(self) -> str:
-        """A stable cache key: flow, non-secret fields and a SHA-256 of the secret."""
-        return _identity(self.flow, self._public(), (self.client_secret,))
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Strings to mask in logs: the secret and the ``X-SPACE-AUTH-KEY`` value built from it."""
-        return (self.client_secret, basic_auth_value(self.client_id, self.client_secret))
-
-    def __repr__(self) -> str:
-        return _repr(self, self._public(), ("client_secret",))
-
 
 @dataclass(frozen=True, repr=False)
 class UserTokenCredentials:
@@ -229,7 +241,7 @@ class UserTokenCredentials:
 
 
 @dataclass(frozen=True, repr=False)
-class RefreshTokenCredentials:
+class RefreshTokenCredentials(_ClientSecretCredentials):
     """A refresh token exchanged at the PIAM token URL with the app's client ID and secret (OAuth 2.0
     ``refresh_token`` grant).
 
@@ -256,23 +268,12 @@ class RefreshTokenCredentials:
     def _public(self) -> dict[str, str | None]:
         return {"client_id": self.client_id, "token_url": self.token_url, "tenant": self.tenant}
 
+    _more_secrets = ("refresh_token",)
+
     @property
     def flow(self) -> str:
         """Always ``refresh_token``."""
         return "refresh_token"
-
-    @property
-    def identity(self) -> str:
-        """A stable cache key: flow, non-secret fields and a SHA-256 of secret and refresh token."""
-        return _identity(self.flow, self._public(), (self.client_secret, self.refresh_token))
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Strings to mask in logs: secret, Basic header value and the initial refresh token."""
-        return (self.client_secret, basic_auth_value(self.client_id, self.client_secret), self.refresh_token)
-
-    def __repr__(self) -> str:
-        return _repr(self, self._public(), ("client_secret", "refresh_token"))
 
 
 #: Any of the credential types; :func:`airflow_provider_mdsp.auth.grants.obtain_token` dispatches on it.
