@@ -197,10 +197,7 @@ class AssetsClient(ApiClient):
         :param filter: a filter dict or JSON string, e.g. ``{"id": {"startsWith": "mytenant."}}``.
         :param size: types per page.
         """
-        params = {"filter": json_filter(filter)}
-        return iter_items(
-            iter_spring_pages(self.transport, f"{BASE}/assettypes", "assetTypes", params=params, size=size)
-        )
+        return self._iter_types("assettypes", "assetTypes", filter, size)
 
     def get_asset_type(self, type_id: str) -> dict[str, Any]:
         """Return one asset type.
@@ -217,10 +214,7 @@ class AssetsClient(ApiClient):
         :param filter: a filter dict or JSON string.
         :param size: types per page.
         """
-        params = {"filter": json_filter(filter)}
-        return iter_items(
-            iter_spring_pages(self.transport, f"{BASE}/aspecttypes", "aspectTypes", params=params, size=size)
-        )
+        return self._iter_types("aspecttypes", "aspectTypes", filter, size)
 
     def get_aspect_type(self, type_id: str) -> dict[str, Any]:
         """Return one aspect type with its variables.
@@ -230,6 +224,10 @@ class AssetsClient(ApiClient):
         return self.transport.request_json("GET", f"{BASE}/aspecttypes/{segment(type_id, name='type_id')}")
 
     # --- helpers --------------------------------------------------------------------------------
+    def _iter_types(self, path: str, key: str, filter: JsonFilter | None, size: int) -> Iterator[dict[str, Any]]:
+        params = {"filter": json_filter(filter)}
+        return iter_items(iter_spring_pages(self.transport, f"{BASE}/{path}", key, params=params, size=size))
+
     @staticmethod
     def _asset_path(asset_id: str) -> str:
         return f"{BASE}/assets/{segment(asset_id, name='asset_id')}"

@@ -11,12 +11,10 @@ from airflow_provider_mdsp.triggers.checks import DEFAULT_MAX_MATCHES, check_eve
 class MdspEventTrigger(MdspPollingTrigger):
     """Fire when events match a filter (the check of ``MdspEventSensor``).
 
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     :param filter: a composed Event Management filter (a plain dict).
     :param max_matches: the most event ids reported.
-    :param poll_interval: seconds between checks.
-    :param timeout_at: ISO 8601 deadline, or ``None``.
-    :param sub_tenant: the subtenant the task impersonates, if any.
+    :param common: ``mdsp_conn_id``, ``poll_interval``, ``timeout_at``, ``sub_tenant`` (see
+        :class:`~airflow_provider_mdsp.triggers.base.MdspPollingTrigger`).
     """
 
     check_function = staticmethod(check_events)

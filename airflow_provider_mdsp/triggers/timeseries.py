@@ -11,14 +11,12 @@ from airflow_provider_mdsp.triggers.checks import check_new_timeseries
 class MdspTimeSeriesTrigger(MdspPollingTrigger):
     """Fire when an aspect has a record later than ``after`` (the check of ``MdspTimeSeriesSensor``).
 
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     :param asset_id: the asset id.
     :param aspect: the aspect (property set) name.
     :param after: ISO 8601 time; only records strictly later count.
     :param variables: only records with these variables.
-    :param poll_interval: seconds between checks.
-    :param timeout_at: ISO 8601 deadline, or ``None``.
-    :param sub_tenant: the subtenant the task impersonates, if any.
+    :param common: ``mdsp_conn_id``, ``poll_interval``, ``timeout_at``, ``sub_tenant`` (see
+        :class:`~airflow_provider_mdsp.triggers.base.MdspPollingTrigger`).
     """
 
     check_function = staticmethod(check_new_timeseries)
