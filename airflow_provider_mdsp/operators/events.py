@@ -38,7 +38,35 @@ def window_term(start: Any, end: Any) -> dict[str, str]:
     return {"between": f"[{format_time(start)}, {format_time(end)})"}
 
 
-class MdspQueryEventsOperator(TimeWindowMixin, MdspReadOperator):
+class EventFilterMixin:
+    """Give an operator or sensor an Event Management filter: ``filter``, narrowed by ``type_id`` and ``entity_id``.
+
+    :param filter: Event Management filter, a dict or JSON string (templated in the operator).
+    :param type_id: only events of this type.
+    :param entity_id: only events of this asset.
+    """
+
+    def __init__(
+        self,
+        *,
+        filter: dict[str, Any] | str | None = None,
+        type_id: str | None = None,
+        entity_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.filter = filter
+        self.type_id = type_id
+        self.entity_id = entity_id
+
+    def event_filter(self, timestamp: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Return the filter to send, with a ``timestamp`` term when given (see ``compose_event_filter``)."""
+        from airflow_provider_mdsp.client.events import compose_event_filter
+
+        return compose_event_filter(self.filter, type_id=self.type_id, entity_id=self.entity_id, timestamp=timestamp)
+
+
+class MdspQueryEventsOperator(EventFilterMixin, TimeWindowMixin, MdspReadOperator):
     """Read every event matching a filter in a time window, into XCom or a file.
 
     The window ``[from_time, to_time)`` becomes a ``timestamp`` ``between`` term of the filter; by
@@ -81,38 +109,27 @@ class MdspQueryEventsOperator(TimeWindowMixin, MdspReadOperator):
     def __init__(
         self,
         *,
-        filter: dict[str, Any] | str | None = None,
-        type_id: str | None = None,
-        entity_id: str | None = None,
         sort: str = "timestamp,asc",
         history: bool = False,
         page_size: int = 100,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.filter = filter
-        self.type_id = type_id
-        self.entity_id = entity_id
         self.sort = sort
         self.history = history
         self.page_size = page_size
 
     def build_filter(self, context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str | None]]:
         """Return the filter to send and the window it covers (``from``/``to``, ``None`` if the filter's own)."""
-        from airflow_provider_mdsp.client.events import compose_event_filter
         from airflow_provider_mdsp.client.paths import filter_dict
 
-        given = filter_dict(self.filter)
+        own = filter_dict(self.filter).get("timestamp")
         explicit = self.from_time not in (None, "") or self.to_time not in (None, "")
-        if "timestamp" in given and not explicit:
-            self.log.info("Using the filter's own timestamp term %s instead of the data interval", given["timestamp"])
-            terms = compose_event_filter(given, type_id=self.type_id, entity_id=self.entity_id)
-            return terms, {"from": None, "to": None}
+        if own is not None and not explicit:
+            self.log.info("Using the filter's own timestamp term %s instead of the data interval", own)
+            return self.event_filter(), {"from": None, "to": None}
         start, end = self.window(context)
-        terms = compose_event_filter(
-            given, type_id=self.type_id, entity_id=self.entity_id, timestamp=window_term(start, end)
-        )
-        return terms, {"from": format_time(start), "to": format_time(end)}
+        return self.event_filter(window_term(start, end)), {"from": format_time(start), "to": format_time(end)}
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Page through the matching events and deliver them to XCom or ``output_path``."""

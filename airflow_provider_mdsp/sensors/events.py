@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_mdsp.operators.events import EventFilterMixin
 from airflow_provider_mdsp.sensors.base import MdspBaseSensor, point_in_time
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 DEFAULT_MAX_MATCHES = 100
 
 
-class MdspEventSensor(MdspBaseSensor):
+class MdspEventSensor(EventFilterMixin, MdspBaseSensor):
     """Wait until events match a filter; return their ids and count.
 
     The XCom value is ``{"count", "event_ids", "first_time", "last_time", "truncated"}``: the oldest
@@ -39,35 +40,22 @@ class MdspEventSensor(MdspBaseSensor):
     def __init__(
         self,
         *,
-        filter: dict[str, Any] | str | None = None,
-        type_id: str | None = None,
-        entity_id: str | None = None,
         after: Any = None,
         max_matches: int = DEFAULT_MAX_MATCHES,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.filter = filter
-        self.type_id = type_id
-        self.entity_id = entity_id
         self.after = after
         self.max_matches = max_matches
 
     def make_trigger(self, context: Context, timeout_at: str | None = None) -> MdspEventTrigger:
         """Return the trigger checking for matching events."""
-        from airflow_provider_mdsp.client.events import compose_event_filter
         from airflow_provider_mdsp.triggers.events import MdspEventTrigger
 
         after = point_in_time(self.after, context, "after") if self.after not in (None, "") else None
-        terms = compose_event_filter(
-            self.filter,
-            type_id=self.type_id,
-            entity_id=self.entity_id,
-            timestamp={"after": after} if after else None,
-        )
         return MdspEventTrigger(
             mdsp_conn_id=self.mdsp_conn_id,
-            filter=terms,
+            filter=self.event_filter({"after": after} if after else None),
             max_matches=self.max_matches,
             poll_interval=self.poke_interval,
             timeout_at=timeout_at,
