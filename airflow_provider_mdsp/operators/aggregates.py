@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.operators.base import MdspBaseOperator
 from airflow_provider_mdsp.operators.timeseries import MdspAspectReadOperator, variables_list
 from airflow_provider_mdsp.timeutil import format_time
 
@@ -94,7 +95,7 @@ class MdspReadAggregatesOperator(MdspAspectReadOperator):
     """
 
     template_fields: tuple[str, ...] = (
-        "mdsp_conn_id",
+        *MdspBaseOperator.template_fields,
         "asset_id",
         "aspect",
         "asset_name",

@@ -96,7 +96,14 @@ class MdspListAssetsOperator(MdspReadOperator):
         ``{"path", "records", "format", "bytes"}``.
     """
 
-    template_fields: tuple[str, ...] = ("mdsp_conn_id", "filter", "type_id", "sort", "fields", "output_path")
+    template_fields: tuple[str, ...] = (
+        *MdspBaseOperator.template_fields,
+        "filter",
+        "type_id",
+        "sort",
+        "fields",
+        "output_path",
+    )
     template_fields_renderers = {"filter": "json"}
 
     def __init__(
@@ -150,7 +157,7 @@ class MdspGetAssetOperator(MdspBaseOperator):
     :param include_shared: look among assets shared from other tenants too.
     """
 
-    template_fields: tuple[str, ...] = ("mdsp_conn_id", "asset_id")
+    template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "asset_id")
 
     def __init__(self, *, asset_id: str, include_shared: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -176,7 +183,7 @@ class MdspUpdateAssetOperator(MdspBaseOperator):
     :returns: ``{"assetId", "etag", "name"}`` of the new version.
     """
 
-    template_fields: tuple[str, ...] = ("mdsp_conn_id", "asset_id", "changes", "etag")
+    template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "asset_id", "changes", "etag")
     template_fields_renderers = {"changes": "json"}
 
     def __init__(

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspReadOperator
+from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspReadOperator
 from airflow_provider_mdsp.operators.output import OUTPUT_FORMATS, too_many_for_xcom
 from airflow_provider_mdsp.params import PAGING_STYLES
 
@@ -74,7 +74,7 @@ class MdspApiOperator(MdspReadOperator):
     """
 
     template_fields: tuple[str, ...] = (
-        "mdsp_conn_id",
+        *MdspBaseOperator.template_fields,
         "endpoint",
         "query",
         "json",

@@ -183,7 +183,7 @@ class MdspReadTimeSeriesOperator(MdspAspectReadOperator):
     """
 
     template_fields: tuple[str, ...] = (
-        "mdsp_conn_id",
+        *MdspBaseOperator.template_fields,
         "asset_id",
         "aspect",
         "asset_name",
@@ -266,7 +266,13 @@ class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
         the first and last record written); the asset event's ``extra`` holds the same.
     """
 
-    template_fields: tuple[str, ...] = ("mdsp_conn_id", "sub_tenant", "asset_id", "aspect", "records", "input_path")
+    template_fields: tuple[str, ...] = (
+        *MdspBaseOperator.template_fields,
+        "asset_id",
+        "aspect",
+        "records",
+        "input_path",
+    )
     template_fields_renderers = {"records": "json"}
 
     def __init__(
@@ -327,7 +333,7 @@ class MdspWriteTimeSeriesMultiOperator(LineageMixin, MdspBaseOperator):
     :returns: ``{"requests", "records", "pairs", "errors": [{"entityId", "propertySetName", "status", "message"}]}``.
     """
 
-    template_fields: tuple[str, ...] = ("mdsp_conn_id", "items")
+    template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "items")
     template_fields_renderers = {"items": "json"}
 
     def __init__(

@@ -185,3 +185,27 @@ def test_mapped_reads_take_their_window_in_partial_and_expand(module, name, kwar
     with DAG(f"windows_{module}", schedule=None):
         operator.partial(task_id="partial", **kwargs, **window).expand(sub_tenant=["a", "b"])
         operator.partial(task_id="expanded", **kwargs).expand(from_time=["2026-05-01T00:00:00Z"])
+
+
+def _task_classes():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import airflow_provider_mdsp.operators as operators
+    import airflow_provider_mdsp.sensors as sensors
+    from airflow_provider_mdsp.operators.base import MdspBaseOperator
+
+    found = {}
+    for package in (operators, sensors):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for name, klass in inspect.getmembers(module, inspect.isclass):
+                if issubclass(klass, MdspBaseOperator) and klass.__module__ == module.__name__:
+                    found[name] = klass
+    return sorted(found.items())
+
+
+@pytest.mark.parametrize(("name", "klass"), _task_classes(), ids=[name for name, _ in _task_classes()])
+def test_every_operator_and_sensor_templates_its_connection_and_subtenant(name, klass):
+    assert klass.template_fields[:2] == ("mdsp_conn_id", "sub_tenant"), name
