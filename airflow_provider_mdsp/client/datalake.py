@@ -27,7 +27,7 @@ from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.pagination import Page, iter_items
 from airflow_provider_mdsp.client.paths import json_filter, required, segment
 from airflow_provider_mdsp.client.retry import make_retrying
-from airflow_provider_mdsp.client.transport import Transport, translate_request_error
+from airflow_provider_mdsp.client.transport import Transport, copy_body, translate_request_error
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspResponseError, MdspUnsafeLinkError, api_error
 from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
@@ -168,17 +168,7 @@ class DataLakeClient(ApiClient):
         :param subtenant_id: a tenant reading its subtenant's lake.
         """
         url = self._one_url(self.generate_download_urls([path], subtenant_id=subtenant_id), path)
-        response = self._signed_call("GET", url, stream=True)
-        written = 0
-        try:
-            for chunk in response.iter_content(CHUNK_BYTES):
-                handle.write(chunk)
-                written += len(chunk)
-        except requests.RequestException as exc:
-            raise translate_request_error(exc, url) from None
-        finally:
-            response.close()
-        return written
+        return copy_body(self._signed_call("GET", url, stream=True), handle, url, chunk_size=CHUNK_BYTES)
 
     def _signed_urls(self, operation: str, paths: Iterable[str], subtenant_id: str | None) -> list[dict[str, Any]]:
         body: dict[str, Any] = {"paths": [{"path": _plain(lake_path(p))} for p in paths]}

@@ -13,7 +13,7 @@ from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.pagination import MAX_FILE_SEARCH_LIMIT, Page, iter_items, iter_offset_pages
 from airflow_provider_mdsp.client.paths import file_path as encode_file_path
 from airflow_provider_mdsp.client.paths import segment
-from airflow_provider_mdsp.client.transport import translate_request_error
+from airflow_provider_mdsp.client.transport import copy_body
 from airflow_provider_mdsp.exceptions import (
     MdspApiError,
     MdspConfigError,
@@ -321,15 +321,7 @@ class FilesClient(ApiClient):
         """
         url = self.transport.url_for(self._path(entity_id, file_path))
         response = self.transport.request("GET", url, headers=self._get_headers(byte_range), stream=True)
-        written = 0
-        with response:
-            try:
-                for chunk in response.iter_content(DOWNLOAD_CHUNK_SIZE):
-                    dest.write(chunk)
-                    written += len(chunk)
-            except requests.RequestException as exc:
-                raise translate_request_error(exc, url) from None
-        return written
+        return copy_body(response, dest, url, chunk_size=DOWNLOAD_CHUNK_SIZE)
 
     def get_file(self, entity_id: str, file_path: str, *, byte_range: ByteRange | None = None) -> bytes:
         """Return a file's content (or a byte range of it) as bytes; for large files use :meth:`download_file`.

@@ -22,7 +22,7 @@ import re
 import sys
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import msgspec
@@ -166,6 +166,26 @@ def translate_request_error(exc: requests.RequestException, url: str) -> Excepti
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return MdspConnectionError(f"Invalid URL for host {host!r}", request_sent=False)
     return MdspConnectionError(f"Connection to {host} failed mid-request: {_reason(exc)}", request_sent=True)
+
+
+def copy_body(response: requests.Response, handle: IO[bytes], url: str, *, chunk_size: int) -> int:
+    """Copy a streamed response's body into a binary file object, close the response, return the bytes written.
+
+    :param response: a response requested with ``stream=True``.
+    :param handle: where the bytes go.
+    :param url: the request URL, for the error of a connection lost mid-body (:func:`translate_request_error`).
+    :param chunk_size: bytes read at a time.
+    """
+    written = 0
+    try:
+        for chunk in response.iter_content(chunk_size):
+            handle.write(chunk)
+            written += len(chunk)
+    except requests.RequestException as exc:
+        raise translate_request_error(exc, url) from None
+    finally:
+        response.close()
+    return written
 
 
 def _never_sent(exc: requests.exceptions.ConnectionError) -> bool:
