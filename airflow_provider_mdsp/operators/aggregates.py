@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator
 from airflow_provider_mdsp.operators.timeseries import MdspAspectReadOperator, variables_list
 from airflow_provider_mdsp.timeutil import format_time
 
@@ -94,14 +93,9 @@ class MdspReadAggregatesOperator(MdspAspectReadOperator):
         "first_time", "last_time"}`` plus ``data`` or ``path``/``format``/``bytes``.
     """
 
+    # output_path last: it renders after the ids, so ``{{ task.asset_id }}`` in it sees their values.
     template_fields: tuple[str, ...] = (
-        *MdspBaseOperator.template_fields,
-        "asset_id",
-        "aspect",
-        "asset_name",
-        "variables",
-        "from_time",
-        "to_time",
+        *MdspAspectReadOperator.template_fields,
         "interval_unit",
         "interval_value",
         "output_path",

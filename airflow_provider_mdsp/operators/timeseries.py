@@ -114,6 +114,16 @@ class MdspAspectReadOperator(LineageMixin, TimeWindowMixin, MdspReadOperator):
     :param gateway_host: gateway host for the Airflow asset URI declared in ``inlets`` (literal ids only).
     """
 
+    template_fields: tuple[str, ...] = (
+        *MdspBaseOperator.template_fields,
+        "asset_id",
+        "aspect",
+        "asset_name",
+        "variables",
+        "from_time",
+        "to_time",
+    )
+
     def __init__(
         self,
         *,
@@ -182,16 +192,8 @@ class MdspReadTimeSeriesOperator(MdspAspectReadOperator):
         ``data`` (XCom) or ``path``, ``format``, ``bytes`` (file).
     """
 
-    template_fields: tuple[str, ...] = (
-        *MdspBaseOperator.template_fields,
-        "asset_id",
-        "aspect",
-        "asset_name",
-        "variables",
-        "from_time",
-        "to_time",
-        "output_path",
-    )
+    # output_path last: it renders after the ids, so ``{{ task.asset_id }}`` in it sees their values.
+    template_fields: tuple[str, ...] = (*MdspAspectReadOperator.template_fields, "output_path")
 
     def __init__(
         self,
