@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk import BaseOperator
+
 from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspReadOperator, TimeWindowMixin
 from airflow_provider_mdsp.timeutil import format_time, to_utc
@@ -38,8 +40,11 @@ def window_term(start: Any, end: Any) -> dict[str, str]:
     return {"between": f"[{format_time(start)}, {format_time(end)})"}
 
 
-class EventFilterMixin:
+class EventFilterMixin(BaseOperator):
     """Give an operator or sensor an Event Management filter: ``filter``, narrowed by ``type_id`` and ``entity_id``.
+
+    A ``BaseOperator`` for the reason :class:`~airflow_provider_mdsp.operators.base.TimeWindowMixin` is:
+    Airflow checks ``.partial()``/``.expand()`` arguments against operator classes' ``__init__`` only.
 
     :param filter: Event Management filter, a dict or JSON string (templated in the operator).
     :param type_id: only events of this type.

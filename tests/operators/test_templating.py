@@ -209,3 +209,20 @@ def _task_classes():
 @pytest.mark.parametrize(("name", "klass"), _task_classes(), ids=[name for name, _ in _task_classes()])
 def test_every_operator_and_sensor_templates_its_connection_and_subtenant(name, klass):
     assert klass.template_fields[:2] == ("mdsp_conn_id", "sub_tenant"), name
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "kwargs"),
+    [("operators.events", "MdspQueryEventsOperator", {}), ("sensors.events", "MdspEventSensor", {})],
+)
+def test_event_tasks_take_their_filter_in_partial_and_expand(module, name, kwargs):
+    """The filter parameters live in EventFilterMixin; Airflow must find them for mapped tasks too."""
+    import importlib
+
+    from airflow.sdk import DAG
+
+    task = getattr(importlib.import_module(f"airflow_provider_mdsp.{module}"), name)
+    terms = {"filter": {"severity": 1}, "type_id": "acme.Alarm", "entity_id": "{{ params.pump }}"}
+    with DAG(f"filters_{name}", schedule=None):
+        task.partial(task_id="partial", **terms).expand(sub_tenant=["a", "b"])
+        task.partial(task_id="expanded", type_id="acme.Alarm").expand(entity_id=["p1", "p2"])
