@@ -205,3 +205,17 @@ def test_emulator_models_and_errors_import_no_http_stack(module):
     """Models hold rules and state only (moto's split); routes and ``responses`` do the HTTP."""
     imports = imported_modules(MODULES[module])
     assert not [name for name in imports if name.split(".")[0] in HTTP_STACK]
+
+
+def test_test_modules_share_helpers_not_each_other():
+    """Shared test code lives in helper modules (``tests/helpers``, a folder's ``helpers``/``conftest``),
+    never in another ``test_*`` module: importing one runs its tests' module-level set-up and couples them."""
+    tests = ROOT / "tests"
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        for name in imported_modules(path):
+            if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_"):
+                target = ROOT.joinpath(*name.split(".")).with_suffix(".py")
+                if target.exists() and target != path:
+                    found.append(f"{module_name(path)} imports {name}")
+    assert found == []

@@ -21,20 +21,9 @@ from airflow_provider_mdsp.auth import FileTokenCache, TenantCredentials, Token,
 from airflow_provider_mdsp.auth.filecache import directory_problem
 from airflow_provider_mdsp.exceptions import MdspConfigError
 
-from .helpers import CLIENT_SECRET, T0
+from .helpers import CLIENT_SECRET, IDENTITY, T0, Fetcher
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-IDENTITY = "tenant_credentials:test"
-
-
-class Fetcher:
-    def __init__(self) -> None:
-        self.previous: list[Token | None] = []
-
-    def __call__(self, previous: Token | None) -> Token:
-        self.previous.append(previous)
-        n = len(self.previous)
-        return Token(f"token-{n}", T0 + 1800, T0, refresh_token=f"rt-{n}")
 
 
 @pytest.fixture

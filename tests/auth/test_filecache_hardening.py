@@ -14,8 +14,7 @@ import pytest
 
 from airflow_provider_mdsp.auth import FileTokenCache, Token, filecache
 
-from .helpers import T0
-from .test_filecache import IDENTITY, Fetcher
+from .helpers import IDENTITY, T0, Fetcher
 
 pytestmark = pytest.mark.skipif(filecache.fcntl is None, reason="the shared cache needs fcntl")
 

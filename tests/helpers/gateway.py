@@ -100,3 +100,29 @@ def live_emulator(**config: Any) -> Iterator[Any]:
     with run_emulator(replace(demo_config(), **config)) as emu, pytest.MonkeyPatch.context() as patch:
         patch.setenv("AIRFLOW_CONN_MDSP_DEFAULT", emulator_connection(emu))
         yield emu
+
+
+class FakeStore(dict):
+    """The task state store of Airflow 3.3 (get/set/delete)."""
+
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def delete(self, key: str) -> None:
+        self.pop(key, None)
+
+
+class FakeOutletEvents:
+    """Stands in for ``context["outlet_events"]``: records what an operator adds to an alias."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, str, Any]] = []
+
+    def __getitem__(self, alias: Any) -> Any:
+        events = self
+
+        class Accessor:
+            def add(self, asset: Any, extra: Any = None) -> None:
+                events.added.append((alias.name, asset.uri, extra))
+
+        return Accessor()

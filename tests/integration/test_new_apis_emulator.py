@@ -12,8 +12,7 @@ import requests
 
 from airflow_provider_mdsp.client import ClientSettings, MdspClient
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspNotFoundError, MdspUnsafeLinkError
-
-from .test_client_emulator import EmulatorTokens
+from tests.helpers.emulator import EmulatorTokens
 
 pytestmark = pytest.mark.integration
 

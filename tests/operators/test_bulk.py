@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_mdsp.exceptions import MdspJobFailedError, MdspWaitTimeoutError
 from airflow_provider_mdsp.operators.bulk import STATE_KEY, MdspBulkImportOperator
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
-from tests.helpers.gateway import ASSET, BULK, TaskDeferred, connect, context
+from tests.helpers.gateway import ASSET, BULK, FakeStore, TaskDeferred, connect, context
 from tests.helpers.gateway import FILES as FILE_API
 from tests.helpers.triggers import first_event
 
@@ -30,16 +30,6 @@ class FakeTI:
 
     def xcom_pull(self, task_ids, key):
         return self.pulled
-
-
-class FakeStore(dict):
-    """The task state store of Airflow 3.3 (get/set/delete)."""
-
-    def set(self, key, value):
-        self[key] = value
-
-    def delete(self, key):
-        self.pop(key, None)
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from airflow_provider_mdsp.operators.event_jobs import (
     MdspDeleteEventsJobOperator,
 )
 from airflow_provider_mdsp.triggers.event_jobs import MdspEventsJobTrigger
-from tests.helpers.gateway import ASSET, EM, TaskDeferred, connect, events_page, query
+from tests.helpers.gateway import ASSET, EM, FakeStore, TaskDeferred, connect, events_page, query
 from tests.helpers.triggers import first_event
-from tests.operators.test_bulk import FakeStore
 
 JOB_KEY = MEMORY_PREFIX + "job_id"
 

@@ -35,7 +35,7 @@ def test_upload_small_file_in_one_put_with_guessed_type(gateway, requests_mock, 
 
 
 def test_upload_takes_an_upstream_summary_and_its_asset_event_says_which_file_version(gateway, requests_mock, tmp_path):
-    from tests.operators.test_templating import FakeOutletEvents
+    from tests.helpers.gateway import FakeOutletEvents
 
     source = tmp_path / "pump.jsonl"
     source.write_bytes(b'{"_time": "2026-01-01T00:00:00Z"}\n')
@@ -59,7 +59,7 @@ def test_upload_takes_an_upstream_summary_and_its_asset_event_says_which_file_ve
 def test_a_templated_upload_path_updates_one_folder_asset_and_its_events_name_each_file(
     gateway, requests_mock, tmp_path
 ):
-    from tests.operators.test_templating import FakeOutletEvents
+    from tests.helpers.gateway import FakeOutletEvents
 
     source = tmp_path / "day.csv"
     source.write_bytes(b"a\n1\n")

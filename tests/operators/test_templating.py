@@ -15,6 +15,7 @@ from airflow_provider_mdsp.operators.timeseries import (
     MdspWriteTimeSeriesMultiOperator,
     MdspWriteTimeSeriesOperator,
 )
+from tests.helpers.gateway import FakeOutletEvents
 from tests.helpers.mock_gateway import PUMP, PUMP2
 
 HOST = "gateway.eu1.mindsphere.io"
@@ -148,22 +149,6 @@ def test_readers_declare_literal_assets_as_inlets_only():
     assert op.inlets == [Asset(f"mdsp://{HOST}/{PUMP}/Vibration")]
     assert op.outlets == []
     assert templated.inlets == []
-
-
-class FakeOutletEvents:
-    """Stands in for ``context["outlet_events"]``: records what an operator adds to an alias."""
-
-    def __init__(self):
-        self.added = []
-
-    def __getitem__(self, alias):
-        events = self
-
-        class Accessor:
-            def add(self, asset, extra=None):
-                events.added.append((alias.name, asset.uri, extra))
-
-        return Accessor()
 
 
 @pytest.mark.parametrize(
