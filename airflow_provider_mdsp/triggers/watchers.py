@@ -57,7 +57,7 @@ DEFAULT_MAX_EVENTS = 100
 class MdspWatcherTrigger(BaseEventTrigger):
     """Base of the watchers: poll in a thread once per interval, keep the state, fire one event per batch.
 
-    Subclasses give :meth:`identity` (what is watched), :meth:`initial_state` and :meth:`poll`.
+    Subclasses give :attr:`identity_fields` (what is watched), :meth:`initial_state` and :meth:`poll`.
 
     :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     :param poll_interval: seconds between two polls.
@@ -71,9 +71,13 @@ class MdspWatcherTrigger(BaseEventTrigger):
         self.poll_interval = float(poll_interval)
         self._memory: dict[str, Any] | None = None
 
+    #: The attributes, besides ``mdsp_conn_id``, that define what is watched: each is the keyword
+    #: argument of the same name, so they rebuild the trigger and key its saved state.
+    identity_fields: tuple[str, ...] = ()
+
     def identity(self) -> dict[str, Any]:
         """Return the plain-JSON arguments that define what is watched (serialised with the trigger)."""
-        raise NotImplementedError
+        return {"mdsp_conn_id": self.mdsp_conn_id, **{name: getattr(self, name) for name in self.identity_fields}}
 
     def initial_state(self, now: datetime) -> dict[str, Any]:
         """Return the state of a watcher that starts for the first time."""
@@ -185,6 +189,8 @@ class MdspNewEventsTrigger(MdspWatcherTrigger):
         "last_time", "more"}``; ``events`` are the events as the service returns them, without links.
     """
 
+    identity_fields = ("filter", "start_after", "lateness", "max_events")
+
     def __init__(
         self,
         *,
@@ -205,16 +211,6 @@ class MdspNewEventsTrigger(MdspWatcherTrigger):
         self.start_after = checked_time(start_after, "start_after")
         self.lateness = float(lateness)
         self.max_events = int(max_events)
-
-    def identity(self) -> dict[str, Any]:
-        """Return the connection, filter, start, lateness and batch size."""
-        return {
-            "mdsp_conn_id": self.mdsp_conn_id,
-            "filter": self.filter,
-            "start_after": self.start_after,
-            "lateness": self.lateness,
-            "max_events": self.max_events,
-        }
 
     def initial_state(self, now: datetime) -> dict[str, Any]:
         """Return the state of a first start: events from ``start_after`` (or now) on are new."""
@@ -266,6 +262,8 @@ class MdspNewTimeSeriesTrigger(MdspWatcherTrigger):
     :returns: event payload ``{"kind": "timeseries", "asset_id", "aspect", "from", "to", "first_time"}``.
     """
 
+    identity_fields = ("asset_id", "aspect", "variables", "start_after", "settle")
+
     def __init__(
         self,
         *,
@@ -286,17 +284,6 @@ class MdspNewTimeSeriesTrigger(MdspWatcherTrigger):
         self.aspect = aspect
         self.variables = list(variables) if variables else None
         self.settle = float(settle)
-
-    def identity(self) -> dict[str, Any]:
-        """Return the connection, asset, aspect, variables, start and settle time."""
-        return {
-            "mdsp_conn_id": self.mdsp_conn_id,
-            "asset_id": self.asset_id,
-            "aspect": self.aspect,
-            "variables": self.variables,
-            "start_after": self.start_after,
-            "settle": self.settle,
-        }
 
     def initial_state(self, now: datetime) -> dict[str, Any]:
         """Return the state of a first start: records after ``start_after`` (or now) are new."""
