@@ -6,12 +6,13 @@ hook (and with it requests and tenacity) is imported only when a task runs.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseOperator
 
@@ -275,6 +276,35 @@ def path_value(value: Any, name: str) -> str | None:
             field=name,
         )
     return str(value)
+
+
+def one_source(local_path: Any, source_path: Any) -> str:
+    """Return the one source of an upload: ``local_path`` (a file on the worker) or ``source_path`` (a URI).
+
+    :param local_path: ``None``, ``""`` or the path.
+    :param source_path: ``None``, ``""`` or the URI.
+    :raises MdspConfigError: neither or both are given (field ``local_path``).
+    """
+    given = [p for p in (local_path, source_path) if p not in (None, "")]
+    if len(given) != 1:
+        raise MdspConfigError("Give exactly one of local_path and source_path", field="local_path")
+    return str(given[0])
+
+
+@contextlib.contextmanager
+def open_source(source: Any, *, local_path: Any) -> Iterator[IO[bytes]]:
+    """Open an upload's source for reading; a missing file names the parameter that gave it.
+
+    :param source: the ``ObjectStoragePath`` to read.
+    :param local_path: the task's ``local_path``: set, it gave the source, else ``source_path`` did.
+    :raises MdspConfigError: the file does not exist (field ``local_path`` or ``source_path``).
+    """
+    try:
+        with source.open("rb") as stream:
+            yield stream
+    except FileNotFoundError:
+        field = "local_path" if local_path else "source_path"
+        raise MdspConfigError(f"The source file {source} does not exist", field=field) from None
 
 
 def _run_after(context: Mapping[str, Any]) -> datetime:

@@ -17,6 +17,8 @@ from airflow_provider_mdsp.operators.base import (
     MdspBaseOperator,
     MdspListOperator,
     TimeWindowMixin,
+    one_source,
+    open_source,
 )
 from airflow_provider_mdsp.operators.jobs import MdspJobOperator
 from airflow_provider_mdsp.operators.waiting import result_from_event
@@ -82,18 +84,11 @@ class MdspDataLakeUploadOperator(MdspBaseOperator):
         """Stream the source to the lake."""
         from airflow_provider_mdsp.operators.output import storage_path
 
-        given = [p for p in (self.local_path, self.source_path) if p not in (None, "")]
-        if len(given) != 1:
-            raise MdspConfigError("Give exactly one of local_path and source_path", field="local_path")
-        source = storage_path(str(given[0]))
-        try:
-            with source.open("rb") as stream:
-                result = self.hook.client.datalake.upload_object(
-                    self.lake_path, stream, subtenant_id=self.subtenant_id or None
-                )
-        except FileNotFoundError:
-            field = "local_path" if self.local_path else "source_path"
-            raise MdspConfigError(f"The source file {source} does not exist", field=field) from None
+        source = storage_path(one_source(self.local_path, self.source_path))
+        with open_source(source, local_path=self.local_path) as stream:
+            result = self.hook.client.datalake.upload_object(
+                self.lake_path, stream, subtenant_id=self.subtenant_id or None
+            )
         self.log.info("Uploaded %s to the Data Lake at %s (%s bytes)", source, result["path"], result["bytes"])
         return result
 

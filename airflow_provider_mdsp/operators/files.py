@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.assets import AssetDeclarations, file_asset, stable_file_path
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError
-from airflow_provider_mdsp.operators.base import MdspBaseOperator, MdspReadOperator, path_value
+from airflow_provider_mdsp.operators.base import (
+    MdspBaseOperator,
+    MdspReadOperator,
+    one_source,
+    open_source,
+    path_value,
+)
 from airflow_provider_mdsp.operators.lineage import LineageMixin, storage_uri
 
 if TYPE_CHECKING:
@@ -133,12 +139,7 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
 
     def source_uri(self) -> str:
         """Return the one source given, as a URI or local path (an upstream summary gives its ``path``)."""
-        given = [
-            p for p in (path_value(self.local_path, "local_path"), path_value(self.source_path, "source_path")) if p
-        ]
-        if len(given) != 1:
-            raise MdspConfigError("Give exactly one of local_path and source_path", field="local_path")
-        return given[0]
+        return one_source(path_value(self.local_path, "local_path"), path_value(self.source_path, "source_path"))
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Stream the source to IoT File and return what was stored."""
@@ -154,7 +155,7 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
         content_type = self.content_type or guess_content_type(remote, source.name)
         self.log.info("Uploading %s to %s/%s (%s)", source, self.entity_id, remote, content_type)
         try:
-            with source.open("rb") as stream:
+            with open_source(source, local_path=self.local_path) as stream:
                 stored = files.put_file(
                     self.entity_id,
                     remote,
@@ -164,9 +165,6 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
                     etag=etag,
                     **options,
                 )
-        except FileNotFoundError:
-            field = "local_path" if self.local_path else "source_path"
-            raise MdspConfigError(f"The source file {source} does not exist", field=field) from None
         except MdspConflictError as exc:
             if self.overwrite:
                 raise  # the file changed between the ETag lookup and the upload
