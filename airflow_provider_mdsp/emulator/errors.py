@@ -18,10 +18,14 @@ in the shape of the service whose path was called (insights-hub-api.md §1):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from .timefmt import format_ms, now_ms
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 GENERIC = "mdsp.core.generic."
 GENERIC_CODES = {
@@ -173,3 +177,19 @@ def check_if_match(current: str, if_match: str | None, stale_status: int, what: 
             f"If-Match {if_match!r} does not match the current etag {current!r} of {what}",
             GENERIC_CODES[412] if stale_status == 412 else GENERIC_CODES[409],
         )
+
+
+def lookup(items: Mapping[K, V], key: K, message: str, code: str | None = None, status: int = 404) -> V:
+    """Return a stored item, or raise the error a model answers for a missing one.
+
+    :param items: the model's items by key
+    :param key: the key asked for
+    :param message: the error message naming what is missing
+    :param code: service error code (the status's generic code by default)
+    :param status: status when missing (404, or 400 where a body names the item)
+    :raises ApiError: when ``key`` is not stored
+    """
+    item = items.get(key)
+    if item is None:
+        raise ApiError(status, message, code)
+    return item

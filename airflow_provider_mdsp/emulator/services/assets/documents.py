@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from ...errors import ApiError, check_if_match
+from ...errors import ApiError, check_if_match, lookup
 
 NO_MATCH = "mdsp.core.assetmanagement.noMatch"
 
@@ -63,10 +63,7 @@ class EtagDocuments:
         :param doc_id: its id
         :raises ApiError: 404
         """
-        found = self.items.get(doc_id)
-        if found is None:
-            raise ApiError(404, f"{self.label} '{doc_id}' not found", NO_MATCH)
-        return found
+        return lookup(self.items, doc_id, f"{self.label} '{doc_id}' not found", NO_MATCH)
 
     def current(self, doc_id: str, if_match: str | None) -> dict[str, Any]:
         """Return a document about to change, once ``If-Match`` names its current etag.

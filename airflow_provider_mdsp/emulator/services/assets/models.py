@@ -15,7 +15,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from ...errors import INVALID_BODY, MISSING_BODY, ApiError, check_if_match
+from ...errors import INVALID_BODY, MISSING_BODY, ApiError, check_if_match, lookup
 from .documents import NO_MATCH, merge_patch, next_etag
 from .types import TypeRegistry
 
@@ -62,10 +62,7 @@ class AssetBackend:
         :param asset_id: its id
         :raises ApiError: 404
         """
-        found = self.assets.get(asset_id)
-        if found is None:
-            raise ApiError(404, f"Asset '{asset_id}' not found", NO_MATCH)
-        return found
+        return lookup(self.assets, asset_id, f"Asset '{asset_id}' not found", NO_MATCH)
 
     def all(self) -> list[dict[str, Any]]:
         """Return every asset."""

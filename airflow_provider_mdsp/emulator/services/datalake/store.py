@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...errors import INVALID_BODY, ApiError
+from ...errors import INVALID_BODY, ApiError, lookup
 from ...timefmt import format_ms
 
 MAX_OBJECT_BYTES = 5 * 1024**3
@@ -105,10 +105,7 @@ class LakeStore:
         :param path: object path
         :raises ApiError: 404
         """
-        found = self.objects.get((owner, path))
-        if found is None:
-            raise ApiError(404, f"Object '{path}' not found")
-        return found
+        return lookup(self.objects, (owner, path), f"Object '{path}' not found")
 
     def under(self, owner: str, folder: str) -> list[LakeObject]:
         """Return the objects below a folder, by path.

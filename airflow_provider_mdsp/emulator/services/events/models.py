@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ...errors import INVALID_BODY, MISSING_BODY, ApiError, check_if_match
+from ...errors import INVALID_BODY, MISSING_BODY, ApiError, check_if_match, lookup
 from ...filters import compile_filter
 from ...timefmt import MS_PER_DAY, TimeFormatError, format_ms, now_ms, parse_iso
 
@@ -88,10 +88,7 @@ class EventBackend:
         :param event_id: its id
         :raises ApiError: 404
         """
-        found = self.events.get(event_id)
-        if found is None:
-            raise ApiError(404, f"Event '{event_id}' not found")
-        return found
+        return lookup(self.events, event_id, f"Event '{event_id}' not found")
 
     def update_event(self, event_id: str, body: Any, if_match: str | None) -> dict[str, Any]:
         """Correct an event (PUT); correlationId, timestamp and entityId must stay the same.
@@ -164,10 +161,7 @@ class EventBackend:
         :param status: status when missing (400 when an event names it)
         :raises ApiError: when it does not exist
         """
-        found = self.types.get(type_id)
-        if found is None:
-            raise ApiError(status, f"Event type '{type_id}' not found")
-        return found
+        return lookup(self.types, type_id, f"Event type '{type_id}' not found", status=status)
 
     def create_type(self, body: Any) -> dict[str, Any]:
         """Create an event type; a given ``id`` must start with ``{tenant}.``.

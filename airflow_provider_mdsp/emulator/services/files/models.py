@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...errors import ApiError, check_if_match
+from ...errors import ApiError, check_if_match, lookup
 from ...timefmt import TimeFormatError, format_ms, now_ms, parse_iso
 from .search import parse_filter
 
@@ -125,10 +125,7 @@ class FileBackend:
         :param filepath: full path
         :raises ApiError: 404
         """
-        found = self.files.get((entity, filepath))
-        if found is None:
-            raise ApiError(404, f"File '{filepath}' not found for entity {entity}")
-        return found
+        return lookup(self.files, (entity, filepath), f"File '{filepath}' not found for entity {entity}")
 
     def delete(self, entity: str, filepath: str) -> None:
         """Delete a file.
@@ -244,10 +241,7 @@ class FileBackend:
         ]
 
     def _upload(self, entity: str, filepath: str) -> Upload:
-        found = self.uploads.get((entity, filepath))
-        if found is None:
-            raise ApiError(404, f"No multipart upload in progress for '{filepath}'")
-        return found
+        return lookup(self.uploads, (entity, filepath), f"No multipart upload in progress for '{filepath}'")
 
 
 def check_path(filepath: str) -> None:
