@@ -116,3 +116,18 @@ def test_bulk_read_needs_from_and_to(emu, api, ids):
     r = api.get(f"{emu.url}{BULK}/timeseries/{ids['bench-motor']}/Vibration", timeout=10)
     assert r.status_code == 400
     assert r.json()["status"] == 400
+
+
+def test_import_job_state_moves_one_step_per_interval_and_dates_each_change():
+    from airflow_provider_mdsp.emulator.services.bulk.models import ImportJob
+
+    ok = ImportJob("j", "e", "MotorData", 100.0, {}, None)
+    failed = ImportJob("j", "e", "MotorData", 100.0, None, "bad file")
+    assert [ok.state(t, 2.0) for t in (99.0, 101.9, 102.0, 104.5)] == [
+        ("SUBMITTED", 100.0),
+        ("SUBMITTED", 100.0),
+        ("IN_PROGRESS", 102.0),
+        ("SUCCESS", 104.0),
+    ]
+    assert failed.state(200.0, 2.0) == ("ERROR", 104.0)
+    assert ok.state(100.0, 0) == ("SUCCESS", 100.0)  # no step time: jobs end at once

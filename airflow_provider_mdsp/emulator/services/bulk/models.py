@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import INVALID_BODY, MISSING_BODY, ApiError
+from ...errors import INVALID_BODY, MISSING_BODY, ApiError, lookup
 from ...timefmt import MS_PER_DAY, MS_PER_MINUTE, TimeFormatError, format_ms, parse_iso
 from ..files.models import FileBackend
+from ..jobsteps import job_step
 from ..timeseries.models import TimeSeriesBackend
 from ..timeseries.store import Record
 
@@ -53,12 +54,9 @@ class ImportJob:
         :param now: epoch seconds
         :param step_s: seconds per step
         """
-        steps = int((now - self.submitted) // step_s) if step_s > 0 else 2
-        if steps <= 0:
-            return "SUBMITTED", self.submitted
-        if steps == 1:
-            return "IN_PROGRESS", self.submitted + step_s
-        return ("ERROR" if self.error else "SUCCESS"), self.submitted + 2 * step_s
+        step = job_step(self.submitted, now, step_s)
+        ended = "ERROR" if self.error else "SUCCESS"
+        return ("SUBMITTED", "IN_PROGRESS", ended)[step], self.submitted + step * step_s
 
 
 class BulkBackend:
@@ -135,9 +133,7 @@ class BulkBackend:
         :param job_id: the job id
         :raises ApiError: 404
         """
-        job = self.jobs.get(job_id)
-        if job is None:
-            raise ApiError(404, f"Import job '{job_id}' not found")
+        job = lookup(self.jobs, job_id, f"Import job '{job_id}' not found")
         state, changed = job.state(self._clock(), self.step_s)
         return {
             "id": job.id,
