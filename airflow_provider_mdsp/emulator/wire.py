@@ -1,8 +1,9 @@
-"""Small request-parsing helpers shared by the routes (query integers, ETags, JSON bodies, URLs)."""
+"""Small request-parsing helpers shared by the routes (query integers, ETags, JSON bodies, URLs, ETag writes)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -163,3 +164,18 @@ def single(request: Request, resource: dict[str, Any], body: Any, status: int = 
     if request.method == "GET" and if_none_match(request) == etag:
         return Response(status_code=304, headers=headers)
     return json_response(body, status, headers)
+
+
+async def etag_write(
+    request: Request,
+    change: Callable[[Any, str | None], dict[str, Any]],
+    render: Callable[[Request, dict[str, Any]], Any],
+) -> Response:
+    """Apply a JSON body guarded by ``If-Match`` and answer the changed resource with its new ``ETag``.
+
+    :param request: the request
+    :param change: ``(body, if_match) -> resource``; the model checks the etag (raises 4xx)
+    :param render: ``(request, resource) -> wire form``
+    """
+    resource = change(await read_json(request), if_match(request))
+    return single(request, resource, render(request, resource))

@@ -179,8 +179,17 @@ def test_aspect_type_and_asset_type_lifecycle(emu, api):
     assert api.delete(url, headers={"If-Match": "1"}, timeout=10).status_code == 409  # still used
     listed = api.get(f"{emu.url}{AM}/assettypes", params={"filter": '{"id":"demo.Tank"}'}, timeout=10).json()
     assert listed["_embedded"]["assetTypes"][0]["aspects"][0]["aspectTypeId"] == "demo.Oil"
-    assert api.delete(type_url, headers={"If-Match": "0"}, timeout=10).status_code == 204
-    assert api.delete(url, headers={"If-Match": "1"}, timeout=10).status_code == 204
+    merge = {"If-Match": "0", "Content-Type": "application/merge-patch+json"}
+    patched = api.patch(type_url, data=json.dumps({"description": "oil tank"}), headers=merge, timeout=10)
+    assert (patched.status_code, patched.headers["ETag"], patched.json()["description"]) == (200, '"1"', "oil tank")
+    assert patched.json()["_links"]["self"]["href"].endswith(f"{AM}/assettypes/demo.Tank")
+    assert api.delete(type_url, headers={"If-Match": "1"}, timeout=10).status_code == 204
+    stale = api.patch(url, data=json.dumps({"description": "x"}), headers=merge, timeout=10)
+    assert stale.status_code == 412
+    patched = api.patch(url, data=json.dumps({"description": "x"}), headers={**merge, "If-Match": "1"}, timeout=10)
+    assert (patched.status_code, patched.headers["ETag"]) == (200, '"2"')
+    assert patched.json()["_links"]["self"]["href"].endswith(f"{AM}/aspecttypes/demo.Oil")
+    assert api.delete(url, headers={"If-Match": "2"}, timeout=10).status_code == 204
 
 
 def test_unknown_asset_is_404(emu, api):

@@ -8,6 +8,7 @@ or ``asc|desc`` (field defaults to ``name``).
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from ...auth import authorized_backend
 from ...paging import filtered_page
 from ...responses import json_response
-from ...wire import base_url, if_match, read_json, single
+from ...wire import base_url, etag_write, if_match, read_json, single
 
 router = APIRouter(prefix="/api/assetmanagement/v3")
 PREFIX = "/api/assetmanagement/v3"
@@ -97,16 +98,14 @@ async def get_asset(request: Request, asset_id: str) -> Response:
 async def replace_asset(request: Request, asset_id: str) -> Response:
     """Replace an asset (``If-Match`` required)."""
     assets = authorized_backend(request, "am.w").assets
-    asset = assets.replace(asset_id, await read_json(request), if_match(request))
-    return single(request, asset, render_asset(request, asset))
+    return await etag_write(request, partial(assets.replace, asset_id), render_asset)
 
 
 @router.patch("/assets/{asset_id}")
 async def patch_asset(request: Request, asset_id: str) -> Response:
     """Merge-patch an asset (``application/merge-patch+json``, ``If-Match`` required)."""
     assets = authorized_backend(request, "am.w").assets
-    asset = assets.patch(asset_id, await read_json(request), if_match(request))
-    return single(request, asset, render_asset(request, asset))
+    return await etag_write(request, partial(assets.patch, asset_id), render_asset)
 
 
 @router.delete("/assets/{asset_id}")

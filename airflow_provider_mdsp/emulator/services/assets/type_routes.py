@@ -7,6 +7,7 @@ contribute.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from ...auth import authorized_backend
 from ...paging import filtered_page
 from ...responses import json_response
-from ...wire import base_url, if_match, if_none_match, query_bool, read_json, single
+from ...wire import base_url, etag_write, if_match, if_none_match, query_bool, read_json, single
 from .routes import DEFAULT_PAGE_SIZE, PREFIX
 from .types import TypeRegistry
 
@@ -68,8 +69,7 @@ async def put_aspect_type(request: Request, type_id: str) -> Response:
 async def patch_aspect_type(request: Request, type_id: str) -> Response:
     """Merge-patch an aspect type."""
     types = authorized_backend(request, "am.w").types
-    t = types.patch_aspect_type(type_id, await read_json(request), if_match(request))
-    return single(request, t, _aspect_type(request, t))
+    return await etag_write(request, partial(types.patch_aspect_type, type_id), _aspect_type)
 
 
 @router.delete("/aspecttypes/{type_id}")
@@ -114,8 +114,8 @@ async def put_asset_type(request: Request, type_id: str) -> Response:
 async def patch_asset_type(request: Request, type_id: str) -> Response:
     """Merge-patch an asset type."""
     types = authorized_backend(request, "am.w").types
-    t = types.patch_asset_type(type_id, await read_json(request), if_match(request))
-    return single(request, t, _asset_type(request, types, t, False))
+    patch = partial(types.patch_asset_type, type_id)
+    return await etag_write(request, patch, lambda r, t: _asset_type(r, types, t, False))
 
 
 @router.delete("/assettypes/{type_id}")

@@ -10,6 +10,7 @@ spec); a larger one answers 400. QX's 500 is wrong.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -19,7 +20,7 @@ from starlette.responses import Response
 from ...auth import authorized_backend
 from ...paging import filtered_page, page_params, sort_items, spring_page
 from ...responses import json_response
-from ...wire import base_url, if_match, query_bool, read_json, single
+from ...wire import base_url, etag_write, if_match, query_bool, read_json, single
 
 PREFIX = "/api/eventmanagement/v3"
 router = APIRouter(prefix=PREFIX)
@@ -65,8 +66,7 @@ async def get_event(request: Request, event_id: str) -> Response:
 async def update_event(request: Request, event_id: str) -> Response:
     """Correct an event (``If-Match`` with the integer etag)."""
     events = authorized_backend(request, "em.w").events
-    event = events.update_event(event_id, await read_json(request), if_match(request))
-    return single(request, event, _event(request, event))
+    return await etag_write(request, partial(events.update_event, event_id), _event)
 
 
 @router.post("/eventTypes")
@@ -103,8 +103,7 @@ async def get_event_type(request: Request, type_id: str) -> Response:
 async def patch_event_type(request: Request, type_id: str) -> Response:
     """Update an event type with JSON-patch operations (``If-Match`` required)."""
     events = authorized_backend(request, "em.w").events
-    t = events.patch_type(type_id, await read_json(request), if_match(request))
-    return single(request, t, _event_type(request, t))
+    return await etag_write(request, partial(events.patch_type, type_id), _event_type)
 
 
 @router.delete("/eventTypes/{type_id}")
