@@ -243,7 +243,7 @@ def resolve_window(
         start = start or interval_start
         end = end or interval_end
     if end is None:
-        end = _run_after(context)
+        end = run_after(context)
     if start is None:
         start = end - lookback
         log.info("No data interval for this run: reading the %s before %s", lookback, format_time(end))
@@ -307,7 +307,11 @@ def open_source(source: Any, *, local_path: Any) -> Iterator[IO[bytes]]:
         raise MdspConfigError(f"The source file {source} does not exist", field=field) from None
 
 
-def _run_after(context: Mapping[str, Any]) -> datetime:
+def run_after(context: Mapping[str, Any]) -> datetime:
+    """Return the run's time when it has no data interval: its ``run_after``, else now.
+
+    :param context: the task context.
+    """
     dag_run = context.get("dag_run")
     run_after = getattr(dag_run, "run_after", None) if dag_run is not None else None
     return to_utc(run_after, "run_after") or utcnow()

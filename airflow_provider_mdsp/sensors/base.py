@@ -20,9 +20,9 @@ except ImportError:  # Airflow 3.1 keeps them in the core package
     from airflow.exceptions import AirflowSensorTimeout, AirflowSkipException  # type: ignore[no-redef]
 
 from airflow_provider_mdsp.exceptions import MdspError, MdspRateLimitedError
-from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable
+from airflow_provider_mdsp.operators.base import DEFERRAL_GRACE, MdspBaseOperator, default_deferrable, run_after
 from airflow_provider_mdsp.operators.waiting import result_from_event
-from airflow_provider_mdsp.timeutil import deadline_after, format_time, to_utc, utcnow
+from airflow_provider_mdsp.timeutil import deadline_after, format_time, to_utc
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -39,10 +39,7 @@ def point_in_time(value: Any, context: Mapping[str, Any], name: str) -> str:
     :return: the time in ISO 8601 UTC.
     """
     moment = to_utc(value, name) or to_utc(context.get("data_interval_end"), "data_interval_end")
-    if moment is None:
-        dag_run = context.get("dag_run")
-        moment = to_utc(getattr(dag_run, "run_after", None), "run_after") or utcnow()
-    return format_time(moment)
+    return format_time(moment or run_after(context))
 
 
 def _asked(exc: MdspRateLimitedError) -> str:
