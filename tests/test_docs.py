@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_mdsp.get_provider_info import CONN_FIELDS
+from tests.helpers.processes import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -101,13 +102,7 @@ def test_python_examples_parse(page: Path) -> None:
 
 
 def test_the_client_reference_lists_every_service_and_method_from_the_code() -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("client_methods", DOCS / "_hooks" / "client_methods.py")
-    assert spec is not None
-    assert spec.loader is not None
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = load_module("client_methods", DOCS / "_hooks" / "client_methods.py")
     page = (DOCS / "reference" / "client.md").read_text()
     assert hook.MARKER in page
     table = hook.on_page_markdown(page)

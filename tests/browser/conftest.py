@@ -9,11 +9,9 @@ reason, never passed.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -26,6 +24,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from tests.helpers.processes import load_module, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -69,12 +69,7 @@ def task_policy(task):
 
 def _load_runner() -> ModuleType:
     """Import ``scripts/run_example_dags.py`` (workspace, emulator connection, ``airflow dags test``)."""
-    spec = importlib.util.spec_from_file_location("mdsp_run_example_dags", ROOT / "scripts" / "run_example_dags.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module("mdsp_run_example_dags", ROOT / "scripts" / "run_example_dags.py")
 
 
 runner = _load_runner()
@@ -238,11 +233,4 @@ def airflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow
             _wait_until_healthy(url, proc, log)
             yield AirflowServer(url=url, home=home, env=env, log=log)
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(3)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop_group(proc, 3)

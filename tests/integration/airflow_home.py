@@ -7,8 +7,6 @@ The environment and the migrated database come from the example-DAG runner
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = Path(sys.executable).parent / "airflow"
@@ -82,15 +82,7 @@ class Processes:
         self.running[name] = proc
 
     def stop(self, name: str) -> None:
-        proc = self.running.pop(name)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(8)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(self.running.pop(name), 8)
 
     def stop_all(self) -> None:
         for name in list(self.running):

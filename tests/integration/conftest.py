@@ -10,7 +10,6 @@ Import them into another test package's conftest (``from tests.integration.conft
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers.processes import load_module
 
 DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
 DEMO_CLIENT_ID = "demo-techuser"
@@ -99,12 +100,7 @@ class DagRunner:
     def load(self, file_name: str, dag_id: str) -> Any:
         """Import a DAG file freshly (so it sees this test's environment) and return one of its DAGs."""
         path = DAGS_FOLDER / file_name
-        spec = importlib.util.spec_from_file_location(f"mdsp_test_dag_{path.stem}", path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return _find_dag(module, dag_id)
+        return _find_dag(load_module(f"mdsp_test_dag_{path.stem}", path), dag_id)
 
     def run(self, file_name: str, dag_id: str, **test_kwargs: Any) -> Any:
         """Run a DAG of a file through ``dag.test()`` and return the finished DagRun."""

@@ -6,7 +6,6 @@ must create nothing (no aspect type, asset aspect, import job or lake object mor
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.processes import load_module
 from tests.integration.conftest import emulator_conn_json, task_states, xcom_values
 
 pytestmark = [pytest.mark.dag, pytest.mark.integration]
@@ -77,10 +77,7 @@ def lake_state(emulator: Any) -> dict[str, Any]:
 
 
 def load_example() -> Any:
-    spec = importlib.util.spec_from_file_location("mdsp_example_plant_kpis", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.dag
+    return load_module("mdsp_example_plant_kpis", EXAMPLE).dag
 
 
 def test_the_example_runs_once_per_subtenant_and_a_rerun_creates_nothing(example_bundle, own_emulator):
