@@ -72,6 +72,9 @@ class MdspReadAggregatesOperator(MdspAspectReadOperator):
     logs a warning, and ``align=True`` narrows the window to the whole intervals inside it instead.
     Empty intervals are omitted.
 
+    Output: ``output_path`` (a file, written atomically; templated), ``output_format`` and
+    ``max_xcom_records``, as :class:`~airflow_provider_mdsp.operators.base.MdspReadOperator` describes.
+
     :param asset_id: the asset id; templated.
     :param aspect: the aspect name; templated.
     :param asset_name: the asset's name, for people only: shown in the logs and the label of a
@@ -83,9 +86,6 @@ class MdspReadAggregatesOperator(MdspAspectReadOperator):
         month 1–3); templated.
     :param variables: variables (``["v1"]``) or single aggregates (``"v1.sum"``); ``None`` for all.
     :param lookback: window length for runs without a data interval.
-    :param output_path: ``ObjectStoragePath`` URI to write the aggregates to, atomically.
-    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
-    :param max_xcom_records: the most intervals returned through XCom without ``output_path``.
     :param gateway_host: gateway host for the Airflow asset URI declared in ``inlets`` (literal ids only).
     :param align: read only the whole intervals inside the window (minute, hour and day intervals,
         on UTC boundaries); the summary's ``from``/``to`` are then the narrowed window.
@@ -93,13 +93,7 @@ class MdspReadAggregatesOperator(MdspAspectReadOperator):
         "first_time", "last_time"}`` plus ``data`` or ``path``/``format``/``bytes``.
     """
 
-    # output_path last: it renders after the ids, so ``{{ task.asset_id }}`` in it sees their values.
-    template_fields: tuple[str, ...] = (
-        *MdspAspectReadOperator.template_fields,
-        "interval_unit",
-        "interval_value",
-        "output_path",
-    )
+    template_fields: tuple[str, ...] = (*MdspAspectReadOperator.template_fields, "interval_unit", "interval_value")
 
     def __init__(
         self,

@@ -81,6 +81,9 @@ class MdspListAssetsOperator(MdspReadOperator):
     Choose ``fields`` (e.g. ``["assetId", "name", "typeId", "parentId"]``) to keep XCom small:
     a full asset carries its variables, aspects and location.
 
+    Output: ``output_path`` (a file, written atomically; templated), ``output_format`` and
+    ``max_xcom_records``, as :class:`~airflow_provider_mdsp.operators.base.MdspReadOperator` describes.
+
     :param filter: an Asset Management filter, as a dict or JSON string, e.g.
         ``{"name": {"startsWith": "pump"}}``; templated.
     :param type_id: only assets of this exact type, e.g. ``acme.Pump``; and-combined with ``filter``.
@@ -89,9 +92,6 @@ class MdspListAssetsOperator(MdspReadOperator):
     :param fields: asset keys to keep, as a list or ``"assetId,name"``; ``None`` keeps everything.
     :param include_shared: include assets shared from other tenants.
     :param basic_fields_only: ask the service to leave out variables, aspects and locations.
-    :param output_path: ``ObjectStoragePath`` URI to write the assets to, atomically.
-    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
-    :param max_xcom_records: the most assets returned through XCom without ``output_path``.
     :returns: ``{"records": n, "data": [assets]}``, or with ``output_path``
         ``{"path", "records", "format", "bytes"}``.
     """
@@ -102,7 +102,6 @@ class MdspListAssetsOperator(MdspReadOperator):
         "type_id",
         "sort",
         "fields",
-        "output_path",
     )
     template_fields_renderers = {"filter": "json"}
 

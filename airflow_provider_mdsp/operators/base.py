@@ -134,7 +134,6 @@ class MdspListOperator(MdspBaseOperator):
     """Base of the operators that return a list through XCom, bounded by ``max_xcom_records``.
 
     :param max_xcom_records: the most items returned through XCom; more fail the task with advice.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     def __init__(self, *, max_xcom_records: int = DEFAULT_MAX_XCOM_RECORDS, **kwargs: Any) -> None:
@@ -162,11 +161,22 @@ class MdspListOperator(MdspBaseOperator):
 class MdspReadOperator(MdspListOperator):
     """Base of the operators that read records: a bounded list in XCom, or a file at ``output_path``.
 
-    :param output_path: any ``ObjectStoragePath`` URI to write the records to, atomically (templated).
+    ``output_path`` is templated in every read operator, and rendered last (a subclass lists only
+    its own ``template_fields``), so a path such as ``…/{{ ds }}/{{ task.asset_id }}.jsonl`` sees
+    the operator's other fields already rendered.
+
+    :param output_path: any ``ObjectStoragePath`` URI (``file:///…``, ``s3://conn@bucket/key``) to write
+        the records to, atomically: nothing half-written appears there (templated).
     :param output_format: ``jsonl``, ``csv`` or ``parquet``.
-    :param max_xcom_records: the most records returned through XCom without ``output_path``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
+    :param max_xcom_records: the most records returned through XCom without ``output_path``; more
+        fail the task and say to set ``output_path``.
     """
+
+    template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "output_path")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.template_fields = (*(f for f in cls.template_fields if f != "output_path"), "output_path")
 
     def __init__(self, *, output_path: str | None = None, output_format: str = "jsonl", **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -61,7 +61,6 @@ class MdspBulkImportOperator(MdspJobOperator):
     :param timeout: longest wait (seconds or timedelta); the job itself keeps running after it, and
         a retry of the task waits for the same job again.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (*MdspJobOperator.template_fields, "entity_id", "aspect", "files")

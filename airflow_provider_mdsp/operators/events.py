@@ -83,6 +83,9 @@ class MdspQueryEventsOperator(EventFilterMixin, TimeWindowMixin, MdspReadOperato
     Returns ``{"records", "first_time", "last_time", "data", "from", "to"}`` without ``output_path``,
     else ``{"path", "records", "format", "bytes", "first_time", "last_time", "from", "to"}``.
 
+    Output: ``output_path`` (a file, written atomically; templated), ``output_format`` and
+    ``max_xcom_records``, as :class:`~airflow_provider_mdsp.operators.base.MdspReadOperator` describes.
+
     :param filter: Event Management filter, a dict or JSON string (templated), e.g. ``{"severity": 1}``.
     :param type_id: only events of this type (templated).
     :param entity_id: only events of this asset (templated).
@@ -93,10 +96,6 @@ class MdspQueryEventsOperator(EventFilterMixin, TimeWindowMixin, MdspReadOperato
     :param history: include earlier events of the same correlation (the service keeps only the
         newest per correlation, entity and type otherwise).
     :param page_size: events per request (at most 100).
-    :param output_path: any ``ObjectStoragePath`` URI to write the events to (templated).
-    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
-    :param max_xcom_records: the most events returned through XCom without ``output_path``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (
@@ -107,7 +106,6 @@ class MdspQueryEventsOperator(EventFilterMixin, TimeWindowMixin, MdspReadOperato
         "from_time",
         "to_time",
         "sort",
-        "output_path",
     )
     template_fields_renderers = {"filter": "json"}
 
@@ -172,7 +170,6 @@ class MdspCreateEventOperator(MdspBaseOperator):
     :param fields: more fields of a custom event type, merged into the event (templated).
     :param events: several events as Event Management dicts (templated); the parameters above are
         defaults for the keys an event leaves out.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (

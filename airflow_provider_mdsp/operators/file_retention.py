@@ -77,7 +77,6 @@ class MdspDeleteFilesOperator(MdspBaseOperator):
     :param verify_unchanged: read each file again just before its DELETE and keep it if it was
         written since the search (IoT File's DELETE takes no ``If-Match``); one more request per file.
     :param preview: only report what would be deleted (``dry_run`` in the result); delete nothing.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (
@@ -137,7 +136,6 @@ class MdspEnsureFileDeleteRuleOperator(MdspBaseOperator):
     :param delete_after_days: 30 to 365 (the service's bounds).
     :param replace: replace a rule on this folder that has other days (delete, then create).
     :param present: ``False`` deletes the rule on this folder instead, if there is one.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "asset_id", "path")
@@ -175,7 +173,6 @@ class MdspListFileDeleteRulesOperator(MdspBaseOperator):
     Returns a list of ``{"id", "assetId", "path", "deleteAfterDays", "state", "created"}``.
 
     :param asset_id: only this asset's rules (templated); ``None`` for all.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (*MdspBaseOperator.template_fields, "asset_id")

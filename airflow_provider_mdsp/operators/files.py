@@ -91,7 +91,6 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
     :param airflow_asset: the Airflow asset each upload updates instead, an ``Asset`` or its name,
         e.g. ``Asset("pump_readings")``: declared in ``outlets`` at parse time whatever is templated,
         so a consumer's ``schedule=[Asset("pump_readings")]`` needs no gateway host.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (
@@ -206,7 +205,6 @@ class MdspDownloadFileOperator(LineageMixin, MdspBaseOperator):
         ``MdspConflictError`` (412) and writes nothing, so what it wrote is that version.
     :param gateway_host: gateway host of the Airflow asset ``mdsp://<host>/<entity>/files/<path>``
         declared in ``inlets`` when the ids are literal (lineage).
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (
@@ -277,14 +275,13 @@ class MdspSearchFilesOperator(MdspReadOperator):
     Returns ``{"records", "first_time", "last_time", "data"}`` (file metadata, times of ``updated``),
     or with ``output_path`` ``{"path", "records", "format", "bytes", "first_time", "last_time"}``.
 
+    Output: ``output_path`` (a file, written atomically; templated), ``output_format`` and
+    ``max_xcom_records``, as :class:`~airflow_provider_mdsp.operators.base.MdspReadOperator` describes.
+
     :param entity_id: the asset id (templated).
     :param filter: e.g. ``name eq 'report*.csv' and path eq 'daily/'`` (``eq``, ``gt``, ``gte``, ``lt``,
         ``lte``; ``*`` wildcard; ``and`` only) (templated).
     :param order: one field, e.g. ``updated desc``.
-    :param output_path: any ``ObjectStoragePath`` URI to write the list to (templated).
-    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
-    :param max_xcom_records: the most files returned through XCom without ``output_path``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (
@@ -292,7 +289,6 @@ class MdspSearchFilesOperator(MdspReadOperator):
         "entity_id",
         "filter",
         "order",
-        "output_path",
     )
 
     def __init__(

@@ -56,6 +56,9 @@ class MdspApiOperator(MdspReadOperator):
 
     ``params`` is reserved by Airflow for DAG params, so query parameters go in ``query``.
 
+    Output: ``output_path`` (a file, written atomically; templated), ``output_format`` and
+    ``max_xcom_records``, as :class:`~airflow_provider_mdsp.operators.base.MdspReadOperator` describes.
+
     :param endpoint: path under the gateway, e.g. ``/api/eventmanagement/v3/eventtypes``.
     :param method: HTTP method.
     :param query: query parameters.
@@ -67,9 +70,6 @@ class MdspApiOperator(MdspReadOperator):
     :param page_size: items per page, where the paging style has one.
     :param idempotent: whether a retry after the server may have acted is harmless (default: by
         method; POST is not retried once it may have been received).
-    :param output_path: ``ObjectStoragePath`` URI to write the records to, atomically.
-    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
-    :param max_xcom_records: the most records returned through XCom without ``output_path``.
     :param time_field: record key holding a time, for ``first_time``/``last_time`` in the summary.
     """
 
@@ -79,7 +79,6 @@ class MdspApiOperator(MdspReadOperator):
         "query",
         "json",
         "headers",
-        "output_path",
     )
     template_fields_renderers = {"json": "json", "query": "json", "headers": "json"}
 

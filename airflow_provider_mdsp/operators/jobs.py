@@ -46,7 +46,6 @@ class MdspJobOperator(MdspBaseOperator):
     :param timeout: longest wait (seconds or timedelta); the job itself keeps running after it, and a
         retry of the task waits for the same job again.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     def __init__(

@@ -164,6 +164,9 @@ class MdspReadTimeSeriesOperator(MdspAspectReadOperator):
     (see :func:`~airflow_provider_mdsp.operators.base.resolve_window`). An empty window returns a
     zero-record summary without calling the API (and writes an empty file if ``output_path`` is set).
 
+    Output: ``output_path`` (a file, written atomically; templated), ``output_format`` and
+    ``max_xcom_records``, as :class:`~airflow_provider_mdsp.operators.base.MdspReadOperator` describes.
+
     :param asset_id: the asset id; templated (and mappable: ``.expand(asset_id=[...])``).
     :param aspect: the aspect name; templated.
     :param asset_name: the asset's name, for people only: shown in the logs and the label of a
@@ -180,10 +183,6 @@ class MdspReadTimeSeriesOperator(MdspAspectReadOperator):
         reads sequentially. Records are written in time order and are exactly those
         of a sequential read; a window of a few pages is read sequentially anyway, and after a 429
         every thread slows to a pace the service allows (docs/operators.md, "Concurrent reads").
-    :param output_path: ``ObjectStoragePath`` URI (``file:///…``, ``s3://conn@bucket/key``) to write
-        the records to, atomically; templated, e.g. ``…/{{ ds }}/{{ task.asset_id }}.jsonl``.
-    :param output_format: ``jsonl``, ``csv`` or ``parquet``.
-    :param max_xcom_records: the most records returned through XCom without ``output_path``.
     :param gateway_host: gateway host for the Airflow asset URI; with literal ids the asset is
         declared in ``inlets`` at parse time.
     :param include_start: read ``[from_time, to_time)`` (start included, end left out) instead of
@@ -191,9 +190,6 @@ class MdspReadTimeSeriesOperator(MdspAspectReadOperator):
     :returns: ``{"asset_id", "aspect", "from", "to", "records", "first_time", "last_time"}`` plus
         ``data`` (XCom) or ``path``, ``format``, ``bytes`` (file).
     """
-
-    # output_path last: it renders after the ids, so ``{{ task.asset_id }}`` in it sees their values.
-    template_fields: tuple[str, ...] = (*MdspAspectReadOperator.template_fields, "output_path")
 
     def __init__(
         self,

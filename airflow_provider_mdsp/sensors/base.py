@@ -52,7 +52,6 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
 
     :param deferrable: wait in the triggerer instead of a worker slot; defaults to Airflow's
         ``[operators] default_deferrable``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
@@ -127,7 +126,6 @@ class MdspBaseJobSensor(MdspBaseSensor):
 
     :param job_id: the job id (templated).
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (*MdspBaseSensor.template_fields, "job_id")

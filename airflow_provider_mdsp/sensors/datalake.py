@@ -17,7 +17,6 @@ class MdspDataLakeImportJobSensor(MdspBaseJobSensor):
 
     :param job_id: the import job id (templated), e.g. ``"{{ ti.xcom_pull(task_ids='export')['job_id'] }}"``.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     @staticmethod

@@ -31,7 +31,6 @@ class MdspEventSensor(EventFilterMixin, MdspBaseSensor):
         e.g. ``"{{ data_interval_start }}"``.
     :param max_matches: the most event ids returned.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (*MdspBaseSensor.template_fields, "filter", "type_id", "entity_id", "after")

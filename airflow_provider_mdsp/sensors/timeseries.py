@@ -27,7 +27,6 @@ class MdspTimeSeriesSensor(MdspBaseSensor):
         ``data_interval_end``, else its ``run_after``).
     :param variables: only records with these variables, a list or ``"a,b"`` (templated).
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     """
 
     template_fields: tuple[str, ...] = (*MdspBaseSensor.template_fields, "asset_id", "aspect", "after", "variables")

@@ -196,6 +196,18 @@ def test_every_operator_and_sensor_templates_its_connection_and_subtenant(name, 
     assert klass.template_fields[:2] == ("mdsp_conn_id", "sub_tenant"), name
 
 
+def _read_operators():
+    from airflow_provider_mdsp.operators.base import MdspReadOperator
+
+    return [(name, klass) for name, klass in _task_classes() if issubclass(klass, MdspReadOperator)]
+
+
+@pytest.mark.parametrize(("name", "klass"), _read_operators(), ids=[name for name, _ in _read_operators()])
+def test_every_read_operator_renders_its_output_path_last(name, klass):
+    assert klass.template_fields[-1] == "output_path", name
+    assert klass.template_fields.count("output_path") == 1, name
+
+
 @pytest.mark.parametrize(
     ("module", "name", "kwargs"),
     [("operators.events", "MdspQueryEventsOperator", {}), ("sensors.events", "MdspEventSensor", {})],
