@@ -17,7 +17,6 @@ is dropped and the next try submits anew.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspError, MdspWaitTimeoutError
@@ -37,8 +36,6 @@ STATE_KEY = MEMORY_PREFIX + "job_id"
 #: Key of the digest of a submission whose answer was lost.
 PENDING_KEY = MEMORY_PREFIX + "pending"
 XCOM_KEY = "job_id"
-#: Default longest wait for a job. Jobs import at most a day of data, up to 1 GB (Siemens docs, IoT TS Bulk overview).
-DEFAULT_TIMEOUT = timedelta(hours=6)
 
 
 class MdspBulkImportOperator(MdspJobOperator):
@@ -56,11 +53,8 @@ class MdspBulkImportOperator(MdspJobOperator):
     :param entity_id: the asset id the files are stored on (templated).
     :param aspect: the aspect (property set) to import into (templated).
     :param files: ``[{"filePath", "from", "to"}]``, times as ISO strings or datetimes (templated).
-    :param wait: wait for the job to finish.
-    :param poll_interval: seconds between status checks.
-    :param timeout: longest wait (seconds or timedelta); the job itself keeps running after it, and
-        a retry of the task waits for the same job again.
-    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    :param wait: wait for the job to finish (``poll_interval``, ``timeout`` and ``deferrable`` as
+        :class:`~airflow_provider_mdsp.operators.jobs.MdspJobOperator` describes).
     """
 
     template_fields: tuple[str, ...] = (*MdspJobOperator.template_fields, "entity_id", "aspect", "files")
@@ -73,11 +67,9 @@ class MdspBulkImportOperator(MdspJobOperator):
         aspect: str,
         files: list[dict[str, Any]],
         wait: bool = True,
-        poll_interval: float | timedelta = 30,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
-        super().__init__(poll_interval=poll_interval, timeout=timeout, **kwargs)
+        super().__init__(**kwargs)
         self.entity_id = entity_id
         self.aspect = aspect
         self.files = files

@@ -9,7 +9,6 @@ job again instead of exporting twice. Sources: :mod:`airflow_provider_mdsp.clien
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_mdsp.triggers.datalake import MdspDataLakeImportJobTrigger
-
-DEFAULT_TIMEOUT = timedelta(hours=6)
 
 
 def _names(value: str | Iterable[str] | None, name: str) -> list[str]:
@@ -202,10 +199,8 @@ class MdspDataLakeExportOperator(TimeWindowMixin, MdspJobOperator):
     :param lookback: window length for runs without a data interval.
     :param job_name: the job's name (templated).
     :param subtenant_id: a tenant exporting into its subtenant's lake (templated).
-    :param wait: wait for the job to end.
-    :param poll_interval: seconds between status checks.
-    :param timeout: longest wait (seconds or timedelta).
-    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    :param wait: wait for the job to end (``poll_interval``, ``timeout`` and ``deferrable`` as
+        :class:`~airflow_provider_mdsp.operators.jobs.MdspJobOperator` describes).
     :returns: ``{"job_id", "name", "status", "destinationPath", "fileCount", "message", "from", "to"}``.
     """
 
@@ -229,11 +224,9 @@ class MdspDataLakeExportOperator(TimeWindowMixin, MdspJobOperator):
         job_name: str | None = None,
         subtenant_id: str | None = None,
         wait: bool = True,
-        poll_interval: float | timedelta = 30,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
-        super().__init__(poll_interval=poll_interval, timeout=timeout, **kwargs)
+        super().__init__(**kwargs)
         self.asset_ids = asset_ids
         self.aspect_names = aspect_names
         self.destination = destination

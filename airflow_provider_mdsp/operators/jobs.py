@@ -22,6 +22,12 @@ from airflow_provider_mdsp.timeutil import deadline_after
 if TYPE_CHECKING:
     from airflow_provider_mdsp.triggers.base import MdspJobTrigger
 
+#: Default seconds between status checks of a job.
+DEFAULT_POLL_INTERVAL = 30.0
+#: Default longest wait for a job. A TS Bulk job imports at most a day of data, up to 1 GB (Siemens
+#: docs, IoT TS Bulk overview); a Data Lake export of a day of an aspect is of the same order.
+DEFAULT_TIMEOUT = timedelta(hours=6)
+
 
 def seconds(value: float | timedelta, name: str) -> float:
     """Return a duration in seconds, from seconds or a ``timedelta``.
@@ -51,8 +57,8 @@ class MdspJobOperator(MdspBaseOperator):
     def __init__(
         self,
         *,
-        poll_interval: float | timedelta,
-        timeout: float | timedelta,
+        poll_interval: float | timedelta = DEFAULT_POLL_INTERVAL,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
         deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
