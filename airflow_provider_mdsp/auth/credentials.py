@@ -85,6 +85,11 @@ class _ClientSecretCredentials:
     #: Secret fields besides ``client_secret``.
     _more_secrets: ClassVar[tuple[str, ...]] = ()
 
+    def __post_init__(self) -> None:
+        """Refuse a missing client ID or secret, naming the connection field (subclasses add theirs)."""
+        _require(self.client_id, "login", "The client ID")
+        _require(self.client_secret, "password", "The client secret")
+
     @property
     def flow(self) -> str:
         """The token flow's short name."""
@@ -134,8 +139,7 @@ class TenantCredentials(_ClientSecretCredentials):
     iam_action: str | None = None
 
     def __post_init__(self) -> None:
-        _require(self.client_id, "login", "The client ID")
-        _require(self.client_secret, "password", "The client secret")
+        super().__post_init__()
         _require(self.tenant, "tenant", "The tenant")
         _require_url(self.token_url, "token_url")
         if self.sub_tenant is not None:
@@ -182,8 +186,7 @@ class AppCredentials(_ClientSecretCredentials):
     token_url: str
 
     def __post_init__(self) -> None:
-        _require(self.client_id, "login", "The client ID")
-        _require(self.client_secret, "password", "The client secret")
+        super().__post_init__()
         _require(self.app_name, "app_name", "The app name")
         _require(self.app_version, "app_version", "The app version")
         _require(self.host_tenant, "host_tenant", "The host tenant")
@@ -260,8 +263,7 @@ class RefreshTokenCredentials(_ClientSecretCredentials):
     tenant: str | None = None
 
     def __post_init__(self) -> None:
-        _require(self.client_id, "login", "The client ID")
-        _require(self.client_secret, "password", "The client secret")
+        super().__post_init__()
         _require(self.refresh_token, "refresh_token", "The refresh token")
         _require_url(self.token_url, "token_url")
 

@@ -24,10 +24,10 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from airflow_provider_mdsp.client.base import ApiClient
-from airflow_provider_mdsp.client.pagination import Page, iter_items
+from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_keyed_pages
 from airflow_provider_mdsp.client.paths import json_filter, required, segment
 from airflow_provider_mdsp.client.retry import make_retrying
-from airflow_provider_mdsp.client.transport import Transport, copy_body, translate_request_error
+from airflow_provider_mdsp.client.transport import copy_body, translate_request_error
 from airflow_provider_mdsp.exceptions import MdspConfigError, MdspResponseError, MdspUnsafeLinkError, api_error
 from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
@@ -56,28 +56,6 @@ def lake_path(value: Any, *, name: str = "lake_path") -> str:
 
 def _plain(path: str) -> str:
     return str(path).strip().strip("/")
-
-
-def iter_keyed_pages(
-    transport: Transport, path: str, key: str, *, params: Mapping[str, Any] | None = None, size: int
-) -> Iterator[Page]:
-    """Yield the lists under ``key`` of a paged answer ``{key: [...], page: {number, totalPages}}``.
-
-    :param transport: the transport.
-    :param path: the collection path.
-    :param key: the list's key, e.g. ``objectMetadata`` or ``timeSeriesImportJobs``.
-    :param params: other query parameters.
-    :param size: items per page.
-    """
-    number = 0
-    while True:
-        body = transport.request_json("GET", path, params={**(params or {}), "page": number, "size": size})
-        if not isinstance(body, Mapping):
-            raise MdspResponseError(f"Expected a page object from {path}, got {type(body).__name__}")
-        yield list(body.get(key) or [])
-        number += 1
-        if number >= int((body.get("page") or {}).get("totalPages") or 0):
-            return
 
 
 class DataLakeClient(ApiClient):

@@ -2,9 +2,10 @@
 
 Each ``iter_*_pages`` generator yields one page (a list of items) at a time and never keeps earlier
 pages, so a caller that writes page by page runs in flat memory. Styles (Node SDK
-``src/api/sdk``): Spring pages (Asset and Event Management), the time-series ``Link`` header, SCIM
-``startIndex``/``count`` (Identity), file search ``offset``/``limit`` (IoT File) and the bulk
-read's ``nextRecord`` (TS Bulk). A link to another host is refused by the transport.
+``src/api/sdk``): Spring pages (Asset and Event Management; ``{key, page}`` in the Data Lake,
+``content`` in Tenant Management), the time-series ``Link`` header, SCIM ``startIndex``/``count``
+(Identity), file search ``offset``/``limit`` (IoT File) and the bulk read's ``nextRecord`` (TS
+Bulk). A link to another host is refused by the transport.
 
 Paging makes progress or stops with :class:`~airflow_provider_mdsp.exceptions.MdspPagingError`: a
 next link seen before, or a time-series page whose records do not move past the previous page's
@@ -58,6 +59,20 @@ class Progress:
                 f"The read of {self.path} needs more than {self.limit} pages; narrow the time range or filter, "
                 "or raise connection field 'max_pages'"
             )
+
+    def get_object(self, transport: Transport, url: str, params: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        """Count one more page, GET it and return its body, which must be a JSON object.
+
+        :param transport: the transport.
+        :param url: the collection path, or the absolute URL of a next page.
+        :param params: the query of this page.
+        :raises MdspResponseError: the body is not a JSON object.
+        """
+        self.count()
+        body = transport.request_json("GET", url, params=params)
+        if not isinstance(body, Mapping):
+            raise MdspResponseError(f"Expected a page object from {self.path}, got {type(body).__name__}")
+        return body
 
     def link(self, url: str) -> None:
         """Refuse a next link that was followed before."""
@@ -205,10 +220,7 @@ def iter_spring_pages(
     """
     number, progress = 0, Progress(transport, path)
     while True:
-        progress.count()
-        body = transport.request_json("GET", path, params={**(params or {}), "page": number, "size": size})
-        if not isinstance(body, Mapping):
-            raise MdspResponseError(f"Expected a page object from {path}, got {type(body).__name__}")
+        body = progress.get_object(transport, path, {**(params or {}), "page": number, "size": size})
         embedded = body.get("_embedded") or {}
         yield list(embedded.get(embedded_key) or [])
         page = body.get("page") or {}
@@ -218,6 +230,45 @@ def iter_spring_pages(
         has_next = bool((body.get("_links") or {}).get("next"))
         if number >= total_pages and not (has_next and not total_pages):
             return
+
+
+def iter_keyed_pages(
+    transport: Transport, path: str, key: str, *, params: Mapping[str, Any] | None = None, size: int
+) -> Iterator[Page]:
+    """Yield the lists under ``key`` of a paged answer ``{key: [...], page: {number, totalPages}}``.
+
+    :param transport: the transport.
+    :param path: the collection path.
+    :param key: the list's key, e.g. ``objectMetadata`` or ``timeSeriesImportJobs``.
+    :param params: other query parameters.
+    :param size: items per page.
+    """
+    number, progress = 0, Progress(transport, path)
+    while True:
+        body = progress.get_object(transport, path, {**(params or {}), "page": number, "size": size})
+        yield list(body.get(key) or [])
+        number += 1
+        if number >= int((body.get("page") or {}).get("totalPages") or 0):
+            return
+
+
+def iter_content_pages(transport: Transport, path: str, *, size: int) -> Iterator[Page]:
+    """Yield the ``content`` of each page of a Spring Data page until ``last`` (or ``totalPages``) says so.
+
+    :param transport: the transport.
+    :param path: the collection path.
+    :param size: items per page.
+    """
+    number, progress = 0, Progress(transport, path)
+    while True:
+        body = progress.get_object(transport, path, {"page": number, "size": size})
+        yield list(body.get("content") or [])
+        number += 1  # counted here: a server echoing a wrong ``number`` must not loop us forever
+        total_pages = body.get("totalPages")
+        if body.get("last") is True or (total_pages is not None and number >= int(total_pages)):
+            return
+        if body.get("last") is None and total_pages is None:
+            return  # neither marker: take the one page as all there is
 
 
 def next_link(link_header: str | None) -> str | None:
@@ -305,10 +356,7 @@ def iter_scim_pages(
     """
     start, progress = 1, Progress(transport, path)
     while True:
-        progress.count()
-        body = transport.request_json("GET", path, params={**(params or {}), "startIndex": start, "count": count})
-        if not isinstance(body, Mapping):
-            raise MdspResponseError(f"Expected a SCIM list object from {path}")
+        body = progress.get_object(transport, path, {**(params or {}), "startIndex": start, "count": count})
         resources = list(body.get("resources") or body.get("Resources") or [])
         yield resources
         total = int(body.get("totalResults") or 0)
@@ -387,10 +435,7 @@ def iter_next_record_pages(
     url, query = transport.url_for(path), dict(params or {})
     progress = Progress(transport, path)
     while True:
-        progress.count()
-        body = transport.request_json("GET", url, params=query)
-        if not isinstance(body, Mapping):
-            raise MdspResponseError(f"Expected a bulk read object from {path}")
+        body = progress.get_object(transport, url, query)
         records = list(body.get("records") or [])
         progress.records(records)
         yield records

@@ -8,39 +8,16 @@ tenant-management-models.ts ``PageSubtenantResource``: a Spring Data page
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from airflow_provider_mdsp.client.base import ApiClient
-from airflow_provider_mdsp.client.pagination import Page, iter_items
+from airflow_provider_mdsp.client.pagination import Page, iter_content_pages, iter_items
 from airflow_provider_mdsp.client.paths import segment
-from airflow_provider_mdsp.client.transport import Transport
-from airflow_provider_mdsp.exceptions import MdspResponseError
 
 BASE = "/api/tenantmanagement/v4"
 #: Subtenants per page (our choice; the service's default and maximum are not documented).
 DEFAULT_PAGE_SIZE = 100
-
-
-def iter_content_pages(transport: Transport, path: str, *, size: int) -> Iterator[Page]:
-    """Yield the ``content`` of each page of a Spring Data page until ``last`` (or ``totalPages``) says so.
-
-    :param transport: the transport.
-    :param path: the collection path.
-    :param size: items per page.
-    """
-    number = 0
-    while True:
-        body = transport.request_json("GET", path, params={"page": number, "size": size})
-        if not isinstance(body, Mapping):
-            raise MdspResponseError(f"Expected a page object from {path}, got {type(body).__name__}")
-        yield list(body.get("content") or [])
-        number += 1  # counted here: a server echoing a wrong ``number`` must not loop us forever
-        total_pages = body.get("totalPages")
-        if body.get("last") is True or (total_pages is not None and number >= int(total_pages)):
-            return
-        if body.get("last") is None and total_pages is None:
-            return  # neither marker: take the one page as all there is
 
 
 class TenantsClient(ApiClient):

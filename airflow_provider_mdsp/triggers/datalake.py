@@ -10,10 +10,7 @@ class MdspDataLakeImportJobTrigger(MdspJobTrigger):
     """Fire when an import job is SUCCESS (success event) or FAILED (error event with its message).
 
     Used by ``MdspDataLakeExportOperator`` and ``MdspDataLakeImportJobSensor`` in deferrable mode.
-
-    :param job_id: the import job id.
-    :param common: ``mdsp_conn_id``, ``poll_interval``, ``timeout_at``, ``sub_tenant`` (see
-        :class:`~airflow_provider_mdsp.triggers.base.MdspPollingTrigger`).
+    Its arguments are those of :class:`~airflow_provider_mdsp.triggers.base.MdspJobTrigger`.
     """
 
     check_function = staticmethod(check_lake_import_job)

@@ -8,6 +8,7 @@ import tracemalloc
 
 import pytest
 
+from airflow_provider_mdsp.client import pagination
 from airflow_provider_mdsp.exceptions import MdspPagingError, MdspResponseError, MdspResponseTooLargeError
 from tests.hostile.server import answer
 
@@ -83,6 +84,49 @@ def test_a_read_stops_at_max_pages_and_says_how_to_raise_it(gateway, client_for)
     with pytest.raises(MdspPagingError, match=r"more than 4 pages.*max_pages"):
         list(client_for(max_pages=4).timeseries.iter_timeseries("a1", "Vibration", prefetch=0, **WINDOW))
     assert gateway.count("/api") == 4
+
+
+def _endless(body_for):
+    """A play whose every page says more follow; ``body_for(n)`` is the n-th page's JSON object."""
+
+    def play(handler, seen):
+        answer(
+            handler, 200, json.dumps(body_for(int(seen.path.rsplit("n=", 1)[-1]) if "n=" in seen.path else 0)).encode()
+        )
+
+    return play
+
+
+ENDLESS_OBJECT_PAGES = {
+    "spring": (
+        lambda t: pagination.iter_spring_pages(t, "/api/x", "items", size=1),
+        lambda n: {"_embedded": {"items": [n]}, "page": {"totalPages": 10**6}},
+    ),
+    "keyed (Data Lake)": (
+        lambda t: pagination.iter_keyed_pages(t, "/api/x", "items", size=1),
+        lambda n: {"items": [n], "page": {"totalPages": 10**6}},
+    ),
+    "content (Tenant Management)": (
+        lambda t: pagination.iter_content_pages(t, "/api/x", size=1),
+        lambda n: {"content": [n], "last": False},
+    ),
+    "scim": (
+        lambda t: pagination.iter_scim_pages(t, "/api/x", count=1),
+        lambda n: {"resources": [n], "totalResults": 10**6},
+    ),
+    "nextRecord (TS Bulk)": (
+        lambda t: pagination.iter_next_record_pages(t, "/api/x"),
+        lambda n: {"records": [{"v": n}], "nextRecord": f"/api/x?n={n + 1}"},
+    ),
+}
+
+
+@pytest.mark.parametrize(("pages", "body_for"), ENDLESS_OBJECT_PAGES.values(), ids=ENDLESS_OBJECT_PAGES)
+def test_every_paging_style_stops_at_max_pages(pages, body_for, gateway, client_for):
+    gateway.play("/api")(_endless(body_for))
+    with pytest.raises(MdspPagingError, match=r"more than 3 pages.*max_pages"):
+        list(pages(client_for(max_pages=3).transport))
+    assert gateway.count("/api") == 3
 
 
 def test_a_compressed_bomb_is_refused_early_in_bounded_memory(gateway, client_for):
