@@ -86,7 +86,6 @@ class MdspReadAggregatesOperator(MdspAspectReadOperator):
         month 1–3); templated.
     :param variables: variables (``["v1"]``) or single aggregates (``"v1.sum"``); ``None`` for all.
     :param lookback: window length for runs without a data interval.
-    :param gateway_host: gateway host for the Airflow asset URI declared in ``inlets`` (literal ids only).
     :param align: read only the whole intervals inside the window (minute, hour and day intervals,
         on UTC boundaries); the summary's ``from``/``to`` are then the narrowed window.
     :returns: ``{"asset_id", "aspect", "from", "to", "interval_unit", "interval_value", "records",

@@ -85,9 +85,6 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
         ``If-Match``); when ``False`` an existing file makes the service refuse the upload.
     :param part_size: bytes per part of a multipart upload (at least 5 MB); the client's default
         (8 MB) when ``None``.
-    :param gateway_host: gateway host of the Airflow asset ``mdsp://<host>/<entity>/files/<path>``:
-        with a literal ``entity_id`` it is declared in ``outlets`` at parse time, otherwise it is
-        emitted at run time through an ``AssetAlias`` (host then defaults to the connection's gateway).
     :param airflow_asset: the Airflow asset each upload updates instead, an ``Asset`` or its name,
         e.g. ``Asset("pump_readings")``: declared in ``outlets`` at parse time whatever is templated,
         so a consumer's ``schedule=[Asset("pump_readings")]`` needs no gateway host.
@@ -113,7 +110,6 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
         description: str | None = None,
         overwrite: bool = False,
         part_size: int | None = None,
-        gateway_host: str | None = None,
         airflow_asset: Any = None,
         **kwargs: Any,
     ) -> None:
@@ -126,11 +122,10 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
         self.description = description
         self.overwrite = overwrite
         self.part_size = part_size
-        self.gateway_host = gateway_host
         self.airflow_asset = airflow_asset
         # Taken before rendering: the part of the path every run shares names the asset.
         self.asset_path = stable_file_path(file_path)
-        self._assets = AssetDeclarations(self, gateway_host, make=file_asset)
+        self._assets = AssetDeclarations(self, self.gateway_host, make=file_asset)
         if airflow_asset is not None:
             self._assets.declare_named(airflow_asset)
         else:
@@ -203,8 +198,6 @@ class MdspDownloadFileOperator(LineageMixin, MdspBaseOperator):
     :param etag: the version to download, e.g. the ``etag`` of an upload's asset event (templated):
         when the file is at another version before or after the download, the task fails with
         ``MdspConflictError`` (412) and writes nothing, so what it wrote is that version.
-    :param gateway_host: gateway host of the Airflow asset ``mdsp://<host>/<entity>/files/<path>``
-        declared in ``inlets`` when the ids are literal (lineage).
     """
 
     template_fields: tuple[str, ...] = (
@@ -221,7 +214,6 @@ class MdspDownloadFileOperator(LineageMixin, MdspBaseOperator):
         entity_id: str,
         file_path: str,
         output_path: str,
-        gateway_host: str | None = None,
         etag: str | int | None = None,
         **kwargs: Any,
     ) -> None:
@@ -229,9 +221,8 @@ class MdspDownloadFileOperator(LineageMixin, MdspBaseOperator):
         self.entity_id = entity_id
         self.file_path = file_path
         self.output_path = output_path
-        self.gateway_host = gateway_host
         self.etag = etag
-        AssetDeclarations(self, gateway_host, make=file_asset).declare_read([(entity_id, file_path)])
+        AssetDeclarations(self, self.gateway_host, make=file_asset).declare_read([(entity_id, file_path)])
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Stream the file into ``output_path`` and return the path and size."""

@@ -18,6 +18,8 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow.sdk import BaseOperator
+
 log = logging.getLogger(__name__)
 
 
@@ -61,16 +63,30 @@ def report_to_collector(hook: Any, *, inputs: list[str], outputs: list[str]) -> 
         collector.add_output_asset(context=hook, uri=uri)
 
 
-class LineageMixin:
-    """Give an operator lineage: :meth:`record_lineage` in ``execute``, OpenLineage datasets on completion."""
+class LineageMixin(BaseOperator):
+    """Give an operator lineage: :meth:`record_lineage` in ``execute``, OpenLineage datasets on completion.
+
+    It derives from ``BaseOperator`` for the reason
+    :class:`~airflow_provider_mdsp.operators.base.TimeWindowMixin` does: ``.partial()`` checks its argument.
+
+    :param gateway_host: the gateway host of the operator's ``mdsp://`` URIs, those of its Airflow
+        assets (``mdsp://<host>/<asset id>/<aspect>``, ``…/<asset id>/files/<path>``) and of its
+        lineage. With it (or ``[mdsp] gateway_host``) and literal ids, the assets read are declared in
+        ``inlets`` and those written in ``outlets`` at parse time; otherwise a writer emits them at
+        run time through an ``AssetAlias``, on the connection's gateway host.
+    """
 
     _lineage: tuple[list[str], list[str]] = ([], [])
+
+    def __init__(self, *, gateway_host: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gateway_host = gateway_host
 
     def mdsp_uri(self, asset_id: str, aspect: str | None = None, *, file_path: str | None = None) -> str:
         """Return the ``mdsp://`` URI of an aspect or file, on the operator's ``gateway_host`` or the connection's."""
         from airflow_provider_mdsp.assets import configured_gateway_host, file_asset_uri, timeseries_asset_uri
 
-        host = getattr(self, "gateway_host", None) or configured_gateway_host()
+        host = self.gateway_host or configured_gateway_host()
         host = host or self.hook.config.settings.gateway_url  # type: ignore[attr-defined]
         if file_path is not None:
             return file_asset_uri(host, asset_id, file_path)

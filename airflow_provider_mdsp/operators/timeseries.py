@@ -111,7 +111,6 @@ class MdspAspectReadOperator(LineageMixin, TimeWindowMixin, MdspReadOperator):
     :param aspect: the aspect name; templated.
     :param asset_name: the asset's name, for logs and the label of a mapped read only.
     :param variables: the variables to read (``select``); ``None`` for all.
-    :param gateway_host: gateway host for the Airflow asset URI declared in ``inlets`` (literal ids only).
     """
 
     template_fields: tuple[str, ...] = (
@@ -131,7 +130,6 @@ class MdspAspectReadOperator(LineageMixin, TimeWindowMixin, MdspReadOperator):
         aspect: str,
         asset_name: str | None = None,
         variables: str | list[str] | None = None,
-        gateway_host: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -139,8 +137,7 @@ class MdspAspectReadOperator(LineageMixin, TimeWindowMixin, MdspReadOperator):
         self.aspect = aspect
         self.asset_name = asset_name
         self.variables = variables
-        self.gateway_host = gateway_host
-        AssetDeclarations(self, gateway_host).declare_read([(asset_id, aspect)])
+        AssetDeclarations(self, self.gateway_host).declare_read([(asset_id, aspect)])
 
     def aspect_label(self) -> str:
         """Return how the logs name the aspect read: ``<asset name (id)>/<aspect>``."""
@@ -183,8 +180,6 @@ class MdspReadTimeSeriesOperator(MdspAspectReadOperator):
         reads sequentially. Records are written in time order and are exactly those
         of a sequential read; a window of a few pages is read sequentially anyway, and after a 429
         every thread slows to a pace the service allows (docs/operators.md, "Concurrent reads").
-    :param gateway_host: gateway host for the Airflow asset URI; with literal ids the asset is
-        declared in ``inlets`` at parse time.
     :param include_start: read ``[from_time, to_time)`` (start included, end left out) instead of
         the API's ``(from_time, to_time]``; the summary's ``from``/``to`` stay the window given.
     :returns: ``{"asset_id", "aspect", "from", "to", "records", "first_time", "last_time"}`` plus
@@ -255,9 +250,6 @@ class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
     :param input_path: instead of ``records``: a JSON Lines, JSON array or Parquet file at any
         ``ObjectStoragePath`` URI, streamed; templated. The result of an upstream read with
         ``output_path`` works too: ``input_path=read.output``.
-    :param gateway_host: gateway host for the Airflow asset URI; with literal ids the asset is
-        declared in ``outlets`` at parse time, otherwise it is emitted at run time through an
-        ``AssetAlias`` (host then defaults to the connection's gateway).
     :param merge: merge the given variables into the existing records (PATCH: at most 24 h
         old data, sent 10 records per request, each all or nothing) instead of replacing records.
     :returns: ``{"asset_id", "aspect", "records", "requests", "first_time", "last_time"}`` (the times of
@@ -280,7 +272,6 @@ class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
         aspect: str,
         records: Any = None,
         input_path: str | None = None,
-        gateway_host: str | None = None,
         merge: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -289,9 +280,8 @@ class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
         self.aspect = aspect
         self.records = records
         self.input_path = input_path
-        self.gateway_host = gateway_host
         self.merge = merge
-        self._assets = AssetDeclarations(self, gateway_host)
+        self._assets = AssetDeclarations(self, self.gateway_host)
         self._assets.declare_written([(asset_id, aspect)])
 
     def execute(self, context: Any) -> dict:
@@ -327,7 +317,6 @@ class MdspWriteTimeSeriesMultiOperator(LineageMixin, MdspBaseOperator):
     :param items: ``[{"entityId": asset id, "propertySetName": aspect, "data": [records]}]``; templated.
     :param fail_on_partial_errors: fail the task when any pair was refused (the summary is still
         pushed to XCom under the key ``summary``).
-    :param gateway_host: gateway host for the Airflow asset URIs (see :class:`MdspWriteTimeSeriesOperator`).
     :returns: ``{"requests", "records", "pairs", "errors": [{"entityId", "propertySetName", "status", "message"}]}``.
     """
 
@@ -339,14 +328,12 @@ class MdspWriteTimeSeriesMultiOperator(LineageMixin, MdspBaseOperator):
         *,
         items: Any,
         fail_on_partial_errors: bool = True,
-        gateway_host: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.items = items
         self.fail_on_partial_errors = fail_on_partial_errors
-        self.gateway_host = gateway_host
-        self._assets = AssetDeclarations(self, gateway_host)
+        self._assets = AssetDeclarations(self, self.gateway_host)
         self._assets.declare_written(_literal_pairs(items))
 
     def execute(self, context: Any) -> dict:
