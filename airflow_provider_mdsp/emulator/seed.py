@@ -128,13 +128,13 @@ def seed_tenant(backend: TenantBackend, seed: int) -> None:
 
 def _seed_types(backend: TenantBackend) -> None:
     t, types = backend.tenant, backend.types
-    types.put_aspect_type(f"{t}.PumpData", _aspect_type(PUMP_VARIABLES, "Pump process values"), None, None)
-    types.put_aspect_type(f"{t}.MotorData", _aspect_type(MOTOR_VARIABLES, "Motor drive values"), None, None)
-    types.put_aspect_type(f"{t}.Vibration", _aspect_type(VIBRATION_VARIABLES, "1 s vibration"), None, None)
+    types.aspects.put(f"{t}.PumpData", _aspect_type(PUMP_VARIABLES, "Pump process values"), None, None)
+    types.aspects.put(f"{t}.MotorData", _aspect_type(MOTOR_VARIABLES, "Motor drive values"), None, None)
+    types.aspects.put(f"{t}.Vibration", _aspect_type(VIBRATION_VARIABLES, "1 s vibration"), None, None)
     site = {"name": "Site", "parentTypeId": "core.basicsite", "description": "A plant site"}
     line = {"name": "Line", "parentTypeId": "core.basicarea", "description": "A production line"}
-    types.put_asset_type(f"{t}.Site", site, None, None)
-    types.put_asset_type(f"{t}.Line", line, None, None)
+    types.assets.put(f"{t}.Site", site, None, None)
+    types.assets.put(f"{t}.Line", line, None, None)
     for name, aspect in (("Pump", "PumpData"), ("Motor", "MotorData"), ("BenchMotor", "Vibration")):
         body = {
             "name": name,
@@ -142,7 +142,7 @@ def _seed_types(backend: TenantBackend) -> None:
             "aspects": [{"name": aspect, "aspectTypeId": f"{t}.{aspect}"}],
             "variables": [{"name": "SerialNumber", "dataType": "STRING"}],
         }
-        types.put_asset_type(f"{t}.{name}", body, None, None)
+        types.assets.put(f"{t}.{name}", body, None, None)
 
 
 def _asset(backend: TenantBackend, name: str, type_id: str, parent: str) -> str:

@@ -81,7 +81,7 @@ class AssetBackend:
             if not isinstance(body.get(key), str) or not body[key]:
                 raise ApiError(400, f"Asset field '{key}' is required", MISSING_BODY)
         self.get(body["parentId"])
-        asset_type = self.types.get_asset_type(body["typeId"])
+        asset_type = self.types.assets.get(body["typeId"])
         if not asset_type["instantiable"]:
             raise ApiError(400, f"Asset type '{body['typeId']}' is not instantiable", INVALID_BODY)
         self._check_unique_name(body["name"], body["parentId"], None)
@@ -218,7 +218,7 @@ class AssetBackend:
         twin = body.get("twinType") or "performance"
         if twin not in TWIN_TYPES:
             raise ApiError(400, f"twinType must be one of {TWIN_TYPES}", INVALID_BODY)
-        names = {v["name"] for v in self.types.get_asset_type(body["typeId"])["variables"]}
+        names = {v["name"] for v in self.types.assets.get(body["typeId"])["variables"]}
         for v in body.get("variables") or []:
             if not isinstance(v, dict) or v.get("name") not in names:
                 raise ApiError(400, f"variables: {v!r} is not a variable of the asset type", INVALID_BODY)

@@ -1,12 +1,14 @@
 """Asset Management v3 routes for asset types and aspect types (§3).
 
-PUT creates (201) or replaces (200, ``If-Match`` required); ``If-None-Match: *`` makes it
-create-only. DELETE answers 204. ``exploded=true`` on asset types adds what parent types
-contribute.
+Both kinds answer alike: a paged, filtered list; GET one (``If-None-Match`` gives 304); PUT
+creates (201) or replaces (200, ``If-Match`` required), ``If-None-Match: *`` makes it create-only;
+PATCH merge-patches (``If-Match`` required); DELETE answers 204. ``exploded=true`` on asset
+types adds what parent types contribute.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -19,57 +21,56 @@ from ...paging import filtered_page
 from ...responses import json_response
 from ...wire import base_url, etag_write, if_match, if_none_match, query_bool, read_json, single
 from .routes import DEFAULT_PAGE_SIZE, PREFIX
-from .types import TypeRegistry
+from .types import TypeDocuments, TypeRegistry
 
 router = APIRouter(prefix=PREFIX)
 
-
-def _links(request: Request, kind: str, type_id: str) -> dict[str, Any]:
-    return {"self": {"href": f"{base_url(request)}{PREFIX}/{kind}/{type_id}"}}
-
-
-def _aspect_type(request: Request, t: dict[str, Any]) -> dict[str, Any]:
-    return {**t, "_links": _links(request, "aspecttypes", t["id"])}
+#: ``(types, stored type, exploded) -> wire form`` without ``_links``
+Render = Callable[[TypeRegistry, dict[str, Any], bool], dict[str, Any]]
 
 
-def _asset_type(request: Request, types: TypeRegistry, t: dict[str, Any], exploded: bool) -> dict[str, Any]:
-    return {**types.render_asset_type(t, exploded), "_links": _links(request, "assettypes", t["id"])}
+def _add_kind_routes(path: str, key: str, documents: Callable[[TypeRegistry], TypeDocuments], render: Render) -> None:
+    """Register the list, GET, PUT and PATCH routes of one type kind.
+
+    :param path: the collection's path segment, e.g. ``aspecttypes``
+    :param key: the list's ``_embedded`` key, e.g. ``aspectTypes``
+    :param documents: the kind's documents in a tenant's types
+    :param render: the kind's wire form
+    """
+
+    def wire(types: TypeRegistry, request: Request, t: dict[str, Any], exploded: bool = False) -> dict[str, Any]:
+        href = f"{base_url(request)}{PREFIX}/{path}/{t['id']}"
+        return {**render(types, t, exploded), "_links": {"self": {"href": href}}}
+
+    async def list_types(request: Request) -> Response:
+        types = authorized_backend(request, "am.r").types
+        exploded = query_bool(request, "exploded")
+        render_one = partial(wire, types, request, exploded=exploded)
+        body = filtered_page(request, key, DEFAULT_PAGE_SIZE, documents(types).items.values, render=render_one)
+        return json_response(body)
+
+    async def get_type(request: Request, type_id: str) -> Response:
+        types = authorized_backend(request, "am.r").types
+        t = documents(types).get(type_id)
+        return single(request, t, wire(types, request, t, query_bool(request, "exploded")))
+
+    async def put_type(request: Request, type_id: str) -> Response:
+        types = authorized_backend(request, "am.w").types
+        t, created = documents(types).put(type_id, await read_json(request), if_match(request), if_none_match(request))
+        return single(request, t, wire(types, request, t), 201 if created else 200)
+
+    async def patch_type(request: Request, type_id: str) -> Response:
+        types = authorized_backend(request, "am.w").types
+        return await etag_write(request, partial(documents(types).patch, type_id), partial(wire, types))
+
+    router.add_api_route(f"/{path}", list_types, methods=["GET"])
+    router.add_api_route(f"/{path}/{{type_id}}", get_type, methods=["GET"])
+    router.add_api_route(f"/{path}/{{type_id}}", put_type, methods=["PUT"])
+    router.add_api_route(f"/{path}/{{type_id}}", patch_type, methods=["PATCH"])
 
 
-def _status(created: bool) -> int:
-    return 201 if created else 200
-
-
-@router.get("/aspecttypes")
-async def list_aspect_types(request: Request) -> Response:
-    """List aspect types (paged, filter, sort)."""
-    types = authorized_backend(request, "am.r").types
-    body = filtered_page(
-        request, "aspectTypes", DEFAULT_PAGE_SIZE, types.aspect_types.values, render=lambda t: _aspect_type(request, t)
-    )
-    return json_response(body)
-
-
-@router.get("/aspecttypes/{type_id}")
-async def get_aspect_type(request: Request, type_id: str) -> Response:
-    """Return one aspect type."""
-    t = authorized_backend(request, "am.r").types.get_aspect_type(type_id)
-    return single(request, t, _aspect_type(request, t))
-
-
-@router.put("/aspecttypes/{type_id}")
-async def put_aspect_type(request: Request, type_id: str) -> Response:
-    """Create or replace an aspect type."""
-    types = authorized_backend(request, "am.w").types
-    t, created = types.put_aspect_type(type_id, await read_json(request), if_match(request), if_none_match(request))
-    return single(request, t, _aspect_type(request, t), _status(created))
-
-
-@router.patch("/aspecttypes/{type_id}")
-async def patch_aspect_type(request: Request, type_id: str) -> Response:
-    """Merge-patch an aspect type."""
-    types = authorized_backend(request, "am.w").types
-    return await etag_write(request, partial(types.patch_aspect_type, type_id), _aspect_type)
+_add_kind_routes("aspecttypes", "aspectTypes", lambda types: types.aspects, lambda types, t, exploded: t)
+_add_kind_routes("assettypes", "assetTypes", lambda types: types.assets, TypeRegistry.render_asset_type)
 
 
 @router.delete("/aspecttypes/{type_id}")
@@ -77,45 +78,6 @@ async def delete_aspect_type(request: Request, type_id: str) -> Response:
     """Delete an aspect type no asset type uses."""
     authorized_backend(request, "am.w").types.delete_aspect_type(type_id, if_match(request))
     return Response(status_code=204)
-
-
-@router.get("/assettypes")
-async def list_asset_types(request: Request) -> Response:
-    """List asset types (paged, filter, sort; ``exploded``)."""
-    types = authorized_backend(request, "am.r").types
-    exploded = query_bool(request, "exploded")
-    body = filtered_page(
-        request,
-        "assetTypes",
-        DEFAULT_PAGE_SIZE,
-        types.asset_types.values,
-        render=lambda t: _asset_type(request, types, t, exploded),
-    )
-    return json_response(body)
-
-
-@router.get("/assettypes/{type_id}")
-async def get_asset_type(request: Request, type_id: str) -> Response:
-    """Return one asset type (``exploded`` adds inherited aspects and variables)."""
-    types = authorized_backend(request, "am.r").types
-    t = types.get_asset_type(type_id)
-    return single(request, t, _asset_type(request, types, t, query_bool(request, "exploded")))
-
-
-@router.put("/assettypes/{type_id}")
-async def put_asset_type(request: Request, type_id: str) -> Response:
-    """Create or replace an asset type."""
-    types = authorized_backend(request, "am.w").types
-    t, created = types.put_asset_type(type_id, await read_json(request), if_match(request), if_none_match(request))
-    return single(request, t, _asset_type(request, types, t, False), _status(created))
-
-
-@router.patch("/assettypes/{type_id}")
-async def patch_asset_type(request: Request, type_id: str) -> Response:
-    """Merge-patch an asset type."""
-    types = authorized_backend(request, "am.w").types
-    patch = partial(types.patch_asset_type, type_id)
-    return await etag_write(request, patch, lambda r, t: _asset_type(r, types, t, False))
 
 
 @router.delete("/assettypes/{type_id}")

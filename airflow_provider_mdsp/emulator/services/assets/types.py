@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from ...errors import INVALID_BODY, ApiError
-from .documents import EtagDocuments
+from .documents import Build, EtagDocuments
 
 TYPE_ID = re.compile(r"^[A-Za-z0-9_.]{1,128}$")
 DATA_TYPES = {"BOOLEAN", "INT", "LONG", "DOUBLE", "STRING", "TIMESTAMP", "BIG_STRING"}
@@ -42,8 +42,49 @@ def _variable(v: Any, where: str, with_quality: bool) -> dict[str, Any]:
     return out
 
 
+class TypeDocuments(EtagDocuments):
+    """Types of one kind (aspect types or asset types); a PUT names a custom id, ``{tenant}.<name>``.
+
+    :param label: the kind as messages name it, e.g. ``Aspect type``
+    :param tenant: tenant name (custom type ids must start with ``{tenant}.``)
+    :param stale_status: status for a stale ``If-Match``
+    :param build: ``(id, body, etag) -> type``; validates the body (raises 400)
+    """
+
+    def __init__(self, label: str, tenant: str, stale_status: int, build: Build) -> None:
+        super().__init__(label, stale_status, build)
+        self.tenant = tenant
+
+    def put(
+        self, doc_id: str, body: Any, if_match: str | None, if_none_match: str | None
+    ) -> tuple[dict[str, Any], bool]:
+        """Create or replace a type, as :meth:`EtagDocuments.put` does, once its id is custom."""
+        self.check_custom_id(doc_id)
+        return super().put(doc_id, body, if_match, if_none_match)
+
+    def check_custom_id(self, type_id: str) -> None:
+        """Refuse an id that is not ``{tenant}.<name>`` in ``[A-Za-z0-9_.]``, 1-128 characters.
+
+        :param type_id: the id
+        :raises ApiError: 400
+        """
+        if not TYPE_ID.match(type_id) or not type_id.startswith(f"{self.tenant}."):
+            raise ApiError(
+                400, f"Type id '{type_id}' must be '{self.tenant}.<name>' using [A-Za-z0-9_.], 1-128 characters"
+            )
+
+
+class AssetTypeDocuments(TypeDocuments):
+    """Asset types: the core types (``core.*``) are not the tenant's, so a PATCH too needs a custom id."""
+
+    def patch(self, doc_id: str, patch: Any, if_match: str | None) -> dict[str, Any]:
+        """Merge-patch an asset type, as :meth:`EtagDocuments.patch` does, once its id is custom."""
+        self.check_custom_id(doc_id)
+        return super().patch(doc_id, patch, if_match)
+
+
 class TypeRegistry:
-    """Aspect types and asset types of one tenant.
+    """Aspect types and asset types of one tenant: ``aspects`` and ``assets`` hold each kind.
 
     :param tenant: tenant name (custom type ids must start with ``{tenant}.``)
     :param stale_status: status for a stale ``If-Match``
@@ -51,8 +92,8 @@ class TypeRegistry:
 
     def __init__(self, tenant: str, stale_status: int) -> None:
         self.tenant = tenant
-        self._aspects = EtagDocuments("Aspect type", stale_status, self._aspect_type)
-        self._assets = EtagDocuments("Asset type", stale_status, self._asset_type)
+        self.aspects = TypeDocuments("Aspect type", tenant, stale_status, self._aspect_type)
+        self.assets = AssetTypeDocuments("Asset type", tenant, stale_status, self._asset_type)
         for type_id in CORE_TYPES:
             parent = None if type_id == "core.basicasset" else "core.basicasset"
             body = {"name": type_id.split(".")[1], "parentTypeId": parent, "instantiable": True}
@@ -61,43 +102,12 @@ class TypeRegistry:
     @property
     def aspect_types(self) -> dict[str, dict[str, Any]]:
         """Aspect types by id."""
-        return self._aspects.items
+        return self.aspects.items
 
     @property
     def asset_types(self) -> dict[str, dict[str, Any]]:
         """Asset types by id, the core types included."""
-        return self._assets.items
-
-    # -- aspect types ---------------------------------------------------------------------
-    def get_aspect_type(self, type_id: str) -> dict[str, Any]:
-        """Return an aspect type.
-
-        :param type_id: its id
-        :raises ApiError: 404
-        """
-        return self._aspects.get(type_id)
-
-    def put_aspect_type(
-        self, type_id: str, body: Any, if_match: str | None, if_none_match: str | None
-    ) -> tuple[dict[str, Any], bool]:
-        """Create or replace an aspect type; return it and whether it was created.
-
-        :param type_id: id, ``{tenant}.{name}``
-        :param body: the aspect type document
-        :param if_match: required to replace
-        :param if_none_match: ``*`` forces create-only
-        """
-        self._check_custom_id(type_id)
-        return self._aspects.put(type_id, body, if_match, if_none_match)
-
-    def patch_aspect_type(self, type_id: str, patch: Any, if_match: str | None) -> dict[str, Any]:
-        """Merge-patch an aspect type.
-
-        :param type_id: its id
-        :param patch: RFC 7396 patch
-        :param if_match: current etag
-        """
-        return self._aspects.patch(type_id, patch, if_match)
+        return self.assets.items
 
     def delete_aspect_type(self, type_id: str, if_match: str | None) -> None:
         """Delete an aspect type that no asset type uses.
@@ -105,11 +115,25 @@ class TypeRegistry:
         :param type_id: its id
         :param if_match: current etag
         """
-        self._aspects.current(type_id, if_match)
+        self.aspects.current(type_id, if_match)
         users = [t["id"] for t in self.asset_types.values() if any(a["aspectTypeId"] == type_id for a in t["aspects"])]
         if users:
             raise ApiError(409, f"Aspect type '{type_id}' is used by asset type(s) {users}")
         del self.aspect_types[type_id]
+
+    def delete_asset_type(self, type_id: str, if_match: str | None, in_use: bool) -> None:
+        """Delete an asset type no asset and no other type uses.
+
+        :param type_id: its id
+        :param if_match: current etag
+        :param in_use: whether an asset has this type
+        """
+        self.assets.check_custom_id(type_id)
+        self.assets.current(type_id, if_match)
+        children = [t for t in self.asset_types.values() if t.get("parentTypeId") == type_id]
+        if in_use or children:
+            raise ApiError(409, f"Asset type '{type_id}' is still used by assets or child types")
+        del self.asset_types[type_id]
 
     def _aspect_type(self, type_id: str, body: Any, etag: str) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -128,52 +152,6 @@ class TypeRegistry:
             "variables": variables,
             "etag": etag,
         }
-
-    # -- asset types ----------------------------------------------------------------------
-    def get_asset_type(self, type_id: str) -> dict[str, Any]:
-        """Return an asset type.
-
-        :param type_id: its id
-        :raises ApiError: 404
-        """
-        return self._assets.get(type_id)
-
-    def put_asset_type(
-        self, type_id: str, body: Any, if_match: str | None, if_none_match: str | None
-    ) -> tuple[dict[str, Any], bool]:
-        """Create or replace an asset type; return it and whether it was created.
-
-        :param type_id: id, ``{tenant}.{name}``
-        :param body: the asset type document
-        :param if_match: required to replace
-        :param if_none_match: ``*`` forces create-only
-        """
-        self._check_custom_id(type_id)
-        return self._assets.put(type_id, body, if_match, if_none_match)
-
-    def patch_asset_type(self, type_id: str, patch: Any, if_match: str | None) -> dict[str, Any]:
-        """Merge-patch an asset type.
-
-        :param type_id: its id
-        :param patch: RFC 7396 patch
-        :param if_match: current etag
-        """
-        self._check_custom_id(type_id)
-        return self._assets.patch(type_id, patch, if_match)
-
-    def delete_asset_type(self, type_id: str, if_match: str | None, in_use: bool) -> None:
-        """Delete an asset type no asset and no other type uses.
-
-        :param type_id: its id
-        :param if_match: current etag
-        :param in_use: whether an asset has this type
-        """
-        self._check_custom_id(type_id)
-        self._assets.current(type_id, if_match)
-        children = [t for t in self.asset_types.values() if t.get("parentTypeId") == type_id]
-        if in_use or children:
-            raise ApiError(409, f"Asset type '{type_id}' is still used by assets or child types")
-        del self.asset_types[type_id]
 
     def _asset_type(self, type_id: str, body: Any, etag: str, tenant_id: str | None = None) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -200,12 +178,6 @@ class TypeRegistry:
             "fileAssignments": list(body.get("fileAssignments") or []),
             "etag": etag,
         }
-
-    def _check_custom_id(self, type_id: str) -> None:
-        if not TYPE_ID.match(type_id) or not type_id.startswith(f"{self.tenant}."):
-            raise ApiError(
-                400, f"Type id '{type_id}' must be '{self.tenant}.<name>' using [A-Za-z0-9_.], 1-128 characters"
-            )
 
     # -- resolution -----------------------------------------------------------------------
     def chain(self, type_id: str) -> list[dict[str, Any]]:
