@@ -13,9 +13,9 @@ from starlette.responses import Response
 
 from . import admin, auth
 from .config import EmulatorConfig, load_config
-from .errors import ApiError, OAuthError
+from .errors import ApiError, OAuthError, S3Error
 from .faults import FaultMiddleware, install_log_filter
-from .responses import render_api_error, render_oauth_error
+from .responses import render_error
 from .services.aggregates import routes as aggregates
 from .services.assets import routes as assets
 from .services.assets import type_routes as asset_types
@@ -70,22 +70,12 @@ def create_app(
     for module in ROUTERS:
         app.include_router(module.router)
 
-    async def api_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
-        return render_api_error(exc, request.url.path)
+    async def error(request: Request, exc: Exception) -> Response:
+        # Unknown paths and methods (Starlette's HTTPException) answer in the service's own error body too.
+        return render_error(exc, request.url.path)
 
-    async def oauth_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, OAuthError)
-        return render_oauth_error(exc)
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        # Unknown paths and methods answer in the service's own error body too.
-        assert isinstance(exc, StarletteHTTPException)
-        return render_api_error(ApiError(exc.status_code, str(exc.detail)), request.url.path)
-
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(OAuthError, oauth_error)
+    for error_type in (ApiError, StarletteHTTPException, OAuthError, S3Error):
+        app.add_exception_handler(error_type, error)
     app.add_middleware(FaultMiddleware, state=state)
     install_log_filter()
     return app

@@ -13,6 +13,7 @@ in the shape of the service whose path was called (insights-hub-api.md §1):
   ``exception`` carries the service code (gap: the real value is a Java class name)
 * Identity (SCIM): ``{"schemas": [...Error], "status", "detail"}`` (gap: assumed SCIM 2.0)
 * Token endpoints: OAuth ``{"error", "error_description"}``
+* Data Lake storage (the pre-signed URLs): S3's XML ``<Error><Code>…</Code><Message>…</Message></Error>``
 """
 
 from __future__ import annotations
@@ -96,6 +97,21 @@ class OAuthError(Exception):
         self.status = status
         self.error = error
         self.description = description
+
+
+class S3Error(Exception):
+    """An error of the Data Lake's pre-signed storage URLs, answered as S3 answers (see ``datalake.storage_routes``).
+
+    :param status: HTTP status code
+    :param code: S3 error code, e.g. ``AccessDenied``
+    :param message: the message
+    """
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
 
 
 def token_validation_failed() -> OAuthError:

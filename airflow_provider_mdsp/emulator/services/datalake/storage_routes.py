@@ -2,7 +2,8 @@
 
 Like S3 pre-signed URLs (DOC api-integrated-data-lake-overview): no bearer token, the URL's
 signature and expiry are the authorisation, the method is part of the signature, an object is at
-most 5 GB, and errors are S3's XML ``<Error><Code>…</Code><Message>…</Message></Error>``.
+most 5 GB, and errors are S3's XML ``<Error><Code>…</Code><Message>…</Message></Error>``
+(raised as :class:`~...errors.S3Error`).
 Uploads stream to disk and downloads stream from it, whatever the object's size.
 """
 
@@ -15,45 +16,41 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from ...auth import emulator_state
+from ...errors import S3Error
 from .store import MAX_OBJECT_BYTES, clean_path, sign
 
 router = APIRouter(prefix="/_datalake-storage")
 
 
-def s3_error(status: int, code: str, message: str) -> Response:
-    """Return an S3-style XML error.
+SIGNATURE_MISMATCH = "The request signature does not match this request"
+TOO_LARGE = "Your proposed upload exceeds the maximum allowed size"
 
-    :param status: HTTP status
-    :param code: S3 error code, e.g. ``AccessDenied``
-    :param message: the message
+
+def _signed_path(request: Request, tenant: str, owner: str, path: str) -> str:
+    """Return the object's clean path once the URL's method, signature and expiry allow this request.
+
+    :raises S3Error: 403 ``SignatureDoesNotMatch`` or ``AccessDenied`` (expired)
     """
-    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
-    return Response(body, status_code=status, media_type="application/xml")
-
-
-def _refusal(request: Request, tenant: str, owner: str, path: str) -> Response | None:
+    clean = clean_path(path)
     params = request.query_params
     method, expires, signature = params.get("X-Method"), params.get("X-Expires", ""), params.get("X-Signature", "")
     if method != request.method or not expires.isdigit():
-        return s3_error(403, "SignatureDoesNotMatch", "The request signature does not match this request")
-    expected = sign(method, tenant, owner, path, int(expires))
+        raise S3Error(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH)
+    expected = sign(method, tenant, owner, clean, int(expires))
     if not hmac.compare_digest(expected, signature):
-        return s3_error(403, "SignatureDoesNotMatch", "The request signature does not match this request")
+        raise S3Error(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH)
     if int(expires) < emulator_state(request).backend(tenant).lake.clock():
-        return s3_error(403, "AccessDenied", "Request has expired")
-    return None
+        raise S3Error(403, "AccessDenied", "Request has expired")
+    return clean
 
 
 @router.put("/{tenant}/{owner}/{path:path}")
 async def put_object(request: Request, tenant: str, owner: str, path: str) -> Response:
     """Store an object from a streamed body."""
-    clean = clean_path(path)
-    refused = _refusal(request, tenant, owner, clean)
-    if refused is not None:
-        return refused
+    clean = _signed_path(request, tenant, owner, path)
     declared = request.headers.get("content-length")
     if declared is not None and int(declared) > MAX_OBJECT_BYTES:
-        return s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+        raise S3Error(400, "EntityTooLarge", TOO_LARGE)
     store = emulator_state(request).backend(tenant).lake
     temp, size = store.begin_write(owner, clean), 0
     try:
@@ -61,7 +58,7 @@ async def put_object(request: Request, tenant: str, owner: str, path: str) -> Re
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > MAX_OBJECT_BYTES:
-                    return s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+                    raise S3Error(400, "EntityTooLarge", TOO_LARGE)
                 out.write(chunk)
         store.commit(owner, clean, temp)
     finally:
@@ -72,11 +69,8 @@ async def put_object(request: Request, tenant: str, owner: str, path: str) -> Re
 @router.get("/{tenant}/{owner}/{path:path}")
 async def get_object(request: Request, tenant: str, owner: str, path: str) -> Response:
     """Stream an object back."""
-    clean = clean_path(path)
-    refused = _refusal(request, tenant, owner, clean)
-    if refused is not None:
-        return refused
+    clean = _signed_path(request, tenant, owner, path)
     store = emulator_state(request).backend(tenant).lake
     if (owner, clean) not in store.objects:
-        return s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        raise S3Error(404, "NoSuchKey", "The specified key does not exist.")
     return FileResponse(store.file(owner, clean), media_type="application/octet-stream")
