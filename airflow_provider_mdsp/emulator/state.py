@@ -26,6 +26,7 @@ from .services.events.models import EventBackend
 from .services.files.models import FileBackend
 from .services.files.rules import FileDeleteRules
 from .services.identity.models import IdentityBackend
+from .services.jobsteps import JobClock
 from .services.timeseries.generators import SeriesGenerator
 from .services.timeseries.models import TimeSeriesBackend
 from .stats import Stats
@@ -53,11 +54,12 @@ class TenantBackend:
         self.events = EventBackend(tenant, config.stale_etag_status, self._asset_info, clock.now_ms)
         self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes, clock.now_ms)
         self.file_rules = FileDeleteRules(self.files, clock.now_ms, config.file_delete_rule_limit)
-        self.bulk = BulkBackend(self.files, self.timeseries, config.bulk_step_s, clock.time)
+        job_clock = JobClock(config.bulk_step_s, clock.time)
+        self.bulk = BulkBackend(self.files, self.timeseries, job_clock)
         self.identity = IdentityBackend(tenant)
-        self.event_jobs = EventJobs(self.events, config.bulk_step_s, clock.time)
+        self.event_jobs = EventJobs(self.events, job_clock)
         self.lake = LakeStore(tenant, clock.time)
-        self.lake_jobs = ImportJobs(self.lake, self.timeseries, config.bulk_step_s, clock.time)
+        self.lake_jobs = ImportJobs(self.lake, self.timeseries, job_clock)
         tenant_config = config.tenant(tenant)
         if tenant_config is not None:
             self.identity.add_users(tenant_config.users)

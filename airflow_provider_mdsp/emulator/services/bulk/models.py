@@ -18,16 +18,14 @@ at most ``routes.PAGE_RECORDS`` records instead).
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError, lookup
 from ...timefmt import MS_PER_DAY, MS_PER_MINUTE, TimeFormatError, format_ms, parse_iso
 from ..files.models import FileBackend
-from ..jobsteps import job_step
+from ..jobsteps import JobBook, JobClock, job_step
 from ..timeseries.models import TimeSeriesBackend
 from ..timeseries.store import Record
 
@@ -46,7 +44,7 @@ class ImportJob:
     submitted: float
     records: dict[int, Record] | None
     error: str | None
-    committed: bool = False
+    done: bool = False
 
     def state(self, now: float, step_s: float) -> tuple[str, float]:
         """Return ``(status, last state change)`` at ``now``.
@@ -59,23 +57,18 @@ class ImportJob:
         return ("SUBMITTED", "IN_PROGRESS", ended)[step], self.submitted + step * step_s
 
 
-class BulkBackend:
+class BulkBackend(JobBook[ImportJob]):
     """Import jobs of one tenant.
 
     :param files: the tenant's IoT File model (source of the record files)
     :param timeseries: the tenant's time-series model (target)
-    :param step_s: seconds per job state
-    :param clock: epoch-seconds clock
+    :param clock: the tenant's job clock
     """
 
-    def __init__(
-        self, files: FileBackend, timeseries: TimeSeriesBackend, step_s: float, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, files: FileBackend, timeseries: TimeSeriesBackend, clock: JobClock) -> None:
+        super().__init__(clock)
         self.files = files
         self.timeseries = timeseries
-        self.step_s = step_s
-        self._clock = clock
-        self.jobs: dict[str, ImportJob] = {}
 
     def create(self, body: Any) -> ImportJob:
         """Submit an import job.
@@ -100,9 +93,7 @@ class BulkBackend:
             records = self._load(entity, ps, specs)
         except ApiError as exc:
             error = exc.message
-        job = ImportJob(str(uuid.uuid4()), entity, ps, self._clock(), records, error)
-        self.jobs[job.id] = job
-        return job
+        return self.add(ImportJob(str(uuid.uuid4()), entity, ps, self._clock(), records, error))
 
     def _load(self, entity: str, ps: str, specs: list[tuple[str, int, int]]) -> dict[int, Record]:
         out: dict[int, Record] = {}
@@ -143,16 +134,11 @@ class BulkBackend:
             "lastModified": format_ms(int(changed * 1000)),
         }
 
-    def advance(self) -> None:
-        """Write the records of jobs that have reached SUCCESS."""
-        now = self._clock()
-        for job in self.jobs.values():
-            if job.committed or job.state(now, self.step_s)[0] not in ("SUCCESS", "ERROR"):
-                continue
-            job.committed = True
-            if job.records:
-                self.timeseries.pages.forget(job.entity, job.property_set)
-                self.timeseries.data(job.entity, job.property_set).write(job.records)
+    def finish(self, job: ImportJob) -> None:
+        """Write the records of a job that has ended in SUCCESS (one in ERROR has none)."""
+        if job.records:
+            self.timeseries.pages.forget(job.entity, job.property_set)
+            self.timeseries.data(job.entity, job.property_set).write(job.records)
 
 
 def _file_spec(f: Any) -> tuple[str, int, int]:

@@ -19,15 +19,13 @@ QUEUED (never entered here), any limit on assets, aspects or the window's length
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError
 from ...timefmt import TimeFormatError, format_ms, parse_iso
-from ..jobsteps import job_step
+from ..jobsteps import JobBook, JobClock, job_step
 from ..timeseries.models import TimeSeriesBackend
 from ..timeseries.render import render_records
 from .store import TENANT_OWNER, LakeStore, clean_path
@@ -51,7 +49,7 @@ class ImportJob:
     submitted: float
     failure: str | None = None
     files: list[str] = field(default_factory=list)
-    committed: bool = False
+    done: bool = False
 
     def status(self, now: float, step_s: float) -> str:
         """Return the status at ``now``.
@@ -70,23 +68,18 @@ def _strings(body: dict[str, Any], key: str) -> list[str]:
     return list(value)
 
 
-class ImportJobs:
+class ImportJobs(JobBook[ImportJob]):
     """The time-series import jobs of one tenant.
 
     :param store: the tenant's lake
     :param timeseries: the tenant's time series (the source)
-    :param step_s: seconds per job state
-    :param clock: epoch-seconds clock
+    :param clock: the tenant's job clock
     """
 
-    def __init__(
-        self, store: LakeStore, timeseries: TimeSeriesBackend, step_s: float, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, store: LakeStore, timeseries: TimeSeriesBackend, clock: JobClock) -> None:
+        super().__init__(clock)
         self.store = store
         self.timeseries = timeseries
-        self.step_s = step_s
-        self._clock = clock
-        self.jobs: dict[str, ImportJob] = {}
 
     def create(self, body: Any, owner: str) -> ImportJob:
         """Submit a job.
@@ -108,9 +101,7 @@ class ImportJobs:
         destination = (
             clean_path(body["destination"], "destination") if body.get("destination") else f"tsimport/{job_id}"
         )
-        job = ImportJob(job_id, body["name"], owner, destination, assets, aspects, lo, hi, self._clock())
-        self.jobs[job.id] = job
-        return job
+        return self.add(ImportJob(job_id, body["name"], owner, destination, assets, aspects, lo, hi, self._clock()))
 
     def get(self, job_id: str, owner: str | None) -> ImportJob:
         """Return a job the caller may see (a subtenant sees only its own).
@@ -164,21 +155,16 @@ class ImportJobs:
             raise ApiError(400, f"Job '{job_id}' is still running; only a completed job can be deleted")
         del self.jobs[job_id]
 
-    def advance(self) -> None:
-        """Write the files of jobs that reached a final state (once per job)."""
-        now = self._clock()
-        for job in list(self.jobs.values()):
-            if job.committed or job.status(now, self.step_s) not in FINAL:
-                continue
-            job.committed = True
-            try:
-                outputs = self._export(job)
-            except ApiError as exc:
-                job.failure = exc.message
-                continue
-            for path, data in outputs:
-                self.store.write_bytes(job.owner, path, data)
-                job.files.append(path)
+    def finish(self, job: ImportJob) -> None:
+        """Write the files of a job that has ended; a failed export fails the job."""
+        try:
+            outputs = self._export(job)
+        except ApiError as exc:
+            job.failure = exc.message
+            return
+        for path, data in outputs:
+            self.store.write_bytes(job.owner, path, data)
+            job.files.append(path)
 
     def _export(self, job: ImportJob) -> list[tuple[str, bytes]]:
         outputs = []

@@ -15,14 +15,12 @@ deletes its history (the matched events are deleted, no more).
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError
-from ..jobsteps import job_step
+from ..jobsteps import JobBook, JobClock, job_step
 from .models import EventBackend
 
 MAX_CREATE = 50
@@ -62,19 +60,16 @@ def _type_of(terms: dict[str, Any]) -> str:
     return type_id
 
 
-class EventJobs:
+class EventJobs(JobBook[EventJob]):
     """The create and delete jobs of one tenant.
 
     :param events: the tenant's events
-    :param step_s: seconds per state
-    :param clock: epoch seconds
+    :param clock: the tenant's job clock
     """
 
-    def __init__(self, events: EventBackend, step_s: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, events: EventBackend, clock: JobClock) -> None:
+        super().__init__(clock)
         self.events = events
-        self.step_s = step_s
-        self._clock = clock
-        self.jobs: dict[str, EventJob] = {}
 
     def create(self, body: Any) -> EventJob:
         """Accept a create job ``{"events": [...]}`` (1 to 50).
@@ -84,7 +79,7 @@ class EventJobs:
         events = body.get("events") if isinstance(body, dict) else None
         if not isinstance(events, list) or not 1 <= len(events) <= MAX_CREATE:
             raise ApiError(400, f"'events' must list 1 to {MAX_CREATE} events", INVALID_BODY)
-        return self._add(EventJob(str(uuid.uuid4()), "create", self._clock(), events=events))
+        return self.add(EventJob(str(uuid.uuid4()), "create", self._clock(), events=events))
 
     def delete(self, body: Any) -> EventJob:
         """Accept a delete job ``{"filter": {...}}``.
@@ -107,7 +102,7 @@ class EventJobs:
         if running:
             job.failed = True
             job.details = {"resultCode": "409", "resultDescription": f"A deletion of {type_id} events is running"}
-        return self._add(job)
+        return self.add(job)
 
     def get(self, kind: str, job_id: str) -> dict[str, Any]:
         """Return a job's resource (``{id, state, details?}``).
@@ -123,21 +118,12 @@ class EventJobs:
             out["details"] = job.details
         return out
 
-    def advance(self) -> None:
-        """Do the work of jobs that reached their final state (once each)."""
-        now = self._clock()
-        for job in self.jobs.values():
-            if job.done or job.state(now, self.step_s) not in FINAL:
-                continue
-            job.done = True
-            if job.kind == "create":
-                self._run_create(job)
-            elif not job.failed:
-                self._run_delete(job)
-
-    def _add(self, job: EventJob) -> EventJob:
-        self.jobs[job.id] = job
-        return job
+    def finish(self, job: EventJob) -> None:
+        """Do the work of a job that has reached its final state."""
+        if job.kind == "create":
+            self._run_create(job)
+        elif not job.failed:
+            self._run_delete(job)
 
     def _run_create(self, job: EventJob) -> None:
         results = []
