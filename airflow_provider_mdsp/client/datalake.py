@@ -280,7 +280,7 @@ class DataLakeClient(ApiClient):
 
         :param job_id: the job id.
         """
-        self.transport.request("DELETE", self._job_path(job_id)).close()
+        self._delete(self._job_path(job_id), missing_ok=False)
 
     @staticmethod
     def _job_path(job_id: str) -> str:

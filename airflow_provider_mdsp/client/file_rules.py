@@ -30,7 +30,7 @@ from typing import Any
 from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.paths import segment
-from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError, MdspError, MdspNotFoundError
+from airflow_provider_mdsp.exceptions import MdspConfigError, MdspConflictError, MdspError
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +146,7 @@ class FileDeleteRulesClient(ApiClient):
         :param missing_ok: a rule that is not there (404) counts as deleted.
         """
         path = RULES_BASE + DELETE_RULE_PATH.format(id=segment(rule_id, name="rule_id"))
-        try:
-            self.transport.request("DELETE", path)
-        except MdspNotFoundError:
-            if not missing_ok:
-                raise
-            return False
-        return True
+        return self._delete(path, missing_ok=missing_ok)
 
     def find_rules(self, asset_id: str, path: str | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """Return the live rule on exactly this asset folder (or ``None``) and the asset's other live rules

@@ -19,7 +19,6 @@ from airflow_provider_mdsp.exceptions import (
     MdspConfigError,
     MdspConflictError,
     MdspError,
-    MdspNotFoundError,
 )
 from airflow_provider_mdsp.timeutil import TimeValue, format_time
 
@@ -376,13 +375,7 @@ class FilesClient(ApiClient):
         :return: ``True`` when this call deleted the file, ``False`` when it was already gone.
         """
         headers = None if if_match is None else {"If-Match": str(if_match)}
-        try:
-            self.transport.request("DELETE", self._path(entity_id, file_path), headers=headers)
-        except MdspNotFoundError:
-            if not missing_ok:
-                raise
-            return False
-        return True
+        return self._delete(self._path(entity_id, file_path), missing_ok=missing_ok, headers=headers)
 
     def delete_older_files(self, entity_id: str, **kwargs: Any) -> dict[str, Any]:
         """Delete an asset's files under a folder last updated before a time (retention clean-up).

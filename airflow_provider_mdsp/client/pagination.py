@@ -151,7 +151,7 @@ def read_ahead(pages: Iterable[Page], depth: int = 1) -> Iterator[Page]:
         return
     buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
-    thread = threading.Thread(target=_produce, args=(pages, buffer, stop), name="mdsp-read-ahead", daemon=True)
+    thread = threading.Thread(target=feed, args=(pages, buffer, stop), name="mdsp-read-ahead", daemon=True)
     thread.start()
     try:
         yield from drain(buffer)
@@ -161,9 +161,9 @@ def read_ahead(pages: Iterable[Page], depth: int = 1) -> Iterator[Page]:
 
 
 def drain(buffer: queue.Queue[tuple[str, Any]]) -> Iterator[Any]:
-    """Yield what a producer thread puts into ``buffer`` until its ``("done", None)``; raise its ``("error", exc)``.
+    """Yield what :func:`feed` puts into ``buffer`` until its ``("done", None)``; raise its ``("error", exc)``.
 
-    :param buffer: the queue of ``(kind, value)`` pairs, e.g. ``("page", [...])``.
+    :param buffer: the queue of ``(kind, value)`` pairs, e.g. ``("item", [...])``.
     """
     while True:
         kind, value = buffer.get()
@@ -174,24 +174,37 @@ def drain(buffer: queue.Queue[tuple[str, Any]]) -> Iterator[Any]:
         yield value
 
 
-def _produce(pages: Iterable[Page], buffer: queue.Queue[tuple[str, Any]], stop: threading.Event) -> None:
-    def put(item: tuple[str, Any]) -> bool:
+def feed(items: Iterable[Any], buffer: queue.Queue[tuple[str, Any]], stop: threading.Event) -> bool:
+    """Put each of ``items`` into ``buffer`` for :func:`drain` (the producing side, in a thread).
+
+    Each item goes in as ``("item", item)``, then ``("done", None)``; an error while iterating goes
+    in as ``("error", exc)`` for the consumer to raise. A full buffer is waited on until ``stop`` is
+    set; then the items are closed and nothing more is put.
+
+    :param items: the items, e.g. pages; closed when done, failed or stopped.
+    :param buffer: the bounded queue the consumer drains.
+    :param stop: set by the consumer when it no longer reads.
+    :return: ``True`` when every item and the ``done`` marker went in.
+    """
+
+    def put(entry: tuple[str, Any]) -> bool:
         while not stop.is_set():
             try:
-                buffer.put(item, timeout=0.1)
+                buffer.put(entry, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
 
-    iterator = iter(pages)
+    iterator = iter(items)
     try:
-        for page in iterator:
-            if not put(("page", page)):
-                return
-        put(("done", None))
+        for item in iterator:
+            if not put(("item", item)):
+                return False
+        return put(("done", None))
     except BaseException as exc:  # handed to the consumer, who raises it
         put(("error", exc))
+        return False
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:

@@ -62,6 +62,7 @@ from airflow_provider_mdsp.client.pagination import (
     Progress,
     checked_pages,
     drain,
+    feed,
     iter_link_responses,
     link_page,
     next_link,
@@ -324,26 +325,6 @@ class WindowReader:
 
     def _work(self) -> None:
         while (index := self._claim()) is not None:
-            pending = self._queues[index]
-            items = self.fetch(self.windows[index])
-            try:
-                for item in items:
-                    if not self._put(pending, ("item", item)):
-                        return
-                self._put(pending, ("done", None))
-            except BaseException as exc:  # handed to the caller, who raises it in order
-                self._put(pending, ("error", exc))
+            # An error goes to the caller, who raises it in order; this worker then stops.
+            if not feed(self.fetch(self.windows[index]), self._queues[index], self._stop):
                 return
-            finally:
-                close = getattr(items, "close", None)
-                if close is not None:
-                    close()
-
-    def _put(self, pending: queue.Queue[tuple[str, Any]], item: tuple[str, Any]) -> bool:
-        while not self._stop.is_set():
-            try:
-                pending.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
