@@ -165,6 +165,12 @@ class MdspHook(BaseHook):
         )
         return MdspClient.create(config.settings, tokens)
 
+    def close(self) -> None:
+        """Close the client's connections if the hook built a client (a trigger's hook lives as its trigger does)."""
+        client = self.__dict__.get("client")  # never build one just to close it
+        if client is not None:
+            client.close()
+
     def _on_new_token(self, token: Token) -> None:
         """Mask a new token; when each task process fetches its own, say once how to share them."""
         mask_token(token)

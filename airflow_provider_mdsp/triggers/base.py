@@ -109,9 +109,7 @@ class MdspPollingTrigger(BaseTrigger):
                     return
                 await async_sleep(wait)
         finally:
-            client = hook.__dict__.get("client")  # close only a client that was actually built
-            if client is not None:
-                client.close()
+            hook.close()
 
     def outcome(self, result: dict[str, Any]) -> dict[str, Any]:
         """Return the event payload for a check's result: success, or error when :meth:`failure` says so."""

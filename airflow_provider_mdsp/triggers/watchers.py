@@ -162,9 +162,7 @@ class MdspWatcherTrigger(BaseEventTrigger):
                         continue  # the rest of a large batch goes out at once
                 await self.pause(self.poll_interval)
         finally:
-            client = hook.__dict__.get("client")  # close only a client that was actually built
-            if client is not None:
-                client.close()
+            hook.close()
 
 
 class MdspNewEventsTrigger(MdspWatcherTrigger):

@@ -198,3 +198,18 @@ def test_the_hook_registers_only_secrets_with_the_log_masker(conn, requests_mock
     assert [v for v in registered if v not in (SECRET, ACCESS)] == [
         base64.b64encode(f"acme-tech:{SECRET}".encode()).decode()
     ]
+
+
+def test_close_closes_a_built_client_and_builds_none(conn, requests_mock, monkeypatch):
+    from airflow_provider_mdsp.client import MdspClient
+
+    closed: list = []
+    monkeypatch.setattr(MdspClient, "close", lambda self: closed.append(self))
+    idle = MdspHook(conn)
+    idle.close()
+    assert "client" not in idle.__dict__, "closing an unused hook builds no client"
+    assert closed == []
+    used = MdspHook(conn)
+    client = used.client
+    used.close()
+    assert closed == [client]
