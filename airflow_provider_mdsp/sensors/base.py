@@ -8,7 +8,8 @@ same method in a thread. So the three modes send the same requests and return th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -95,12 +96,8 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
         """Poke (or reschedule) as any sensor; when deferrable, check once and then defer."""
         if not self.deferrable:
             return super().execute(context)
-        try:
+        with self._skipped_if_never_fail():
             done = self.poke(context)
-        except MdspError as exc:
-            if self.never_fail:
-                raise AirflowSkipException(f"Skipping due to never_fail: {exc}") from exc
-            raise
         if done:
             return done.xcom_value if isinstance(done, PokeReturnValue) else None
         trigger = self.make_trigger(context, deadline_after(self.timeout))
@@ -113,8 +110,14 @@ class MdspBaseSensor(MdspBaseOperator, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: return its result, or raise its error or timeout."""
-        try:
+        with self._skipped_if_never_fail():
             return result_from_event(event, on_timeout=AirflowSensorTimeout)
+
+    @contextmanager
+    def _skipped_if_never_fail(self) -> Iterator[None]:
+        """With ``never_fail``, turn an Insights Hub error into a skip, as Airflow does for a poking sensor."""
+        try:
+            yield
         except MdspError as exc:
             if self.never_fail:
                 raise AirflowSkipException(f"Skipping due to never_fail: {exc}") from exc

@@ -177,6 +177,14 @@ def test_bulk_job_sensor_defers_while_the_job_runs(gateway, requests_mock):
     assert deferred.value.trigger.check_kwargs() == {"job_id": "job-4"}
 
 
+@pytest.mark.parametrize("never_fail", [False, True])
+def test_a_deferrable_sensor_whose_first_check_fails_fails_or_skips_with_never_fail(never_fail, gateway, requests_mock):
+    requests_mock.get(f"{BULK}/importJobs/job-5", json={"id": "job-5", "status": "ERROR", "message": "bad file"})
+    sensor = MdspBulkImportJobSensor(task_id="w", job_id="job-5", deferrable=True, never_fail=never_fail)
+    with pytest.raises(AirflowSkipException if never_fail else MdspJobFailedError, match="bad file"):
+        sensor.execute(context())
+
+
 def test_reschedule_mode_raises_a_reschedule_when_not_done(gateway, requests_mock):
     requests_mock.get(f"{BULK}/importJobs/job-5", json={"id": "job-5", "status": "IN_PROGRESS"})
 
