@@ -1,5 +1,9 @@
 """Event Management v3 routes (§6).
 
+Events and event types each have a POST that creates one, a GET of one (``If-None-Match`` gives
+304) and an update guarded by ``If-Match``: an event is corrected with PUT (the integer etag), an
+event type changed with JSON-patch operations.
+
 Gap choices: POST /events and POST /eventTypes answer 201; event-type updates are accepted as
 PATCH and, as the Node SDK sends them, PUT; DELETE answers 204. ``size`` defaults to 20; the
 default sort is ``timestamp,desc``.
@@ -10,6 +14,7 @@ spec); a larger one answers 400. QX's 500 is wrong.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -21,6 +26,7 @@ from ...auth import authorized_backend
 from ...paging import filtered_page, page_params, sort_items, spring_page
 from ...responses import json_response
 from ...wire import base_url, etag_write, if_match, query_bool, read_json, single
+from .models import EventBackend
 
 PREFIX = "/api/eventmanagement/v3"
 router = APIRouter(prefix=PREFIX)
@@ -37,12 +43,53 @@ def _event_type(request: Request, t: dict[str, Any]) -> dict[str, Any]:
     return {**t, "_links": {"self": {"href": f"{base_url(request)}{PREFIX}/eventTypes/{t['id']}"}}}
 
 
-@router.post("/events")
-async def create_event(request: Request) -> Response:
-    """Create an event."""
-    events = authorized_backend(request, "em.w").events
-    event = events.create_event(await read_json(request))
-    return single(request, event, _event(request, event), CREATE_STATUS)
+def _add_kind_routes(
+    path: str,
+    create: Callable[[EventBackend, Any], dict[str, Any]],
+    get: Callable[[EventBackend, str], dict[str, Any]],
+    update: Callable[[EventBackend, str, Any, str | None], dict[str, Any]],
+    update_methods: list[str],
+    render: Callable[[Request, dict[str, Any]], dict[str, Any]],
+) -> None:
+    """Register the POST (create), GET-one and update routes of events or event types.
+
+    :param path: the collection's path, ``/events`` or ``/eventTypes``
+    :param create: ``(events, body) -> created``
+    :param get: ``(events, id) -> stored`` (404 when unknown)
+    :param update: ``(events, id, body, if_match) -> updated``
+    :param update_methods: the update's HTTP methods
+    :param render: the wire form
+    """
+
+    async def create_one(request: Request) -> Response:
+        events = authorized_backend(request, "em.w").events
+        created = create(events, await read_json(request))
+        return single(request, created, render(request, created), CREATE_STATUS)
+
+    async def get_one(request: Request, item_id: str) -> Response:
+        stored = get(authorized_backend(request, "em.r").events, item_id)
+        return single(request, stored, render(request, stored))
+
+    async def update_one(request: Request, item_id: str) -> Response:
+        events = authorized_backend(request, "em.w").events
+        return await etag_write(request, partial(update, events, item_id), render)
+
+    router.add_api_route(path, create_one, methods=["POST"])
+    router.add_api_route(f"{path}/{{item_id}}", get_one, methods=["GET"])
+    router.add_api_route(f"{path}/{{item_id}}", update_one, methods=update_methods)
+
+
+_add_kind_routes(
+    "/events", EventBackend.create_event, EventBackend.get_event, EventBackend.update_event, ["PUT"], _event
+)
+_add_kind_routes(
+    "/eventTypes",
+    EventBackend.create_type,
+    EventBackend.get_type,
+    EventBackend.patch_type,
+    ["PATCH", "PUT"],
+    _event_type,
+)
 
 
 @router.get("/events")
@@ -53,28 +100,6 @@ async def list_events(request: Request) -> Response:
     found = events.search(request.query_params.get("filter"), query_bool(request, "history"))
     items = sort_items(found, request.query_params.get("sort"), "timestamp", default_desc=True)
     return json_response(spring_page(request, items, page, size, "events", lambda e: _event(request, e)))
-
-
-@router.get("/events/{event_id}")
-async def get_event(request: Request, event_id: str) -> Response:
-    """Return one event."""
-    event = authorized_backend(request, "em.r").events.get_event(event_id)
-    return single(request, event, _event(request, event))
-
-
-@router.put("/events/{event_id}")
-async def update_event(request: Request, event_id: str) -> Response:
-    """Correct an event (``If-Match`` with the integer etag)."""
-    events = authorized_backend(request, "em.w").events
-    return await etag_write(request, partial(events.update_event, event_id), _event)
-
-
-@router.post("/eventTypes")
-async def create_event_type(request: Request) -> Response:
-    """Create an event type."""
-    events = authorized_backend(request, "em.w").events
-    t = events.create_type(await read_json(request))
-    return single(request, t, _event_type(request, t), CREATE_STATUS)
 
 
 @router.get("/eventTypes")
@@ -90,20 +115,6 @@ async def list_event_types(request: Request) -> Response:
         render=lambda t: _event_type(request, t),
     )
     return json_response(body)
-
-
-@router.get("/eventTypes/{type_id}")
-async def get_event_type(request: Request, type_id: str) -> Response:
-    """Return one event type."""
-    t = authorized_backend(request, "em.r").events.get_type(type_id)
-    return single(request, t, _event_type(request, t))
-
-
-@router.api_route("/eventTypes/{type_id}", methods=["PATCH", "PUT"])
-async def patch_event_type(request: Request, type_id: str) -> Response:
-    """Update an event type with JSON-patch operations (``If-Match`` required)."""
-    events = authorized_backend(request, "em.w").events
-    return await etag_write(request, partial(events.patch_type, type_id), _event_type)
 
 
 @router.delete("/eventTypes/{type_id}")
