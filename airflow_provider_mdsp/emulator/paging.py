@@ -18,6 +18,9 @@ from .errors import ApiError
 from .filters import Special, compile_filter
 from .wire import query_int, url_with
 
+#: ``(request, stored resource) -> wire form``
+Render = Callable[[Request, dict[str, Any]], dict[str, Any]]
+
 # Gap: the real maximum page size of Asset Management is not documented (2000 is assumed).
 MAX_PAGE_SIZE = 2000
 
@@ -75,7 +78,7 @@ def spring_page(
     page: int,
     size: int,
     embedded_key: str,
-    render: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
+    render: Render = lambda request, item: item,
 ) -> dict[str, Any]:
     """Cut one page out of ``items`` and wrap it in the Spring HATEOAS body.
 
@@ -84,14 +87,14 @@ def spring_page(
     :param page: 0-based page number
     :param size: page size
     :param embedded_key: key under ``_embedded``, e.g. ``assets``
-    :param render: turns a stored resource into its wire form
+    :param render: ``(request, stored resource) -> wire form``, as the routes render one resource
     """
     total = len(items)
     total_pages = (total + size - 1) // size
     chunk = items[page * size : (page + 1) * size]
     body: dict[str, Any] = {}
     if chunk:
-        body["_embedded"] = {embedded_key: [render(i) for i in chunk]}
+        body["_embedded"] = {embedded_key: [render(request, i) for i in chunk]}
     links = {"self": {"href": url_with(request, page=page, size=size)}}
     if total_pages > 1:
         links["first"] = {"href": url_with(request, page=0, size=size)}
@@ -114,7 +117,7 @@ def filtered_page(
     *,
     max_size: int = MAX_PAGE_SIZE,
     special: dict[str, Special] | None = None,
-    render: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
+    render: Render = lambda request, item: item,
     sort_by_default: bool = True,
 ) -> dict[str, Any]:
     """Answer a listing: read paging, apply ``filter``, sort (by ``name`` by default) and cut a page.
@@ -127,7 +130,7 @@ def filtered_page(
     :param source: returns every resource of the listing
     :param max_size: largest ``size`` allowed
     :param special: extra filter operators (see :func:`~.filters.compile_filter`)
-    :param render: turns a stored resource into its wire form
+    :param render: ``(request, stored resource) -> wire form``, as the routes render one resource
     :param sort_by_default: ``False`` keeps the stored order unless ``sort`` is given
     """
     page, size = page_params(request, default_size, max_size)

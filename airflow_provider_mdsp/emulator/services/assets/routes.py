@@ -61,12 +61,7 @@ async def list_assets(request: Request) -> Response:
     """List assets (Spring paging, JSON filter, sort)."""
     assets = authorized_backend(request, "am.r").assets
     body = filtered_page(
-        request,
-        "assets",
-        DEFAULT_PAGE_SIZE,
-        assets.all,
-        special={"hasType": assets.has_type},
-        render=lambda a: render_asset(request, a),
+        request, "assets", DEFAULT_PAGE_SIZE, assets.all, special={"hasType": assets.has_type}, render=render_asset
     )
     return json_response(body)
 

@@ -45,7 +45,7 @@ def _add_kind_routes(path: str, key: str, documents: Callable[[TypeRegistry], Ty
     async def list_types(request: Request) -> Response:
         types = authorized_backend(request, "am.r").types
         exploded = query_bool(request, "exploded")
-        render_one = partial(wire, types, request, exploded=exploded)
+        render_one = partial(wire, types, exploded=exploded)
         body = filtered_page(request, key, DEFAULT_PAGE_SIZE, documents(types).items.values, render=render_one)
         return json_response(body)
 

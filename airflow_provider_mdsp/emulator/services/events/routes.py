@@ -99,7 +99,7 @@ async def list_events(request: Request) -> Response:
     page, size = page_params(request, DEFAULT_SIZE, MAX_SIZE)
     found = events.search(request.query_params.get("filter"), query_bool(request, "history"))
     items = sort_items(found, request.query_params.get("sort"), "timestamp", default_desc=True)
-    return json_response(spring_page(request, items, page, size, "events", lambda e: _event(request, e)))
+    return json_response(spring_page(request, items, page, size, "events", _event))
 
 
 @router.get("/eventTypes")
@@ -107,12 +107,7 @@ async def list_event_types(request: Request) -> Response:
     """List event types (filter, paging, sort)."""
     events = authorized_backend(request, "em.r").events
     body = filtered_page(
-        request,
-        "eventTypes",
-        DEFAULT_SIZE,
-        events.types.values,
-        max_size=MAX_SIZE,
-        render=lambda t: _event_type(request, t),
+        request, "eventTypes", DEFAULT_SIZE, events.types.values, max_size=MAX_SIZE, render=_event_type
     )
     return json_response(body)
 
