@@ -2,7 +2,8 @@
 # The whole test suite, exactly as CI runs it (`make test`, `.ci/run`):
 #   lint and types, the unit and integration tests (with the DAG tests) on the newest Airflow,
 #   the unit tests on the lowest Airflow that pyproject.toml admits, the docs in strict mode,
-#   and every example DAG through `airflow dags test` against the local emulator.
+#   and every example DAG through `airflow dags test` against the local emulator, then once more as
+#   a manual trigger without a logical date runs it.
 #   Last, the cluster test: every example DAG on a CeleryExecutor with two workers in their own
 #   namespaces, PostgreSQL, Redis and an S3 server (scripts/cluster_test.py; installs PostgreSQL and
 #   Redis with apt-get when missing).
@@ -50,6 +51,8 @@ NO_MKDOCS_2_WARNING=1 "$BIN/mkdocs" build --strict --quiet
 
 step "every example DAG against the emulator"
 "$BIN/python" scripts/run_example_dags.py
+step "every example DAG as the UI's Trigger button runs it: no logical date, no data interval"
+"$BIN/python" scripts/run_example_dags.py --without-logical-date
 
 # MDSP_CLUSTER_TEST=0 skips it (a machine without root or namespaces); make cluster runs it alone.
 if [ "${MDSP_CLUSTER_TEST:-1}" = 1 ]; then
