@@ -147,3 +147,13 @@ def test_a_page_of_more_than_100_events_is_refused(emu, api):
     assert isinstance(refused.json(), list)
     assert {"logref", "message"} <= set(refused.json()[0])
     assert api.get(f"{emu.url}{EM}/eventTypes", params={"size": 101}, timeout=10).status_code == 400
+
+
+def test_the_call_counters_name_event_and_type_routes_by_their_id_parameter(emu, api):
+    api.get(f"{emu.url}{EM}/events/no-such-event", timeout=10)
+    api.get(f"{emu.url}{EM}/eventTypes/demo.NoSuchType", timeout=10)
+    api.delete(f"{emu.url}{EM}/eventTypes/demo.NoSuchType", timeout=10)
+    calls = emu.stats()["calls"]
+    assert f"GET {EM}/events/{{event_id}}" in calls
+    assert f"GET {EM}/eventTypes/{{type_id}}" in calls
+    assert f"DELETE {EM}/eventTypes/{{type_id}}" in calls, "the same spelling for every route of a resource"

@@ -26,10 +26,12 @@ from .types import TypeDocuments, TypeRegistry
 router = APIRouter(prefix=PREFIX)
 
 #: ``(types, stored type, exploded) -> wire form`` without ``_links``
-Render = Callable[[TypeRegistry, dict[str, Any], bool], dict[str, Any]]
+TypeRender = Callable[[TypeRegistry, dict[str, Any], bool], dict[str, Any]]
 
 
-def _add_kind_routes(path: str, key: str, documents: Callable[[TypeRegistry], TypeDocuments], render: Render) -> None:
+def _add_type_kind_routes(
+    path: str, key: str, documents: Callable[[TypeRegistry], TypeDocuments], render: TypeRender
+) -> None:
     """Register the list, GET, PUT and PATCH routes of one type kind.
 
     :param path: the collection's path segment, e.g. ``aspecttypes``
@@ -69,8 +71,8 @@ def _add_kind_routes(path: str, key: str, documents: Callable[[TypeRegistry], Ty
     router.add_api_route(f"/{path}/{{type_id}}", patch_type, methods=["PATCH"])
 
 
-_add_kind_routes("aspecttypes", "aspectTypes", lambda types: types.aspects, lambda types, t, exploded: t)
-_add_kind_routes("assettypes", "assetTypes", lambda types: types.assets, TypeRegistry.render_asset_type)
+_add_type_kind_routes("aspecttypes", "aspectTypes", lambda types: types.aspects, lambda types, t, exploded: t)
+_add_type_kind_routes("assettypes", "assetTypes", lambda types: types.assets, TypeRegistry.render_asset_type)
 
 
 @router.delete("/aspecttypes/{type_id}")

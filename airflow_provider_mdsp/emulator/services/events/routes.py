@@ -43,8 +43,9 @@ def _event_type(request: Request, t: dict[str, Any]) -> dict[str, Any]:
     return {**t, "_links": {"self": {"href": f"{base_url(request)}{PREFIX}/eventTypes/{t['id']}"}}}
 
 
-def _add_kind_routes(
+def _add_event_kind_routes(
     path: str,
+    id_name: str,
     create: Callable[[EventBackend, Any], dict[str, Any]],
     get: Callable[[EventBackend, str], dict[str, Any]],
     update: Callable[[EventBackend, str, Any, str | None], dict[str, Any]],
@@ -54,6 +55,8 @@ def _add_kind_routes(
     """Register the POST (create), GET-one and update routes of events or event types.
 
     :param path: the collection's path, ``/events`` or ``/eventTypes``
+    :param id_name: the id's path parameter, ``event_id`` or ``type_id`` (it names the route in the
+        call counters of ``/_emulator/stats``)
     :param create: ``(events, body) -> created``
     :param get: ``(events, id) -> stored`` (404 when unknown)
     :param update: ``(events, id, body, if_match) -> updated``
@@ -66,24 +69,25 @@ def _add_kind_routes(
         created = create(events, await read_json(request))
         return single(request, created, render(request, created), CREATE_STATUS)
 
-    async def get_one(request: Request, item_id: str) -> Response:
-        stored = get(authorized_backend(request, "em.r").events, item_id)
+    async def get_one(request: Request) -> Response:
+        stored = get(authorized_backend(request, "em.r").events, request.path_params[id_name])
         return single(request, stored, render(request, stored))
 
-    async def update_one(request: Request, item_id: str) -> Response:
+    async def update_one(request: Request) -> Response:
         events = authorized_backend(request, "em.w").events
-        return await etag_write(request, partial(update, events, item_id), render)
+        return await etag_write(request, partial(update, events, request.path_params[id_name]), render)
 
     router.add_api_route(path, create_one, methods=["POST"])
-    router.add_api_route(f"{path}/{{item_id}}", get_one, methods=["GET"])
-    router.add_api_route(f"{path}/{{item_id}}", update_one, methods=update_methods)
+    router.add_api_route(f"{path}/{{{id_name}}}", get_one, methods=["GET"])
+    router.add_api_route(f"{path}/{{{id_name}}}", update_one, methods=update_methods)
 
 
-_add_kind_routes(
-    "/events", EventBackend.create_event, EventBackend.get_event, EventBackend.update_event, ["PUT"], _event
+_add_event_kind_routes(
+    "/events", "event_id", EventBackend.create_event, EventBackend.get_event, EventBackend.update_event, ["PUT"], _event
 )
-_add_kind_routes(
+_add_event_kind_routes(
     "/eventTypes",
+    "type_id",
     EventBackend.create_type,
     EventBackend.get_type,
     EventBackend.patch_type,
