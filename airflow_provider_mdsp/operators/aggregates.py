@@ -75,6 +75,9 @@ class MdspReadAggregatesOperator(MdspAspectReadOperator):
     Output: ``output_path`` (a file, written atomically; templated), ``output_format`` and
     ``max_xcom_records``, as :class:`~airflow_provider_mdsp.operators.base.MdspReadOperator` describes.
 
+    Lineage: ``gateway_host`` is the host of the ``mdsp://`` asset it declares in ``inlets``,
+    as :class:`~airflow_provider_mdsp.operators.lineage.LineageMixin` describes.
+
     :param asset_id: the asset id; templated.
     :param aspect: the aspect name; templated.
     :param asset_name: the asset's name, for people only: shown in the logs and the label of a

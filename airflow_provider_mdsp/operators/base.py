@@ -161,9 +161,9 @@ class MdspListOperator(MdspBaseOperator):
 class MdspReadOperator(MdspListOperator):
     """Base of the operators that read records: a bounded list in XCom, or a file at ``output_path``.
 
-    ``output_path`` is templated in every read operator, and rendered last (a subclass lists only
-    its own ``template_fields``), so a path such as ``…/{{ ds }}/{{ task.asset_id }}.jsonl`` sees
-    the operator's other fields already rendered.
+    ``output_path`` is templated in every read operator and rendered last (whatever a subclass lists
+    in ``template_fields``, ``output_path`` is moved to the end), so a path such as
+    ``…/{{ ds }}/{{ task.asset_id }}.jsonl`` sees the operator's other fields already rendered.
 
     :param output_path: any ``ObjectStoragePath`` URI (``file:///…``, ``s3://conn@bucket/key``) to write
         the records to, atomically: nothing half-written appears there (templated).

@@ -74,6 +74,9 @@ class MdspUploadFileOperator(LineageMixin, MdspBaseOperator):
     concrete version: ``{"entity_id", "path", "etag", "size"}``, plus ``records``, ``first_time``,
     ``last_time``, ``from`` and ``to`` when ``source_path`` is an upstream summary that has them.
 
+    Lineage: ``gateway_host`` is the host of the ``mdsp://`` asset it declares in ``outlets`` (or
+    emits through an ``AssetAlias``), as :class:`~airflow_provider_mdsp.operators.lineage.LineageMixin` describes.
+
     :param entity_id: the asset id (templated).
     :param file_path: the path under the asset, e.g. ``reports/{{ ds }}.csv`` (templated).
     :param local_path: a file on the worker (templated); give this or ``source_path``.
@@ -191,6 +194,9 @@ class MdspDownloadFileOperator(LineageMixin, MdspBaseOperator):
     The bytes go to a hidden temporary sibling first and are moved into place only when complete;
     after a failure nothing is left at ``output_path``. Returns ``{"path", "bytes"}``, and ``etag``
     when one was asked for.
+
+    Lineage: ``gateway_host`` is the host of the ``mdsp://`` asset it declares in ``inlets``,
+    as :class:`~airflow_provider_mdsp.operators.lineage.LineageMixin` describes.
 
     :param entity_id: the asset id (templated).
     :param file_path: the path under the asset (templated).

@@ -22,10 +22,11 @@ from airflow_provider_mdsp.timeutil import deadline_after
 if TYPE_CHECKING:
     from airflow_provider_mdsp.triggers.base import MdspJobTrigger
 
-#: Default seconds between status checks of a job.
+#: Default seconds between status checks of a job (our choice).
 DEFAULT_POLL_INTERVAL = 30.0
 #: Default longest wait for a job. A TS Bulk job imports at most a day of data, up to 1 GB (Siemens
-#: docs, IoT TS Bulk overview); a Data Lake export of a day of an aspect is of the same order.
+#: docs, IoT TS Bulk overview); no duration is published for Data Lake exports, which get the same
+#: default (our choice; set ``timeout`` per task).
 DEFAULT_TIMEOUT = timedelta(hours=6)
 
 
@@ -48,9 +49,9 @@ class MdspJobOperator(MdspBaseOperator):
     A subclass names its trigger class in :meth:`job_trigger` and what its messages call the job in
     :meth:`job_label`.
 
-    :param poll_interval: seconds (or a timedelta) between status checks.
-    :param timeout: longest wait (seconds or timedelta); the job itself keeps running after it, and a
-        retry of the task waits for the same job again.
+    :param poll_interval: seconds (or a timedelta) between status checks; default 30 s.
+    :param timeout: longest wait (seconds or timedelta), default 6 h; the job itself keeps running
+        after it, and a retry of the task waits for the same job again.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
     """
 

@@ -164,6 +164,9 @@ class MdspReadTimeSeriesOperator(MdspAspectReadOperator):
     Output: ``output_path`` (a file, written atomically; templated), ``output_format`` and
     ``max_xcom_records``, as :class:`~airflow_provider_mdsp.operators.base.MdspReadOperator` describes.
 
+    Lineage: ``gateway_host`` is the host of the ``mdsp://`` asset it declares in ``inlets``,
+    as :class:`~airflow_provider_mdsp.operators.lineage.LineageMixin` describes.
+
     :param asset_id: the asset id; templated (and mappable: ``.expand(asset_id=[...])``).
     :param aspect: the aspect name; templated.
     :param asset_name: the asset's name, for people only: shown in the logs and the label of a
@@ -242,6 +245,9 @@ class MdspWriteTimeSeriesOperator(LineageMixin, MdspBaseOperator):
     A written record replaces the whole record at its ``_time`` (variables left out become
     NULL). Writes are asynchronous in the service: the data is readable shortly after, not at once.
 
+    Lineage: ``gateway_host`` is the host of the ``mdsp://`` asset it declares in ``outlets`` (or
+    emits through an ``AssetAlias``), as :class:`~airflow_provider_mdsp.operators.lineage.LineageMixin` describes.
+
     :param asset_id: the asset id; templated.
     :param aspect: the aspect name; templated.
     :param records: ``[{"_time": …, "<variable>": value}]``; templated. Also accepts the XCom result
@@ -313,6 +319,9 @@ class MdspWriteTimeSeriesMultiOperator(LineageMixin, MdspBaseOperator):
     Items are packed into requests of at most 5 pairs, 100 records and 100 kB by the client.
     The service answers 202 and may refuse single pairs (400, 404, 429): every such error is listed
     in the summary, and fails the task unless ``fail_on_partial_errors=False``.
+
+    Lineage: ``gateway_host`` is the host of the ``mdsp://`` asset it declares in ``outlets`` (or
+    emits through an ``AssetAlias``), as :class:`~airflow_provider_mdsp.operators.lineage.LineageMixin` describes.
 
     :param items: ``[{"entityId": asset id, "propertySetName": aspect, "data": [records]}]``; templated.
     :param fail_on_partial_errors: fail the task when any pair was refused (the summary is still

@@ -14,6 +14,7 @@ class MdspEventsJobTrigger(MdspJobTrigger):
     Used by ``MdspCreateEventsJobOperator`` and ``MdspDeleteEventsJobOperator`` in deferrable mode;
     they poll in the worker through the same check.
 
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     :param kind: ``create`` or ``delete``.
     :param job_id: the job id.
     :param poll_interval: seconds between checks.

@@ -181,6 +181,7 @@ class MdspNewEventsTrigger(MdspWatcherTrigger):
     :param start_after: ISO time from which events count as new on the first start (default: then).
     :param lateness: seconds an event may reach the service after its own timestamp.
     :param max_events: the most events in one batch.
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     :param poll_interval: seconds between two polls.
     :returns: event payload ``{"kind": "events", "count", "event_ids", "events", "first_time",
         "last_time", "more"}``; ``events`` are the events as the service returns them, without links.
@@ -254,6 +255,7 @@ class MdspNewTimeSeriesTrigger(MdspWatcherTrigger):
     :param variables: only records with these variables.
     :param start_after: ISO time after which records count as new on the first start (default: then).
     :param settle: seconds to leave for written data to become readable (writes are asynchronous).
+    :param mdsp_conn_id: the Airflow Connection of type ``mdsp``.
     :param poll_interval: seconds between two polls.
     :returns: event payload ``{"kind": "timeseries", "asset_id", "aspect", "from", "to", "first_time"}``.
     """
