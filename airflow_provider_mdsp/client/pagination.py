@@ -38,12 +38,13 @@ Page = list[Any]
 class Progress:
     """Count the pages of one read and check that time-ordered pages move forward.
 
-    :param transport: the transport (its settings give ``max_pages``).
+    :param transport: the transport (its settings give ``max_pages``; :meth:`get_object` sends through it).
     :param path: the collection, for messages.
     :param descending: records come newest first (``sort=desc``).
     """
 
     def __init__(self, transport: Transport, path: str, *, descending: bool = False) -> None:
+        self.transport = transport
         settings = getattr(transport, "settings", None)
         self.limit = int(getattr(settings, "max_pages", 0) or 0) or None
         self.path, self.descending = path, descending
@@ -60,16 +61,15 @@ class Progress:
                 "or raise connection field 'max_pages'"
             )
 
-    def get_object(self, transport: Transport, url: str, params: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    def get_object(self, url: str, params: Mapping[str, Any] | None) -> Mapping[str, Any]:
         """Count one more page, GET it and return its body, which must be a JSON object.
 
-        :param transport: the transport.
         :param url: the collection path, or the absolute URL of a next page.
         :param params: the query of this page.
         :raises MdspResponseError: the body is not a JSON object.
         """
         self.count()
-        body = transport.request_json("GET", url, params=params)
+        body = self.transport.request_json("GET", url, params=params)
         if not isinstance(body, Mapping):
             raise MdspResponseError(f"Expected a page object from {self.path}, got {type(body).__name__}")
         return body
@@ -233,7 +233,7 @@ def iter_spring_pages(
     """
     number, progress = 0, Progress(transport, path)
     while True:
-        body = progress.get_object(transport, path, {**(params or {}), "page": number, "size": size})
+        body = progress.get_object(path, {**(params or {}), "page": number, "size": size})
         embedded = body.get("_embedded") or {}
         yield list(embedded.get(embedded_key) or [])
         page = body.get("page") or {}
@@ -258,7 +258,7 @@ def iter_keyed_pages(
     """
     number, progress = 0, Progress(transport, path)
     while True:
-        body = progress.get_object(transport, path, {**(params or {}), "page": number, "size": size})
+        body = progress.get_object(path, {**(params or {}), "page": number, "size": size})
         yield list(body.get(key) or [])
         number += 1
         if number >= int((body.get("page") or {}).get("totalPages") or 0):
@@ -274,7 +274,7 @@ def iter_content_pages(transport: Transport, path: str, *, size: int) -> Iterato
     """
     number, progress = 0, Progress(transport, path)
     while True:
-        body = progress.get_object(transport, path, {"page": number, "size": size})
+        body = progress.get_object(path, {"page": number, "size": size})
         yield list(body.get("content") or [])
         number += 1  # counted here: a server echoing a wrong ``number`` must not loop us forever
         total_pages = body.get("totalPages")
@@ -369,7 +369,7 @@ def iter_scim_pages(
     """
     start, progress = 1, Progress(transport, path)
     while True:
-        body = progress.get_object(transport, path, {**(params or {}), "startIndex": start, "count": count})
+        body = progress.get_object(path, {**(params or {}), "startIndex": start, "count": count})
         resources = list(body.get("resources") or body.get("Resources") or [])
         yield resources
         total = int(body.get("totalResults") or 0)
@@ -448,7 +448,7 @@ def iter_next_record_pages(
     url, query = transport.url_for(path), dict(params or {})
     progress = Progress(transport, path)
     while True:
-        body = progress.get_object(transport, url, query)
+        body = progress.get_object(url, query)
         records = list(body.get("records") or [])
         progress.records(records)
         yield records

@@ -166,8 +166,11 @@ class MdspHook(BaseHook):
         return MdspClient.create(config.settings, tokens)
 
     def close(self) -> None:
-        """Close the client's connections if the hook built a client (a trigger's hook lives as its trigger does)."""
-        client = self.__dict__.get("client")  # never build one just to close it
+        """Close the client's connections, if the hook built a client (a trigger closes its hook when it ends).
+
+        The hook stays usable: its next call builds a new client.
+        """
+        client = self.__dict__.pop("client", None)  # never build one just to close it
         if client is not None:
             client.close()
 

@@ -131,6 +131,16 @@ def test_bulk_trigger_success_carries_the_job_summary(gateway, requests_mock):
     }
 
 
+def test_the_trigger_closes_its_client_when_it_ends(gateway, requests_mock, monkeypatch):
+    from airflow_provider_mdsp.client import MdspClient
+
+    closed: list = []
+    monkeypatch.setattr(MdspClient, "close", lambda self: closed.append(self))
+    requests_mock.get(f"{BULK}/importJobs/job-8", json={"id": "job-8", "status": "SUCCESS"})
+    first_event(MdspBulkImportJobTrigger(mdsp_conn_id="mdsp_default", job_id="job-8", poll_interval=TICK))
+    assert len(closed) == 1
+
+
 def test_a_failing_check_ends_in_an_error_event_without_any_secret(gateway, requests_mock, caplog):
     caplog.set_level(logging.DEBUG)
     requests_mock.post(

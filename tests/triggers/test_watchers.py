@@ -85,6 +85,20 @@ def test_watchers_serialise_to_plain_json_and_refuse_bad_arguments():
         MdspNewTimeSeriesTrigger(asset_id="a", aspect="")
 
 
+def test_a_watcher_closes_its_hook_when_it_is_cancelled(monkeypatch):
+    closed: list = []
+
+    class Hook:
+        def close(self) -> None:
+            closed.append(self)
+
+    trigger = MdspNewEventsTrigger(poll_interval=60)
+    monkeypatch.setattr(trigger, "make_hook", Hook)
+    monkeypatch.setattr(trigger, "poll", lambda hook, state, now: (None, state))
+    collect(trigger, StateStore(), polls=1)
+    assert len(closed) == 1
+
+
 # --- against the emulator ----------------------------------------------------------------------
 
 
