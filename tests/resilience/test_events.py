@@ -19,6 +19,7 @@ from tests.resilience.conftest import (
     Served,
     client_for,
     injected,
+    waits_on_emulator,
 )
 
 pytestmark = pytest.mark.integration
@@ -59,13 +60,14 @@ def test_the_client_creates_each_event_exactly_once(served):
     now, stamps = window_now()
     emu.set_faults(**FAULTS)
     client = client_for(emu.url)
-    created = [
-        client.events.create_event(
-            {"entityId": entity, "timestamp": stamp, "severity": 2, "description": f"resilience {i}"},
-            sleep=lambda seconds: None,  # the emulator shows events at once
-        )
-        for i, stamp in enumerate(stamps)
-    ]
+    with waits_on_emulator(emu):
+        created = [
+            client.events.create_event(
+                {"entityId": entity, "timestamp": stamp, "severity": 2, "description": f"resilience {i}"},
+                sleep=lambda seconds: None,  # the emulator shows events at once
+            )
+            for i, stamp in enumerate(stamps)
+        ]
     faults = injected(emu.stats())
     assert cutter.dropped > 0, "some events were created and their answer lost"
     assert faults["error"] > 0, faults
@@ -100,7 +102,8 @@ def test_the_create_event_operator_creates_each_event_exactly_once(served, mdsp_
         description="resilience",
         events=[{"timestamp": stamp} for stamp in stamps],
     )
-    result = create.execute(context={})
+    with waits_on_emulator(emu):
+        result = create.execute(context={})
     assert cutter.dropped > 0, "some events were created and their answer lost"
     assert result["created"] == COUNT
     counts = correlation_counts(emu, entity, now)

@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_mdsp.auth import clear_token_providers
 from airflow_provider_mdsp.operators.output import deliver_records
-from tests.resilience.conftest import FAULTS, bench_window, client_for, injected
+from tests.resilience.conftest import FAULTS, bench_window, client_for, injected, waits_on_emulator
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,9 @@ def test_client_paging_into_a_file_survives_every_fault(emulator, tmp_path):
     clean = extract_to_file(emulator.url, asset, window, tmp_path / "clean.jsonl")
     emulator.reset_stats()
     emulator.set_faults(**FAULTS)
-    faulty = extract_to_file(emulator.url, asset, window, tmp_path / "faulty.jsonl")
+    with waits_on_emulator(emulator) as time:
+        faulty = extract_to_file(emulator.url, asset, window, tmp_path / "faulty.jsonl")
+    assert time.waited > 0, "the retries waited, on the emulator's clock"
     faults = injected(emulator.stats())
     assert all(faults.values()), f"every kind of fault happened: {faults}"
     assert emulator.stats()["token_requests"]["total"] == 1, "one 60 s token served the whole read"
@@ -70,7 +72,9 @@ def test_the_read_operator_survives_every_fault(emulator, mdsp_emulator_connecti
         limit=PAGE,
         output_path=str(tmp_path / "operator.jsonl"),
     )
-    result = read.execute(context={})
+    with waits_on_emulator(emulator) as time:
+        result = read.execute(context={})
+    assert time.waited > 0, "the retries waited, on the emulator's clock"
     faults = injected(emulator.stats())
     assert all(faults.values()), f"every kind of fault happened: {faults}"
     assert result["records"] == RECORDS
