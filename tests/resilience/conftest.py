@@ -8,20 +8,17 @@ on which request drew which fault.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from airflow_provider_mdsp.emulator.faults import DroppedConnection
-from airflow_provider_mdsp.timeutil import SystemClock, using_clock
 
 CLIENT_ID, CLIENT_SECRET, TENANT = "demo-techuser", "demo-secret", "demo"
 SEED = 20260101
@@ -66,37 +63,6 @@ def client_for(url: str, **settings: Any) -> Any:
     clear_token_providers()
     credentials = TenantCredentials(CLIENT_ID, CLIENT_SECRET, TENANT, f"{url}/oauth/token")
     return MdspClient.create(config, token_provider_for(config, credentials))
-
-
-class EmulatorTime(SystemClock):
-    """The provider's clock for the fault tests: real time, but every wait moves the emulator's clock instead.
-
-    A retry's backoff or a 429's ``Retry-After: 1`` then costs the test no real time, while the
-    emulator (its rate-limit windows, token lifetimes) sees the wait as passed, as it would in real
-    time. Deadlines still run on real monotonic time.
-
-    :param emulator: the emulator's handle (its ``advance_clock`` is one loopback call).
-    """
-
-    def __init__(self, emulator: Any) -> None:
-        self.emulator = emulator
-        self.waited = 0.0
-
-    def sleep(self, seconds: float) -> None:
-        """Advance the emulator's clock by ``seconds`` instead of sleeping."""
-        if seconds > 0:
-            self.waited += seconds
-            self.emulator.advance_clock(seconds)
-
-    async def async_sleep(self, seconds: float) -> None:
-        """Like :meth:`sleep`, then let other tasks of the event loop run."""
-        self.sleep(seconds)
-        await asyncio.sleep(0)
-
-
-def waits_on_emulator(emulator: Any) -> AbstractContextManager[EmulatorTime]:
-    """Install :class:`EmulatorTime` for the provider while the block runs."""
-    return using_clock(EmulatorTime(emulator))
 
 
 def injected(stats: dict[str, Any]) -> dict[str, int]:

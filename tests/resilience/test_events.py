@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.time import waits_on_emulator
 from tests.resilience.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -19,7 +20,6 @@ from tests.resilience.conftest import (
     Served,
     client_for,
     injected,
-    waits_on_emulator,
 )
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.timeutil import utcnow
 from airflow_provider_mdsp.triggers import watch_state as ws
 from airflow_provider_mdsp.triggers.watchers import MdspNewEventsTrigger, MdspNewTimeSeriesTrigger
+from tests.helpers.time import waits_on_emulator
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 LATE = timedelta(minutes=5)
@@ -188,19 +190,28 @@ def test_new_events_fire_one_batch_each_once_and_not_again_after_a_restart(emula
 
 
 @pytest.mark.integration
-def test_new_time_series_fire_adjoining_windows_and_not_again_after_a_restart(emulator_connection):
-    asset = emulator_connection.demo_assets()["bench-motor"]  # 1 s vibration data, generated up to now
-    start = datetime.now(timezone.utc) - timedelta(seconds=5)
-    store = StateStore()
+def test_new_time_series_fire_adjoining_windows_and_not_again_after_a_restart(monkeypatch):
+    from airflow_provider_mdsp.emulator import run_emulator
+    from tests.integration.conftest import emulator_conn_json
 
-    def trigger() -> MdspNewTimeSeriesTrigger:
-        return MdspNewTimeSeriesTrigger(asset_id=asset, aspect="Vibration", start_after=stamp(start), poll_interval=10)
+    # An emulator of its own: the test moves its clock 1.1 s between polls, so that each poll finds
+    # newly generated 1 s records, without waiting for them in real time.
+    with run_emulator(mode="thread") as emulator, waits_on_emulator(emulator) as clock:
+        monkeypatch.setenv("AIRFLOW_CONN_MDSP_DEFAULT", emulator_conn_json(emulator.url))
+        asset = emulator.demo_assets()["bench-motor"]  # 1 s vibration data, generated up to the emulator's now
+        start = utcnow() - timedelta(seconds=5)
+        store = StateStore()
 
-    fired = collect(trigger(), store, polls=3, between=lambda n: time.sleep(1.1))
-    assert len(fired) == 3
-    assert fired[0]["from"] == stamp(start)
-    for before, after in itertools.pairwise(fired):
-        assert after["from"] == before["to"]  # adjoining: no gap, no overlap
-        assert before["first_time"] > before["from"]
-    restarted = collect(trigger(), store, polls=2, between=lambda n: time.sleep(1.1))
-    assert restarted[0]["from"] == fired[-1]["to"]  # carries on where it stopped: nothing read twice
+        def trigger() -> MdspNewTimeSeriesTrigger:
+            return MdspNewTimeSeriesTrigger(
+                asset_id=asset, aspect="Vibration", start_after=stamp(start), poll_interval=10
+            )
+
+        fired = collect(trigger(), store, polls=3, between=lambda n: clock.advance(1.1))
+        assert len(fired) == 3
+        assert fired[0]["from"] == stamp(start)
+        for before, after in itertools.pairwise(fired):
+            assert after["from"] == before["to"]  # adjoining: no gap, no overlap
+            assert before["first_time"] > before["from"]
+        restarted = collect(trigger(), store, polls=2, between=lambda n: clock.advance(1.1))
+        assert restarted[0]["from"] == fired[-1]["to"]  # carries on where it stopped: nothing read twice
