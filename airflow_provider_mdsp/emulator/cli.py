@@ -16,6 +16,7 @@ from .config import (
     DEMO_READER_SECRET,
     DEMO_SUBTENANT,
     ConfigError,
+    EmulatorConfig,
     demo_config,
     load_config,
 )
@@ -44,12 +45,29 @@ def build_parser() -> argparse.ArgumentParser:
         "(default 2000/50000)",
     )
     p.add_argument("--faults-on-token-endpoints", action="store_true", help="also delay/fail token endpoints")
-    p.add_argument("--bulk-step", type=float, help="seconds per bulk import job state (default 1)")
+    steps = p.add_mutually_exclusive_group()
+    steps.add_argument(
+        "--job-step",
+        type=float,
+        dest="job_step",
+        help="seconds per state of TS Bulk import, Data Lake import and event jobs (default 1)",
+    )
+    steps.add_argument("--bulk-step", type=float, dest="job_step", help="old name of --job-step")
     p.add_argument(
         "--page-cache", type=int, help="keep this many rendered time-series pages, for client benchmarks (default 0)"
     )
     p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return p
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """Return the config the command line asks for: its file (or the demo tenant) with the flags given.
+
+    :param args: parsed arguments
+    :raises ConfigError: naming the field of the file that is wrong
+    """
+    config = load_config(args.config) if args.config else demo_config()
+    return config.with_overrides(seed=args.seed, job_step_s=args.job_step, page_cache=args.page_cache)
 
 
 def faults_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -108,8 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        config = load_config(args.config) if args.config else demo_config()
-        config = config.with_overrides(seed=args.seed, bulk_step_s=args.bulk_step, page_cache=args.page_cache)
+        config = config_from_args(args)
         faults = faults_from_args(args)
         FaultSettings.from_dict({**config.faults, **faults})
     except (ConfigError, FaultSettingsError, OSError) as exc:

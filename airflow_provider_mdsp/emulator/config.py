@@ -37,10 +37,12 @@ READ_SCOPES = tuple(s for s in ALL_SCOPES if s.endswith(".r"))
 
 DEFAULT_TOKEN_LIFETIME_S = 1800  # 30 min (S1, S3)
 DEFAULT_REFRESH_LIFETIME_S = 12 * 3600  # 12 h (S3)
-DEFAULT_BULK_STEP_S = 1.0
+DEFAULT_JOB_STEP_S = 1.0
 # Gap (§11): 412 vs 409 for a stale If-Match is unknown; 412 Precondition Failed is the HTTP rule.
 DEFAULT_STALE_ETAG_STATUS = 412
 DEFAULT_FILE_MIN_PART_BYTES = 5 * 1024 * 1024  # §7: parts >= 5 MB except the last
+#: Options renamed since a release, old name -> new name; the old name is still read as the new one.
+RENAMED_OPTIONS = {"bulk_step_s": "job_step_s"}
 
 
 class ConfigError(ValueError):
@@ -114,7 +116,10 @@ class EmulatorConfig:
     :param refresh_token_lifetime_s: refresh token lifetime
     :param refresh_token_reuse: a used refresh token stays valid until it expires (True) or is
         revoked when a new one is issued (False). Gap: PIAM rotation rules are not documented.
-    :param bulk_step_s: seconds a bulk import job spends in SUBMITTED and in IN_PROGRESS
+    :param job_step_s: seconds every asynchronous job spends in each state before it ends: IoT TS
+        Bulk import jobs (SUBMITTED, IN_PROGRESS), Data Lake time-series import jobs (PENDING,
+        IN_PROGRESS) and Event Management create/delete events jobs (ACCEPTED, IN_PROGRESS);
+        0 ends them at once. Its old name ``bulk_step_s`` is still read (:data:`RENAMED_OPTIONS`).
     :param stale_etag_status: status for a stale ``If-Match`` (412, or 409 to mimic "conflict")
     :param file_min_part_bytes: minimum multipart upload part size (except the last part)
     :param file_delete_rule_limit: IoT File v4 delete rules per tenant (published default 50;
@@ -130,7 +135,7 @@ class EmulatorConfig:
     token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
     refresh_token_lifetime_s: int = DEFAULT_REFRESH_LIFETIME_S
     refresh_token_reuse: bool = True
-    bulk_step_s: float = DEFAULT_BULK_STEP_S
+    job_step_s: float = DEFAULT_JOB_STEP_S
     stale_etag_status: int = DEFAULT_STALE_ETAG_STATUS
     file_min_part_bytes: int = DEFAULT_FILE_MIN_PART_BYTES
     file_delete_rule_limit: int = 50
@@ -147,9 +152,27 @@ class EmulatorConfig:
     def with_overrides(self, **changes: Any) -> EmulatorConfig:
         """Return a copy with some top-level options changed (``None`` values are ignored).
 
-        :param changes: option names and values
+        :param changes: option names and values; an old name (:data:`RENAMED_OPTIONS`) is read as the new one
+        :raises ConfigError: an option is given under its old and its new name
         """
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        return replace(self, **current_names({k: v for k, v in changes.items() if v is not None}))
+
+
+def current_names(options: dict[str, Any]) -> dict[str, Any]:
+    """Return options with each old name (:data:`RENAMED_OPTIONS`) replaced by its new one.
+
+    Config files and keyword overrides both pass through here, so an old name means the same everywhere.
+
+    :param options: option names and values
+    :raises ConfigError: an option is given under its old and its new name
+    """
+    out = dict(options)
+    for old, new in RENAMED_OPTIONS.items():
+        if old in out:
+            if new in out:
+                raise ConfigError(f"config: '{old}' is the old name of '{new}'; give only '{new}'")
+            out[new] = out.pop(old)
+    return out
 
 
 DEMO_TENANT = "demo"
@@ -213,6 +236,7 @@ def parse_config(data: dict[str, Any]) -> EmulatorConfig:
     """
     if not isinstance(data, dict) or not isinstance(data.get("tenants"), list) or not data["tenants"]:
         raise ConfigError("config: 'tenants' must be a non-empty list")
+    data = current_names(data)
     tenants = tuple(_tenant(t, i) for i, t in enumerate(data["tenants"]))
     apps = tuple(_app(a, i) for i, a in enumerate(data.get("apps", [])))
     options = {f.name for f in fields(EmulatorConfig)} - {"tenants", "apps"}

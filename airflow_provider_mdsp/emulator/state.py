@@ -54,7 +54,7 @@ class TenantBackend:
         self.events = EventBackend(tenant, config.stale_etag_status, self._asset_info, clock.now_ms)
         self.files = FileBackend(config.stale_etag_status, config.file_min_part_bytes, clock.now_ms)
         self.file_rules = FileDeleteRules(self.files, clock.now_ms, config.file_delete_rule_limit)
-        job_clock = JobClock(config.bulk_step_s, clock.time)
+        job_clock = JobClock(config.job_step_s, clock.time)
         self.bulk = BulkBackend(self.files, self.timeseries, job_clock)
         self.identity = IdentityBackend(tenant)
         self.event_jobs = EventJobs(self.events, job_clock)

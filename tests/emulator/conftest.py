@@ -14,7 +14,7 @@ from airflow_provider_mdsp.emulator.timefmt import format_ms, now_ms
 
 TECH = ("demo-techuser", "demo-secret")
 READER = ("demo-reader", "demo-reader-secret")
-BULK_STEP_S = 60.0  # job states move when a test advances the emulator clock, never in real time
+JOB_STEP_S = 60.0  # job states move when a test advances the emulator clock, never in real time
 MIN_PART_BYTES = 1024  # small multipart parts keep the upload tests light
 
 
@@ -46,7 +46,7 @@ def minute_now() -> int:
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[EmulatorHandle]:
-    config = demo_config().with_overrides(bulk_step_s=BULK_STEP_S, file_min_part_bytes=MIN_PART_BYTES)
+    config = demo_config().with_overrides(job_step_s=JOB_STEP_S, file_min_part_bytes=MIN_PART_BYTES)
     with run_emulator(config=config) as handle:
         yield handle
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .conftest import BULK_STEP_S, iso, minute_now
+from .conftest import JOB_STEP_S, iso, minute_now
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def _wait_final(emu, api, url: str) -> list[str]:
             seen.append(status)
         if status in ("SUCCESS", "ERROR"):
             return seen
-        emu.advance_clock(BULK_STEP_S / 4)
+        emu.advance_clock(JOB_STEP_S / 4)
     raise AssertionError(f"job did not finish: {seen}")
 
 

@@ -92,12 +92,10 @@ def emulator_connection(emu: Any) -> str:
 @contextmanager
 def live_emulator(**config: Any) -> Iterator[Any]:
     """Run the emulator (demo tenant, ``config`` overrides) with ``mdsp_default`` pointing at it."""
-    from dataclasses import replace
-
     from airflow_provider_mdsp.emulator import run_emulator
     from airflow_provider_mdsp.emulator.config import demo_config
 
-    with run_emulator(replace(demo_config(), **config)) as emu, pytest.MonkeyPatch.context() as patch:
+    with run_emulator(demo_config().with_overrides(**config)) as emu, pytest.MonkeyPatch.context() as patch:
         patch.setenv("AIRFLOW_CONN_MDSP_DEFAULT", emulator_connection(emu))
         yield emu
 

@@ -30,7 +30,7 @@ from tests.helpers.emulator import EmulatorTokens
 
 pytestmark = pytest.mark.integration
 
-BULK_STEP_S = 60.0  # job states move when a test advances the emulator clock, never in real time
+JOB_STEP_S = 60.0  # job states move when a test advances the emulator clock, never in real time
 HOUR = timedelta(hours=1)
 
 
@@ -39,7 +39,7 @@ def emu() -> Any:
     from airflow_provider_mdsp.emulator import run_emulator
     from airflow_provider_mdsp.emulator.config import demo_config
 
-    with run_emulator(config=demo_config().with_overrides(bulk_step_s=BULK_STEP_S)) as handle:
+    with run_emulator(config=demo_config().with_overrides(job_step_s=JOB_STEP_S)) as handle:
         yield handle
 
 
@@ -291,7 +291,7 @@ def test_bulk_import_job_runs_to_success_and_reads_back(client, emu, new_pump):
     for _ in range(30):
         if (status := client.bulk.get_import_job(job["id"])["status"]) in client.bulk.FINAL_STATES:
             break
-        emu.advance_clock(BULK_STEP_S / 2)
+        emu.advance_clock(JOB_STEP_S / 2)
     assert status == "SUCCESS"
     window = {"from_": start - timedelta(seconds=1), "to": start + HOUR}
     back = list(client.bulk.iter_bulk_timeseries(asset_id, "PumpData", **window))

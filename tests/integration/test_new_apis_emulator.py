@@ -30,7 +30,7 @@ def emu() -> Any:
     from airflow_provider_mdsp.emulator import run_emulator
     from airflow_provider_mdsp.emulator.config import demo_config
 
-    with run_emulator(config=demo_config().with_overrides(bulk_step_s=STEP_S)) as handle:
+    with run_emulator(config=demo_config().with_overrides(job_step_s=STEP_S)) as handle:
         yield handle
 
 

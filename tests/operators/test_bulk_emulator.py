@@ -28,7 +28,7 @@ def stamp(minutes: int) -> str:
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Any]:
-    with live_emulator(bulk_step_s=0.2) as emulator:
+    with live_emulator(job_step_s=0.2) as emulator:
         yield emulator
 
 

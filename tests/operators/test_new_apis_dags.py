@@ -27,7 +27,7 @@ def own_emulator() -> Any:
     from airflow_provider_mdsp.emulator import run_emulator
     from airflow_provider_mdsp.emulator.config import demo_config
 
-    with run_emulator(config=demo_config().with_overrides(bulk_step_s=0.3)) as handle:
+    with run_emulator(config=demo_config().with_overrides(job_step_s=0.3)) as handle:
         yield handle
 
 

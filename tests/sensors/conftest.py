@@ -11,7 +11,7 @@ from tests.helpers.gateway import connect, live_emulator
 from tests.integration.conftest import _airflow_metadata_db  # noqa: F401 - fixture, registered by import
 
 #: Seconds an emulated bulk import job spends in SUBMITTED and in IN_PROGRESS.
-BULK_STEP_S = 1.0
+JOB_STEP_S = 1.0
 
 
 @pytest.fixture
@@ -31,5 +31,5 @@ def emulator() -> Iterator[Any]:
 
     Not the session's shared one: the wait-modes test resets it between its two runs.
     """
-    with live_emulator(bulk_step_s=BULK_STEP_S) as emu:
+    with live_emulator(job_step_s=JOB_STEP_S) as emu:
         yield emu

@@ -30,7 +30,7 @@ def job_step(submitted: float, now: float, step_s: float) -> int:
 class JobClock:
     """The clock of a tenant's jobs.
 
-    :param step_s: seconds per job state (``bulk_step_s`` in the config)
+    :param step_s: seconds per job state (``job_step_s`` in the config)
     :param time: epoch-seconds clock
     """
 
