@@ -10,7 +10,9 @@ This module imports neither Airflow nor requests; it is usable from plain Python
 from __future__ import annotations
 
 import email.utils
+import html
 import json
+import re
 from collections.abc import Mapping
 from datetime import timezone
 from typing import Any
@@ -31,6 +33,9 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: Of those, the answers that say the request was refused before it was processed, so even a
 #: request that is not idempotent (a POST that creates something) may be sent again.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
+
+#: One field of S3's XML error ``<Error><Code>…</Code><Message>…</Message><RequestId>…</RequestId></Error>``.
+_S3_ERROR_FIELD = re.compile(r"<(Code|Message|RequestId)>([^<]*)</\1>")
 
 
 def _rebuild(cls: type[MdspError], args: tuple[Any, ...], state: dict[str, Any]) -> MdspError:
@@ -263,12 +268,13 @@ def parse_error_body(text: str) -> tuple[str | None, str | None, str | None]:
     Shapes, per the Node SDK's ``*-models.ts``: Time Series and IoT File ``{"id","message"}``;
     Asset Management ``{"errors":[{"code","errorcode","logref","message"}]}``; Event Management
     ``[{"logref","message"}]``; TS Bulk Spring-style ``{"status","error","message","path"}``;
-    OAuth ``{"error","error_description"}``. Anything else gives ``(None, None, None)``.
+    OAuth ``{"error","error_description"}``; the Data Lake's pre-signed storage URLs answer as S3,
+    in XML (:func:`_s3_error`). Anything else gives ``(None, None, None)``.
     """
     try:
         body: Any = json.loads(text)
     except (ValueError, TypeError):
-        return None, None, None
+        return _s3_error(text)
     if isinstance(body, list) and body and isinstance(body[0], Mapping):
         body = body[0]
     if not isinstance(body, Mapping):
@@ -283,6 +289,18 @@ def parse_error_body(text: str) -> tuple[str | None, str | None, str | None]:
     if "status" in body and "path" in body:
         return _str(body.get("error")), _str(body.get("message")), None
     return _str(body.get("id")) or _str(body.get("code")), _str(body.get("message")), _str(body.get("logref"))
+
+
+def _s3_error(text: Any) -> tuple[str | None, str | None, str | None]:
+    """Read ``(Code, Message, RequestId)`` from S3's XML error body.
+
+    The Data Lake's pre-signed URLs are S3's (Siemens docs, Integrated Data Lake overview), so a
+    refused upload or download answers as S3 does (AWS S3 API reference, "Error responses").
+    """
+    if not isinstance(text, str) or "<Error>" not in text:
+        return None, None, None
+    found = {name: html.unescape(value).strip() for name, value in _S3_ERROR_FIELD.findall(text)}
+    return _str(found.get("Code")), _str(found.get("Message")), _str(found.get("RequestId"))
 
 
 def _str(value: Any) -> str | None:

@@ -43,10 +43,17 @@ def test_a_storage_refusal_is_typed_and_keeps_the_signature_out_of_the_message(c
     requests_mock.post(
         f"{DL}/generateDownloadObjectUrls", json={"objectUrls": [{"path": "e/x.bin", "signedUrl": SIGNED}]}
     )
-    requests_mock.get(SIGNED, status_code=403, text="<Error><Code>AccessDenied</Code></Error>")
+    expired = (  # S3's answer to an expired pre-signed URL
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired'
+        " &amp; was refused</Message><X-Amz-Expires>3600</X-Amz-Expires><RequestId>4E8A1C</RequestId></Error>"
+    )
+    requests_mock.get(SIGNED, status_code=403, text=expired)
     with pytest.raises(MdspForbiddenError) as caught:
         client.datalake.download_object("e/x.bin", io.BytesIO())
-    assert "secret-sig" not in str(caught.value)
+    error = caught.value
+    assert (error.code, error.request_id) == ("AccessDenied", "4E8A1C")
+    assert error.message == "Request has expired & was refused"
+    assert "secret-sig" not in str(error)
 
 
 def test_an_answer_without_the_path_asked_for_is_a_response_error(client, requests_mock):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,7 +12,12 @@ import pytest
 import requests
 
 from airflow_provider_mdsp.client import ClientSettings, MdspClient
-from airflow_provider_mdsp.exceptions import MdspConfigError, MdspNotFoundError, MdspUnsafeLinkError
+from airflow_provider_mdsp.exceptions import (
+    MdspBadRequestError,
+    MdspConfigError,
+    MdspNotFoundError,
+    MdspUnsafeLinkError,
+)
 from tests.helpers.emulator import EmulatorTokens
 
 pytestmark = pytest.mark.integration
@@ -108,6 +114,24 @@ def test_an_object_goes_up_and_comes_back_through_signed_urls_without_the_token(
     assert refused.status_code == 403
     assert "SignatureDoesNotMatch" in refused.text
     assert [o["path"] for o in client.datalake.iter_objects("it")] == ["it/blob.bin"]
+
+
+def test_a_streamed_upload_above_the_lake_limit_fails_with_s3s_reason_and_no_signature(client, monkeypatch):
+    from airflow_provider_mdsp.emulator.services.datalake import storage_routes
+
+    monkeypatch.setattr(storage_routes, "MAX_OBJECT_BYTES", 1024)
+    read_end, write_end = os.pipe()  # a pipe has no length: the body goes chunked
+    os.write(write_end, b"x" * 2048)
+    os.close(write_end)
+    with open(read_end, "rb") as pipe, pytest.raises(MdspBadRequestError) as err:
+        client.datalake.upload_object("it/too-big.bin", pipe)
+    assert (err.value.status, err.value.code) == (400, "EntityTooLarge")
+    message = str(err.value)
+    assert message.endswith("/it/too-big.bin: HTTP 400 [EntityTooLarge] " + storage_routes.TOO_LARGE)
+    assert "X-Signature" not in message
+    assert "?" not in message
+    with pytest.raises(MdspNotFoundError):
+        client.datalake.get_object_metadata("it/too-big.bin")
 
 
 def test_a_signed_url_is_refused_when_it_would_downgrade_https(client):
