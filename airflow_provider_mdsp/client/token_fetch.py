@@ -81,7 +81,7 @@ def token_provider_for(
     def watched(request: Callable[[], Token]) -> Token:
         # Each token request has the same whole-response deadline as an API attempt, so a token
         # endpoint that trickles its answer holds the provider's lock (and the threads waiting on
-        # it) no longer than that.
+        # it) no longer than that, also when no API call is around it (the connection test).
         with Watchdog(settings.response_timeout) as watchdog:
             try:
                 token: Token | None = request()
@@ -106,11 +106,15 @@ def token_provider_for(
 
             def exchange(refresh: str) -> Token:
                 return retrying(
-                    lambda: refresh_access_token(sessions[0], refresh_creds, refresh, timeout=settings.timeout)
+                    lambda: watched(
+                        lambda: refresh_access_token(sessions[0], refresh_creds, refresh, timeout=settings.timeout)
+                    )
                 )
 
             return shared_refresh.renew(exchange, previous)
-        return retrying(lambda: obtain_token(sessions[0], credentials, timeout=settings.timeout, previous=previous))
+        return retrying(
+            lambda: watched(lambda: obtain_token(sessions[0], credentials, timeout=settings.timeout, previous=previous))
+        )
 
     cache = FileTokenCache() if shared_cache is True else (shared_cache or None)
     key = (fetch_key(settings, cache), shared_refresh.key if shared_refresh is not None else None)

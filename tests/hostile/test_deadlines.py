@@ -72,6 +72,18 @@ def test_a_slow_token_fetch_holds_other_threads_only_until_their_own_deadline(ga
     assert gateway.count("/api") == 0
 
 
+def test_a_token_fetched_outside_any_call_fails_at_the_response_deadline(gateway, client_for, stop):
+    # What the connection test does: a token alone, with no API call (and its deadline) around it.
+    gateway.play("/oauth/token")(lambda h, s: trickle(h, TOKEN_BODY, 0.05, stop))  # 5 s in all
+    client = client_for(response_timeout=1.0, max_retries=1)
+    began = time.monotonic()
+    with pytest.raises(MdspTimeoutError, match=r"token endpoint within 1 s \(connection field 'response_timeout'\)"):
+        client.transport.tokens.get_token()
+    elapsed = time.monotonic() - began
+    assert elapsed < 3.5, f"failed after {elapsed:.1f} s, not at two 1 s deadlines"
+    assert gateway.count("/oauth/token") == 2, "a timed-out token request is retried like any idempotent one"
+
+
 def test_a_failing_token_endpoint_is_retried_by_the_token_policy_alone(gateway, client_for):
     gateway.play("/oauth/token")(lambda h, s: answer(h, 503, b'{"error": "unavailable"}'))
     client = client_for(max_retries=2)
