@@ -9,10 +9,11 @@ sensors alike. No Airflow import: the clock and sleep are the provider's (tests 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from airflow_provider_mdsp.exceptions import MdspError, MdspJobFailedError
+from airflow_provider_mdsp.exceptions import MdspError, MdspJobFailedError, MdspRateLimitedError
 from airflow_provider_mdsp.timeutil import monotonic, next_wait, sleep
 
 #: Event ``status`` values.
@@ -20,12 +21,18 @@ SUCCESS, ERROR, TIMEOUT = "success", "error", "timeout"
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 
 def poll_until(check: Callable[[], T | None], *, poll_interval: float, timeout: float) -> T | None:
     """Call ``check`` until it returns a value or ``timeout`` seconds pass; ``None`` on timeout.
 
     The check runs at least once, and once more at the deadline; waits are ``poll_interval`` and
-    never run past the deadline.
+    never run past the deadline. A check refused with
+    :class:`~airflow_provider_mdsp.exceptions.MdspRateLimitedError` (the gateway asked for a longer
+    pause than one call may wait) is "not yet", as in the triggerer
+    (:meth:`airflow_provider_mdsp.triggers.base.MdspPollingTrigger.run`): the next check waits the
+    ``Retry-After`` asked for, when longer than ``poll_interval``.
 
     :param check: returns ``None`` while the condition does not hold yet.
     :param poll_interval: seconds between checks.
@@ -33,10 +40,16 @@ def poll_until(check: Callable[[], T | None], *, poll_interval: float, timeout: 
     """
     deadline = monotonic() + timeout
     while True:
-        result = check()
+        pause = poll_interval
+        try:
+            result = check()
+        except MdspRateLimitedError as exc:
+            pause = max(pause, exc.retry_after or 0.0)
+            log.warning("Rate limited; checking again in %.0f s (as the gateway asked): %s", pause, exc)
+            result = None
         if result is not None:
             return result
-        wait = next_wait(poll_interval, deadline - monotonic())
+        wait = next_wait(pause, deadline - monotonic())
         if wait is None:
             return None
         sleep(wait)

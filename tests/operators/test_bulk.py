@@ -39,7 +39,7 @@ def gateway(mdsp_connection, requests_mock, manual_clock):
 
 def operator(**kwargs):
     return MdspBulkImportOperator(
-        task_id="import", entity_id=ASSET, aspect="Vibration", files=FILES, poll_interval=0, **kwargs
+        task_id="import", entity_id=ASSET, aspect="Vibration", files=FILES, **{"poll_interval": 0, **kwargs}
     )
 
 
@@ -98,6 +98,34 @@ def test_a_wait_that_times_out_keeps_the_job_for_the_retry(gateway, requests_moc
     store = FakeStore()
     with pytest.raises(MdspWaitTimeoutError, match="keeps running"):
         operator(deferrable=False, timeout=0).execute(context(ti=FakeTI(requests_mock), task_state_store=store))
+    assert store[STATE_KEY] == "job-1"
+
+
+def test_a_rate_limited_status_check_in_the_worker_waits_as_asked_like_the_trigger(
+    gateway, requests_mock, manual_clock
+):
+    quota = {"status_code": 429, "headers": {"Retry-After": "1800"}, "json": {"message": "Quota exceeded"}}
+    requests_mock.post(f"{BULK}/importJobs", json={"id": "job-1"})
+    get = requests_mock.get(f"{BULK}/importJobs/job-1", [quota, {"json": DONE}])
+    store = FakeStore()
+    result = operator(deferrable=False, poll_interval=30).execute(
+        context(ti=FakeTI(requests_mock), task_state_store=store)
+    )
+    assert result == SUMMARY  # not a failed try: the job is waited for, as the triggerer would
+    assert get.call_count == 2
+    assert manual_clock.sleeps == [1800.0], "the next check waited the Retry-After, not the poll interval"
+
+
+def test_a_rate_limited_status_check_in_the_worker_never_waits_past_the_timeout(gateway, requests_mock, manual_clock):
+    quota = {"status_code": 429, "headers": {"Retry-After": "1800"}, "json": {"message": "Quota exceeded"}}
+    requests_mock.post(f"{BULK}/importJobs", json={"id": "job-1"})
+    requests_mock.get(f"{BULK}/importJobs/job-1", [quota])
+    store = FakeStore()
+    with pytest.raises(MdspWaitTimeoutError, match="keeps running"):
+        operator(deferrable=False, poll_interval=30, timeout=600).execute(
+            context(ti=FakeTI(requests_mock), task_state_store=store)
+        )
+    assert sum(manual_clock.sleeps) == pytest.approx(600)
     assert store[STATE_KEY] == "job-1"
 
 
