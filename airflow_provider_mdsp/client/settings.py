@@ -35,6 +35,9 @@ DEFAULT_RESPONSE_TIMEOUT = 120.0
 #: Largest response body accepted, decoded, in bytes (connection field ``max_response_mb``).
 #: A time-series page of 2,000 records is about 1 MB; streamed file downloads are not bounded.
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+#: Largest ``max_response_mb`` accepted (our choice): an answer is held in memory whole, and no
+#: JSON answer of Insights Hub comes near 16 GiB; a larger value is a typo (bytes for MiB).
+MAX_RESPONSE_MB = 16_384
 #: Most pages one read may follow (connection field ``max_pages``): 10,000 pages of 2,000
 #: time-series records are 20 million records.
 DEFAULT_MAX_PAGES = 10_000

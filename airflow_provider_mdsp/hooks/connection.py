@@ -34,6 +34,7 @@ from airflow_provider_mdsp.client.settings import (
     DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_RESPONSE_TIMEOUT,
+    MAX_RESPONSE_MB,
     MAX_RETRIES_LIMIT,
     MAX_SECONDS,
     ClientSettings,
@@ -212,7 +213,10 @@ def _settings(host: str | None, fields: Mapping[str, Any]) -> ClientSettings:
         max_retry_wait=_number(fields, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT),
         max_retry_time=_number(fields, "call_timeout", DEFAULT_MAX_RETRY_TIME),
         response_timeout=_number(fields, "response_timeout", DEFAULT_RESPONSE_TIMEOUT),
-        max_response_bytes=int(_number(fields, "max_response_mb", DEFAULT_MAX_RESPONSE_BYTES / MIB) * MIB),
+        max_response_bytes=int(
+            _number(fields, "max_response_mb", DEFAULT_MAX_RESPONSE_BYTES / MIB, unit="MiB", limit=MAX_RESPONSE_MB)
+            * MIB
+        ),
         max_pages=_count(fields, "max_pages", DEFAULT_MAX_PAGES),
     )
 
@@ -426,12 +430,21 @@ def _count(fields: Mapping[str, Any], name: str, default: int) -> int:
     return number
 
 
-def _number(fields: Mapping[str, Any], name: str, default: float, *, integer: bool = False) -> float:
+def _number(
+    fields: Mapping[str, Any],
+    name: str,
+    default: float,
+    *,
+    integer: bool = False,
+    unit: str = "seconds",
+    limit: float = MAX_SECONDS,
+) -> float:
+    """Read a number field: a duration in seconds by default, a count (``integer``), or an amount of ``unit``."""
     value = fields.get(name)
     if value is None:
         return default
-    kind = "a whole number" if integer else "a number of seconds"
-    limit = MAX_RETRIES_LIMIT if integer else MAX_SECONDS
+    kind = "a whole number" if integer else f"a number of {unit}"
+    limit = MAX_RETRIES_LIMIT if integer else limit
     shown = repr(value) if isinstance(value, int | float) or len(str(value)) <= 20 else "a very long value"
     try:
         if isinstance(value, bool) or not isinstance(value, str | int | float):

@@ -159,3 +159,21 @@ def test_deadlines_and_bounds_are_read_from_the_connection_with_defaults():
     with pytest.raises(MdspConfigError) as err:
         config_from_connection(GATEWAY, "acme-tech", CLIENT_SECRET, {"tenant": "acme", "max_pages": "0"})
     assert err.value.field == "max_pages"
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("lots", "must be a number of MiB, not 'lots'"),
+        ("0", "must be positive, at most 16384, not '0'"),
+        (86_400, "must be positive, at most 16384, not 86400"),
+    ],
+)
+def test_a_bad_max_response_mb_is_refused_in_mib_not_seconds(value, says):
+    from airflow_provider_mdsp.hooks.connection import config_from_connection
+
+    with pytest.raises(MdspConfigError) as err:
+        config_from_connection(GATEWAY, "acme-tech", CLIENT_SECRET, {"tenant": "acme", "max_response_mb": value})
+    assert err.value.field == "max_response_mb"
+    assert str(err.value) == f"Connection field 'max_response_mb' {says}"
+    assert "seconds" not in str(err.value)
