@@ -34,7 +34,7 @@ def lossy() -> Iterator[Callable[..., tuple[Any, DropAfterProcessing]]]:
     with ExitStack() as stack:
 
         def start(**match: Any) -> tuple[Any, DropAfterProcessing]:
-            app = create_app(demo_config().with_overrides(bulk_step_s=0.2))
+            app = create_app(demo_config().with_overrides(job_step_s=0.2))
             cutter = DropAfterProcessing(app, 1.0, limit=1, **match)
             server = stack.enter_context(Served(cutter))
             return EmulatorHandle(server.url), cutter
