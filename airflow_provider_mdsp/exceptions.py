@@ -303,6 +303,50 @@ def _s3_error(text: Any) -> tuple[str | None, str | None, str | None]:
     return _str(found.get("Code")), _str(found.get("Message")), _str(found.get("RequestId"))
 
 
+#: The attributes an error carries through a trigger event (plain values; never a body excerpt).
+_RECORDED_ATTRIBUTES = (
+    "field",
+    "request_sent",
+    "status",
+    "message",
+    "code",
+    "request_id",
+    "method",
+    "url",
+    "retry_after",
+)
+
+
+def error_record(error: MdspError) -> dict[str, Any]:
+    """Return ``error`` as plain JSON (kind, message, attributes), to cross from the triggerer to the task.
+
+    :param error: an error raised while a trigger checked.
+    """
+    attributes = {name: getattr(error, name) for name in _RECORDED_ATTRIBUTES if hasattr(error, name)}
+    plain = {name: value for name, value in attributes.items() if value is None or isinstance(value, str | int | float)}
+    return {"kind": type(error).__name__, "message": str(error), "attributes": plain}
+
+
+def error_from_record(record: Any) -> MdspError | None:
+    """Return the error :func:`error_record` described, of the same kind; ``None`` for anything else.
+
+    So a deferred task raises what the same check raises in the worker: a configuration or
+    credentials error still fails the task at once, a 404 is still a :class:`MdspNotFoundError`.
+
+    :param record: the ``error`` of a trigger event.
+    """
+    if not isinstance(record, Mapping):
+        return None
+    kind = globals().get(str(record.get("kind")))
+    if not (isinstance(kind, type) and issubclass(kind, MdspError)):
+        return None
+    attributes = record.get("attributes")
+    state = (
+        {k: v for k, v in attributes.items() if k in _RECORDED_ATTRIBUTES} if isinstance(attributes, Mapping) else {}
+    )
+    return _rebuild(kind, (str(record.get("message") or ""),), state)
+
+
 def _str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 

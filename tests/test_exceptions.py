@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import pytest
@@ -40,3 +41,21 @@ def test_errors_pickle_and_unpickle_whole(error):
 def test_an_unpickled_api_error_still_decides_retries():
     back = round_trip(ERRORS[7])
     assert (back.status, back.retry_after, back.retryable, back.not_processed) == (429, 7.0, True, True)
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda e: type(e).__name__)
+def test_errors_cross_a_trigger_event_as_json_and_come_back_of_the_same_kind(error):
+    record = json.loads(json.dumps(ex.error_record(error)))  # what the triggerer stores and the task reads
+    back = ex.error_from_record(record)
+    assert type(back) is type(error)
+    assert str(back) == str(error)
+    for name in ("field", "request_sent", "status", "code", "request_id", "method", "url", "retry_after"):
+        assert getattr(back, name, None) == getattr(error, name, None), name
+    assert "body_excerpt" not in json.dumps(record)
+
+
+def test_a_record_of_no_known_kind_gives_no_error():
+    assert ex.error_from_record(None) is None
+    assert ex.error_from_record({"kind": "ValueError", "message": "x"}) is None
+    assert ex.error_from_record({"kind": "RETRY_STATUSES", "message": "x"}) is None
+    assert ex.error_from_record({"kind": "MdspNoSuchError", "message": "x"}) is None

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from airflow_provider_mdsp.exceptions import MdspError, MdspJobFailedError, MdspRateLimitedError
+from airflow_provider_mdsp.exceptions import MdspError, MdspJobFailedError, MdspRateLimitedError, error_from_record
 from airflow_provider_mdsp.timeutil import monotonic, next_wait, sleep
 
 #: Event ``status`` values.
@@ -61,7 +61,9 @@ def result_from_event(event: Mapping[str, Any] | None, *, on_timeout: Callable[[
     :param event: the payload of the trigger's event.
     :param on_timeout: builds the exception for a timeout (sensors raise ``AirflowSensorTimeout``).
     :raises MdspJobFailedError: the job ended in ERROR (same class as in poke mode).
-    :raises MdspError: the check failed (the message is the client error's).
+    :raises MdspError: the check failed: the same kind, message and attributes as the check raised
+        (:func:`~airflow_provider_mdsp.exceptions.error_from_record`), so a deferred task fails as it
+        would in the worker (a configuration or credentials error without retries).
     """
     if not isinstance(event, Mapping) or "status" not in event:
         raise MdspError(f"The trigger sent an unexpected event: {event!r}")
@@ -72,4 +74,6 @@ def result_from_event(event: Mapping[str, Any] | None, *, on_timeout: Callable[[
         raise on_timeout(message)
     if event.get("job_failed"):
         raise MdspJobFailedError(message)
-    raise MdspError(message or "The trigger reported an error without a message")
+    raise error_from_record(event.get("error")) or MdspError(
+        message or "The trigger reported an error without a message"
+    )

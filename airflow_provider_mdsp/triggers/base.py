@@ -2,7 +2,9 @@
 
 A trigger carries only plain JSON (connection id, ids, ISO times, poll interval, deadline) and
 calls a check function of :mod:`airflow_provider_mdsp.triggers.checks` in a worker thread: the very
-function the sensor's ``poke`` calls, so both modes make the same requests.
+function the sensor's ``poke`` calls, so both modes make the same requests. A failed check's event
+carries the error's kind and attributes (:func:`~airflow_provider_mdsp.exceptions.error_record`), so
+the resumed task raises what the worker would have raised.
 The hook is built inside the triggerer process, so all triggers there share the process token cache.
 """
 
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_mdsp.exceptions import MdspError, MdspRateLimitedError
+from airflow_provider_mdsp.exceptions import MdspError, MdspRateLimitedError, error_record
 from airflow_provider_mdsp.operators.waiting import ERROR, SUCCESS, TIMEOUT, result_from_event
 from airflow_provider_mdsp.timeutil import async_sleep, next_wait, seconds_until, to_datetime
 
@@ -97,7 +99,9 @@ class MdspPollingTrigger(BaseTrigger):
                     result = None
                 except MdspError as exc:
                     self.log.error("Check failed: %s", exc)
-                    yield TriggerEvent({"status": ERROR, "message": str(exc), "result": None})
+                    yield TriggerEvent(
+                        {"status": ERROR, "message": str(exc), "result": None, "error": error_record(exc)}
+                    )
                     return
                 if result is not None:
                     yield TriggerEvent(self.outcome(result))

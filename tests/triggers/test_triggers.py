@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from airflow_provider_mdsp.exceptions import MdspJobFailedError
+from airflow_provider_mdsp.exceptions import MdspAuthError, MdspJobFailedError
 from airflow_provider_mdsp.timeutil import deadline_after
 from airflow_provider_mdsp.triggers.base import result_from_event
 from airflow_provider_mdsp.triggers.bulk import MdspBulkImportJobTrigger
@@ -152,9 +152,28 @@ def test_a_failing_check_ends_in_an_error_event_without_any_secret(gateway, requ
     for text in (json.dumps(payload), caplog.text):
         assert SECRET not in text
         assert ACCESS not in text
-    with pytest.raises(Exception, match=r"rejected the credentials") as err:
+    with pytest.raises(MdspAuthError, match=r"rejected the credentials") as err:
         result_from_event(payload, on_timeout=TimeoutError)
+    assert (err.value.status, err.value.code) == (401, "unauthorized"), "the same error the worker's check raises"
     assert not isinstance(err.value, MdspJobFailedError)
+
+
+def test_a_deferred_wait_whose_credentials_are_refused_fails_without_retries_as_in_the_worker(gateway, requests_mock):
+    from airflow_provider_mdsp.operators.base import AirflowFailException
+    from airflow_provider_mdsp.operators.bulk import MdspBulkImportOperator
+    from airflow_provider_mdsp.sensors.bulk import MdspBulkImportJobSensor
+
+    requests_mock.post(TOKEN_URL, status_code=401, json={"error": "invalid_client"})
+    payload = first_event(MdspBulkImportJobTrigger(mdsp_conn_id="mdsp_default", job_id="job-7", poll_interval=TICK))
+    sensor = MdspBulkImportJobSensor(task_id="wait", job_id="job-7")
+    with pytest.raises(AirflowFailException, match="rejected the credentials") as err:
+        sensor.execute_complete({}, payload)
+    assert isinstance(err.value, MdspAuthError)
+    with pytest.raises(MdspAuthError, match="rejected the credentials") as err:
+        sensor.poke({})  # the same check in the worker
+    operator = MdspBulkImportOperator(task_id="import", entity_id="a1", aspect="Vibration", files=[])
+    with pytest.raises(AirflowFailException, match="rejected the credentials"):
+        operator.execute_complete({"ti": None}, payload)
 
 
 def test_an_unexpected_event_is_a_clear_error():
