@@ -198,3 +198,23 @@ def test_aspect_type_and_asset_type_lifecycle(emu, api):
 
 def test_unknown_asset_is_404(emu, api):
     assert api.get(f"{emu.url}{AM}/assets/{'0' * 32}", timeout=10).status_code == 404
+
+
+def test_an_asset_with_children_cannot_be_deleted(emu, api, ids):
+    # N:sdk/asset/asset-management.ts DeleteAsset: "not possible to delete an asset if it has children".
+    url = f"{emu.url}{AM}/assets/{ids['Line-B2']}"
+    refused = api.delete(url, headers={"If-Match": api.get(url, timeout=10).json()["etag"]}, timeout=10)
+    assert refused.status_code == 409
+    assert "children" in refused.json()["errors"][0]["message"]
+    for name in ("Line-B2", "Motor-B2", "Pump-B2-1", "Pump-B2-2"):
+        assert api.get(f"{emu.url}{AM}/assets/{ids[name]}", timeout=10).status_code == 200, name
+    body = {"name": "Leaf", "typeId": "demo.Line", "parentId": ids["Site-A"]}
+    parent = api.post(f"{emu.url}{AM}/assets", json=body, timeout=10).json()
+    child = {"name": "Leaf-pump", "typeId": "demo.Pump", "parentId": parent["assetId"]}
+    child = api.post(f"{emu.url}{AM}/assets", json=child, timeout=10).json()
+    parent_url = f"{emu.url}{AM}/assets/{parent['assetId']}"
+    assert api.delete(parent_url, headers={"If-Match": "0"}, timeout=10).status_code == 409
+    child_url = f"{emu.url}{AM}/assets/{child['assetId']}"
+    assert api.delete(child_url, headers={"If-Match": "0"}, timeout=10).status_code == 204
+    assert api.delete(parent_url, headers={"If-Match": "0"}, timeout=10).status_code == 204
+    assert api.get(parent_url, timeout=10).status_code == 404

@@ -6,7 +6,7 @@ Seeded asset ids are 32 lowercase hex characters derived from tenant and asset n
 
 Not emulated: ``includeShared``/sharing, locks, ``basicFieldsOnly``, ``/location`` and
 ``/fileAssignments`` sub-resources, the AM ``/files`` store, billboard, ``/model/lock``,
-soft-delete retention (a DELETE removes the asset and its subtree at once), time zone rules.
+soft-delete retention (a DELETE removes the asset at once), time zone rules.
 """
 
 from __future__ import annotations
@@ -113,19 +113,24 @@ class AssetBackend:
             raise ApiError(400, "A merge patch must be a JSON object", INVALID_BODY)
         return self._store(current, merge_patch(current, patch))
 
-    def delete(self, asset_id: str, if_match: str | None) -> list[str]:
-        """Delete an asset and its subtree; return the deleted ids.
+    def delete(self, asset_id: str, if_match: str | None) -> None:
+        """Delete an asset that has no children.
+
+        Rule: "It's not possible to delete an asset if it has children" (N:sdk/asset/asset-management.ts
+        ``DeleteAsset``). Gap: the status is not documented; ours is 409 ``conflict``, as for a type
+        still in use.
 
         :param asset_id: its id
         :param if_match: current etag
+        :raises ApiError: 400 for the root, 409 while the asset has children
         """
         self._current(asset_id, if_match)
         if asset_id == self.root_id:
             raise ApiError(400, "The root asset cannot be deleted")
-        doomed = self._subtree(asset_id)
-        for i in doomed:
-            del self.assets[i]
-        return doomed
+        children = sorted(a["name"] for a in self.assets.values() if a["parentId"] == asset_id)
+        if children:
+            raise ApiError(409, f"Asset '{asset_id}' has children {children}: delete or move them first")
+        del self.assets[asset_id]
 
     def move(self, asset_id: str, new_parent_id: Any, if_match: str | None) -> dict[str, Any]:
         """Move an asset under a new parent (POST ``/assets/{id}/move``).

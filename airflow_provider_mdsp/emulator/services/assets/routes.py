@@ -105,7 +105,7 @@ async def patch_asset(request: Request, asset_id: str) -> Response:
 
 @router.delete("/assets/{asset_id}")
 async def delete_asset(request: Request, asset_id: str) -> Response:
-    """Delete an asset and its children (``If-Match`` required)."""
+    """Delete an asset that has no children (``If-Match`` required; 409 while it has some)."""
     assets = authorized_backend(request, "am.w").assets
     assets.delete(asset_id, if_match(request))
     return Response(status_code=204)
