@@ -265,7 +265,9 @@ class TimeSeriesBackend:
             raise ApiError(400, 'Body must be {"timeseries": [{entityId, propertySetName, data}]}', INVALID_BODY)
         if len(items) > MAX_MULTI_PAIRS:
             raise ApiError(400, f"At most {MAX_MULTI_PAIRS} entity/property set pairs per request")
-        if sum(len(i.get("data") or []) for i in items if isinstance(i, dict)) > MAX_MULTI_ITEMS:
+        # Only list values count: any other ``data`` fails its own pair with a 400, as the real API
+        # answers malformed pairs (202 with per-pair errors 400/404/429, §4).
+        if sum(len(data) for data in _multi_data(items)) > MAX_MULTI_ITEMS:
             raise ApiError(400, f"At most {MAX_MULTI_ITEMS} records per request")
         errors = []
         for item in items:
@@ -278,3 +280,11 @@ class TimeSeriesBackend:
             except ApiError as exc:
                 errors.append({"entityId": entity, "propertySetName": ps, "status": exc.status, "message": exc.message})
         return errors
+
+
+def _multi_data(items: list[Any]) -> Iterator[list[Any]]:
+    """Yield the ``data`` lists of a multi-entity PUT body's pairs; malformed pairs yield nothing."""
+    for item in items:
+        data = item.get("data") if isinstance(item, dict) else None
+        if isinstance(data, list):
+            yield data
