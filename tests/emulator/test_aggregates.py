@@ -92,6 +92,15 @@ def test_minute_intervals(emu, api, ids):
         ({"intervalUnit": "fortnight"}, "intervalUnit"),
         ({"intervalUnit": "hour", "from": "2020-01-01T00:00:00Z", "to": "2020-01-09T00:00:00Z"}, "maximum"),
         ({"from": "2020-01-02T00:00:00Z", "to": "2020-01-01T00:00:00Z", "intervalUnit": "day"}, "after"),
+        ({"from": "9999-12-15T00:00:00Z", "to": "9999-12-20T00:00:00Z", "intervalUnit": "month"}, "9999"),
+        ({"from": "9999-12-31T00:00:00Z", "to": "9999-12-31T23:30:00Z", "intervalUnit": "hour"}, "9999"),
+        ({"from": "9999-12-20T00:00:00Z", "to": "9999-12-31T00:00:00Z", "intervalUnit": "week"}, "9999"),
+        ({"from": "9999-12-31T00:00:00Z", "to": "9999-12-31T23:59:00-01:00", "intervalUnit": "day"}, "9999"),
+        ({"to": "0001-01-05T00:00:00Z", "intervalUnit": "month"}, "9999"),
+        (
+            {"from": "0001-01-10T00:00:00Z", "to": "0001-02-10T00:00:00Z", "intervalUnit": "day", "intervalValue": 90},
+            "9999",
+        ),
     ],
 )
 def test_invalid_parameters_are_400_invalid_parameter(emu, api, ids, params, fragment):

@@ -9,13 +9,16 @@ interval boundaries; ``count`` with ``from`` and ``to`` determines the interval.
 Gap choices: boundaries are aligned in UTC (the tenant time zone is taken as UTC); weeks start
 on Monday; months count from January of year 0 in steps of ``intervalValue``; a defaulted bound
 is clipped to the unit's maximum range instead of failing; with a range but no interval, ranges
-up to one day use HOUR/1 and longer ones DAY/1; the month range cap is 92 days (3 months).
+up to one day use HOUR/1 and longer ones DAY/1; the month range cap is 92 days (3 months); a
+range that, widened to interval boundaries, leaves the years 1 to 9999 is refused with 400
+``invalidParameter`` (the reference names no bound; such a ``starttime`` or ``endtime`` has no
+four-digit ISO 8601 year).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import MAXYEAR, datetime, timezone
 
 from ...errors import INVALID_PARAMETER, MISSING_PARAMETER, ApiError
 from ...timefmt import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE
@@ -32,6 +35,8 @@ MAX_RANGE_MS = {
 DEFAULT_SPAN_MS = 90 * MS_PER_DAY
 NO_PARAMS_SPAN_MS = 7 * MS_PER_DAY
 _MONDAY_MS = 4 * MS_PER_DAY  # 1970-01-05, the first Monday after the epoch
+_FIRST_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
+_END_MS = 253_402_300_800_000  # 10000-01-01T00:00:00Z
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,21 @@ def _default_bounds(
 
 
 def _aligned(lo: int, hi: int, unit: str, value: int, count: int | None) -> Window:
-    return Window(floor_boundary(lo, unit, value), ceil_boundary(hi, unit, value), unit, value, count)
+    _check_years(lo, hi)
+    window = Window(floor_boundary(lo, unit, value), ceil_boundary(hi, unit, value), unit, value, count)
+    _check_years(window.start, window.end)
+    return window
+
+
+def _check_years(*times: int) -> None:
+    # Gap choice: every starttime and endtime must be writable with a four-digit year (ISO 8601),
+    # so the range, once widened to interval boundaries, lies within the years 1 to 9999.
+    if not all(_FIRST_MS <= t < _END_MS for t in times):
+        raise _outside_years()
+
+
+def _outside_years() -> ApiError:
+    return _bad("The range widened to interval boundaries must lie within the years 1 to 9999")
 
 
 def floor_boundary(t: int, unit: str, value: int) -> int:
@@ -181,4 +200,6 @@ def _month_index(t: int) -> int:
 
 def _month_start(index: int) -> int:
     year, month = divmod(index, 12)
+    if year > MAXYEAR:  # 10000-01-01 cannot be an endtime either
+        raise _outside_years()
     return int(datetime(year, month + 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
