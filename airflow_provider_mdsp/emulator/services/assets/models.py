@@ -15,14 +15,19 @@ import hashlib
 import uuid
 from typing import Any
 
-from ...errors import INVALID_BODY, MISSING_BODY, ApiError, check_if_match, lookup
+from ...bodies import invalid, object_list, optional, required_text
+from ...errors import INVALID_BODY, ApiError, check_if_match, lookup
 from .documents import NO_MATCH, merge_patch, next_etag
-from .types import TypeRegistry
+from .types import TypeRegistry, file_assignments
 
 ROOT_TYPE = "core.basicenterprise"
 DEFAULT_TIMEZONE = "UTC"  # gap: the real default time zone is not in the reference
 TWIN_TYPES = ("performance", "simulation")
 IMMUTABLE = ("assetId", "tenantId", "typeId", "parentId", "timezone", "twinType")
+ASSET = "Asset"  # where a body check's message says the property sits
+TEXT_FIELDS = ("externalId", "description", "timezone", "subTenant")
+LOCATION_TEXT = ("country", "region", "locality", "streetAddress", "postalCode")
+LOCATION_NUMBERS = ("longitude", "latitude")
 
 
 def asset_id_for(tenant: str, name: str) -> str:
@@ -75,11 +80,9 @@ class AssetBackend:
         :param asset_id: fixed id (seeding); a random 32-hex id otherwise
         :raises ApiError: 400 for missing or invalid fields, 409 for a duplicate sibling name
         """
-        if not isinstance(body, dict):
-            raise ApiError(400, "An asset must be a JSON object", INVALID_BODY)
+        _check_object(body)
         for key in ("name", "typeId", "parentId"):
-            if not isinstance(body.get(key), str) or not body[key]:
-                raise ApiError(400, f"Asset field '{key}' is required", MISSING_BODY)
+            required_text(body, key, ASSET)
         self.get(body["parentId"])
         asset_type = self.types.assets.get(body["typeId"])
         if not asset_type["instantiable"]:
@@ -97,8 +100,7 @@ class AssetBackend:
         :param if_match: current etag
         """
         current = self._current(asset_id, if_match)
-        if not isinstance(body, dict) or not body.get("name"):
-            raise ApiError(400, "Asset field 'name' is required", MISSING_BODY)
+        _check_object(body)
         return self._store(current, body)
 
     def patch(self, asset_id: str, patch: Any, if_match: str | None) -> dict[str, Any]:
@@ -109,8 +111,7 @@ class AssetBackend:
         :param if_match: current etag
         """
         current = self._current(asset_id, if_match)
-        if not isinstance(patch, dict):
-            raise ApiError(400, "A merge patch must be a JSON object", INVALID_BODY)
+        _check_object(patch)
         return self._store(current, merge_patch(current, patch))
 
     def delete(self, asset_id: str, if_match: str | None) -> None:
@@ -132,16 +133,17 @@ class AssetBackend:
             raise ApiError(409, f"Asset '{asset_id}' has children {children}: delete or move them first")
         del self.assets[asset_id]
 
-    def move(self, asset_id: str, new_parent_id: Any, if_match: str | None) -> dict[str, Any]:
+    def move(self, asset_id: str, body: Any, if_match: str | None) -> dict[str, Any]:
         """Move an asset under a new parent (POST ``/assets/{id}/move``).
 
         :param asset_id: its id
-        :param new_parent_id: the new parent
+        :param body: ``{"newParentId"}``
         :param if_match: current etag
         """
         current = self._current(asset_id, if_match)
-        if not isinstance(new_parent_id, str):
-            raise ApiError(400, "Field 'newParentId' is required", MISSING_BODY)
+        if not isinstance(body, dict):
+            raise ApiError(400, "A move must be a JSON object with 'newParentId'", INVALID_BODY)
+        new_parent_id = required_text(body, "newParentId", "Move")
         self.get(new_parent_id)
         if new_parent_id in self._subtree(asset_id):
             raise ApiError(400, "An asset cannot be moved below itself")
@@ -213,20 +215,24 @@ class AssetBackend:
         for key in IMMUTABLE:
             if key in body and body[key] != current[key]:
                 raise ApiError(400, f"Asset field '{key}' cannot be changed", INVALID_BODY)
-        self._check_unique_name(body["name"], current["parentId"], current["assetId"])
+        # A merge patch with "name": null leaves no name: a 400 like a PUT without one.
+        self._check_unique_name(required_text(body, "name", ASSET), current["parentId"], current["assetId"])
         updated = self._document(current["assetId"], {**current, **body}, current["parentId"])
         updated["etag"] = next_etag(current["etag"])
         self.assets[current["assetId"]] = updated
         return updated
 
     def _document(self, asset_id: str, body: dict[str, Any], parent_id: str | None) -> dict[str, Any]:
-        twin = body.get("twinType") or "performance"
+        twin = optional(body, "twinType", ASSET, str) or "performance"
         if twin not in TWIN_TYPES:
-            raise ApiError(400, f"twinType must be one of {TWIN_TYPES}", INVALID_BODY)
+            raise ApiError(400, f"{ASSET}: property 'twinType' must be one of {TWIN_TYPES}", INVALID_BODY)
+        _check_fields(body)
         names = {v["name"] for v in self.types.assets.get(body["typeId"])["variables"]}
-        for v in body.get("variables") or []:
-            if not isinstance(v, dict) or v.get("name") not in names:
-                raise ApiError(400, f"variables: {v!r} is not a variable of the asset type", INVALID_BODY)
+        for i, v in enumerate(object_list(body, "variables", ASSET)):
+            if required_text(v, "name", f"{ASSET} variables[{i}]") not in names:
+                raise ApiError(
+                    400, f"{ASSET}: variables[{i}] {v['name']!r} is not a variable of its type", INVALID_BODY
+                )
         return {
             "assetId": asset_id,
             "tenantId": self.tenant,
@@ -236,7 +242,7 @@ class AssetBackend:
             "location": body.get("location"),
             "variables": list(body.get("variables") or []),
             "aspects": list(body.get("aspects") or []),
-            "fileAssignments": list(body.get("fileAssignments") or []),
+            "fileAssignments": file_assignments(body, ASSET),
             "typeId": body["typeId"],
             "parentId": parent_id,
             "timezone": body.get("timezone") or DEFAULT_TIMEZONE,
@@ -265,3 +271,31 @@ class AssetBackend:
             out.append(current)
             todo.extend(a["assetId"] for a in self.assets.values() if a["parentId"] == current)
         return out
+
+
+def _check_object(body: Any) -> None:
+    """Refuse a body that is not a JSON object (400)."""
+    if not isinstance(body, dict):
+        raise ApiError(400, f"An asset must be a JSON object, not {type(body).__name__}", INVALID_BODY)
+
+
+def _check_fields(body: dict[str, Any]) -> None:
+    """Type-check an asset's optional fields as §3 lists them; raise a 400 naming the first bad one.
+
+    ``location`` is an object of strings and two numbers, ``aspects`` a list of ``{name, variables}``;
+    the other fields are strings (``fileAssignments`` is checked where it is stored).
+    """
+    for key in TEXT_FIELDS:
+        optional(body, key, ASSET, str)
+    location = optional(body, "location", ASSET, dict) or {}
+    for key in LOCATION_TEXT:
+        optional(location, key, f"{ASSET} location", str)
+    for key in LOCATION_NUMBERS:
+        value = location.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise invalid(f"{ASSET} location", key, "a number", value)
+    for i, aspect in enumerate(object_list(body, "aspects", ASSET)):
+        where = f"{ASSET} aspects[{i}]"
+        required_text(aspect, "name", where)
+        for j, variable in enumerate(object_list(aspect, "variables", where)):
+            required_text(variable, "name", f"{where} variables[{j}]")

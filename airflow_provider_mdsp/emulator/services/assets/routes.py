@@ -115,9 +115,7 @@ async def delete_asset(request: Request, asset_id: str) -> Response:
 async def move_asset(request: Request, asset_id: str) -> Response:
     """Move an asset to a new parent (``{"newParentId"}``, ``If-Match`` required)."""
     assets = authorized_backend(request, "am.w").assets
-    body = await read_json(request)
-    new_parent = body.get("newParentId") if isinstance(body, dict) else None
-    asset = assets.move(asset_id, new_parent, if_match(request))
+    asset = assets.move(asset_id, await read_json(request), if_match(request))
     return single(request, asset, render_asset(request, asset))
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...errors import INVALID_BODY, ApiError
+from ...bodies import object_list, optional, optional_flag, required_text
+from ...errors import INVALID_BODY, MISSING_BODY, ApiError
 from .documents import Build, EtagDocuments
 
 TYPE_ID = re.compile(r"^[A-Za-z0-9_.]{1,128}$")
@@ -18,28 +19,63 @@ MAX_LENGTH = {"STRING": 255, "BIG_STRING": 100_000}
 CORE_TYPES = ("core.basicasset", "core.basicenterprise", "core.basicsite", "core.basicarea")
 
 
-def _variable(v: Any, where: str, with_quality: bool) -> dict[str, Any]:
-    if not isinstance(v, dict) or not isinstance(v.get("name"), str) or not v["name"]:
-        raise ApiError(400, f"{where}: every variable needs a 'name'", INVALID_BODY)
-    data_type = v.get("dataType")
+def _variable(v: dict[str, Any], where: str, with_quality: bool) -> dict[str, Any]:
+    """Check and normalise one variable of an aspect type or asset type (§3).
+
+    :param v: the variable as sent (a JSON object)
+    :param where: where it sits, for messages, e.g. ``Aspect type 'demo.Oil' variables[0]``
+    :param with_quality: aspect-type variables carry ``qualityCode``
+    :raises ApiError: 400 naming the property
+    """
+    name = required_text(v, "name", where)
+    data_type = required_text(v, "dataType", where)
     if data_type not in DATA_TYPES:
-        raise ApiError(400, f"{where}.{v['name']}: dataType must be one of {sorted(DATA_TYPES)}", INVALID_BODY)
+        raise ApiError(400, f"{where}: property 'dataType' must be one of {sorted(DATA_TYPES)}", INVALID_BODY)
     length = v.get("length")
     if data_type in MAX_LENGTH:
         length = MAX_LENGTH[data_type] if length is None else length
-        if not isinstance(length, int) or not 1 <= length <= MAX_LENGTH[data_type]:
-            raise ApiError(400, f"{where}.{v['name']}: length must be 1..{MAX_LENGTH[data_type]}", INVALID_BODY)
+        if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= MAX_LENGTH[data_type]:
+            raise ApiError(400, f"{where}: property 'length' must be 1..{MAX_LENGTH[data_type]}", INVALID_BODY)
     out = {
-        "name": v["name"],
+        "name": name,
         "dataType": data_type,
-        "unit": v.get("unit", ""),
-        "searchable": bool(v.get("searchable", False)),
+        "unit": optional(v, "unit", where, str) or "",
+        "searchable": optional_flag(v, "searchable", where, False),
         "length": length,
         "defaultValue": v.get("defaultValue"),
     }
     if with_quality:
-        out["qualityCode"] = bool(v.get("qualityCode", False))
+        out["qualityCode"] = optional_flag(v, "qualityCode", where, False)
     return out
+
+
+def _variables(body: dict[str, Any], where: str, with_quality: bool) -> list[dict[str, Any]]:
+    """Return the checked ``variables`` of a type body (``[]`` when absent)."""
+    listed = object_list(body, "variables", where)
+    return [_variable(v, f"{where} variables[{i}]", with_quality) for i, v in enumerate(listed)]
+
+
+def file_assignments(body: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """Return the checked ``fileAssignments`` of an asset or asset type: a list of ``{key, fileId}`` (§3).
+
+    :param body: the asset or asset type
+    :param where: where it sits, for messages
+    :raises ApiError: 400 naming the property
+    """
+    listed = object_list(body, "fileAssignments", where)
+    for i, assignment in enumerate(listed):
+        for key in ("key", "fileId"):
+            required_text(assignment, key, f"{where} fileAssignments[{i}]")
+    return list(listed)
+
+
+def _described(body: dict[str, Any], where: str, type_id: str) -> dict[str, Any]:
+    """Return the checked ``name``, ``description`` and ``scope`` of a type body, with their defaults."""
+    return {
+        "name": optional(body, "name", where, str) or type_id.split(".", 1)[-1],
+        "scope": optional(body, "scope", where, str) or "private",
+        "description": optional(body, "description", where, str) or "",
+    }
 
 
 class TypeDocuments(EtagDocuments):
@@ -138,46 +174,52 @@ class TypeRegistry:
     def _aspect_type(self, type_id: str, body: Any, etag: str) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise ApiError(400, "An aspect type must be a JSON object", INVALID_BODY)
-        category = body.get("category", "dynamic")
+        where = f"Aspect type '{type_id}'"
+        category = optional(body, "category", where, str) or "dynamic"
         if category not in ("static", "dynamic"):
-            raise ApiError(400, "category must be 'static' or 'dynamic'", INVALID_BODY)
-        variables = [_variable(v, "variables", True) for v in body.get("variables") or []]
+            raise ApiError(400, f"{where}: property 'category' must be 'static' or 'dynamic'", INVALID_BODY)
         return {
             "id": type_id,
             "tenantId": self.tenant,
-            "name": body.get("name") or type_id.split(".", 1)[-1],
+            **_described(body, where, type_id),
             "category": category,
-            "scope": body.get("scope", "private"),
-            "description": body.get("description", ""),
-            "variables": variables,
+            "variables": _variables(body, where, True),
             "etag": etag,
         }
 
     def _asset_type(self, type_id: str, body: Any, etag: str, tenant_id: str | None = None) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise ApiError(400, "An asset type must be a JSON object", INVALID_BODY)
-        parent = body.get("parentTypeId", "core.basicasset")
+        where = f"Asset type '{type_id}'"
+        parent = optional(body, "parentTypeId", where, str) if "parentTypeId" in body else "core.basicasset"
         if parent is not None and parent not in self.asset_types:
-            raise ApiError(400, f"parentTypeId '{parent}' does not exist", INVALID_BODY)
-        aspects = []
-        for a in body.get("aspects") or []:
-            aspect_type_id = a.get("aspectTypeId") or (a.get("aspectType") or {}).get("id")
-            if not isinstance(a.get("name"), str) or aspect_type_id not in self.aspect_types:
-                raise ApiError(400, f"aspects: unknown aspect type {aspect_type_id!r}", INVALID_BODY)
-            aspects.append({"name": a["name"], "aspectTypeId": aspect_type_id})
+            raise ApiError(400, f"{where}: parentTypeId '{parent}' does not exist", INVALID_BODY)
         return {
             "id": type_id,
             "tenantId": tenant_id or self.tenant,
-            "name": body.get("name") or type_id.split(".", 1)[-1],
-            "description": body.get("description", ""),
+            **_described(body, where, type_id),
             "parentTypeId": parent,
-            "instantiable": bool(body.get("instantiable", True)),
-            "scope": body.get("scope", "private"),
-            "aspects": aspects,
-            "variables": [_variable(v, "variables", False) for v in body.get("variables") or []],
-            "fileAssignments": list(body.get("fileAssignments") or []),
+            "instantiable": optional_flag(body, "instantiable", where, True),
+            "aspects": [
+                self._type_aspect(a, f"{where} aspects[{i}]") for i, a in enumerate(object_list(body, "aspects", where))
+            ],
+            "variables": _variables(body, where, False),
+            "fileAssignments": file_assignments(body, where),
             "etag": etag,
         }
+
+    def _type_aspect(self, aspect: dict[str, Any], where: str) -> dict[str, str]:
+        """Return ``{name, aspectTypeId}`` of an asset type's aspect, sent with an id or an ``aspectType``."""
+        name = required_text(aspect, "name", where)
+        nested = optional(aspect, "aspectType", where, dict) or {}
+        aspect_type_id = optional(aspect, "aspectTypeId", where, str) or optional(
+            nested, "id", f"{where} aspectType", str
+        )
+        if not aspect_type_id:
+            raise ApiError(400, f"{where}: property 'aspectTypeId' is required", MISSING_BODY)
+        if aspect_type_id not in self.aspect_types:
+            raise ApiError(400, f"{where}: aspectTypeId {aspect_type_id!r} is not an aspect type", INVALID_BODY)
+        return {"name": name, "aspectTypeId": aspect_type_id}
 
     # -- resolution -----------------------------------------------------------------------
     def chain(self, type_id: str) -> list[dict[str, Any]]:
