@@ -28,11 +28,14 @@ FUNCTIONS = {"eq", "in", "startsWith", "endsWith", "before", "after", "between"}
 UNSUPPORTED = {"like", "contains", "ne", "gt", "gte", "lt", "lte", "exists", "not", "notIn"}
 
 
-def compile_filter(text: str | None, special: dict[str, Special] | None = None) -> tuple[Predicate, set[str]]:
+def compile_filter(
+    text: str | None, special: dict[str, Special] | None = None, rules: Callable[[dict[str, Any]], Any] | None = None
+) -> tuple[Predicate, set[str]]:
     """Compile a JSON filter into a predicate; also return the top-level fields it names.
 
     :param text: the ``filter`` query parameter (``None`` or empty: match everything)
     :param special: extra keys with custom predicates ``(item, value) -> bool``
+    :param rules: a service's own rules over the parsed filter object; raises 400 to refuse it
     :raises ApiError: 400 for malformed JSON or an unknown function
     """
     if not text:
@@ -43,6 +46,8 @@ def compile_filter(text: str | None, special: dict[str, Special] | None = None) 
         raise ApiError(400, f"filter is not valid JSON: {exc.msg}") from exc
     if not isinstance(tree, dict):
         raise ApiError(400, "filter must be a JSON object")
+    if rules is not None:
+        rules(tree)
     names: set[str] = set()
     return _node(tree, special or {}, names, ""), names
 

@@ -157,3 +157,36 @@ def test_the_call_counters_name_event_and_type_routes_by_their_id_parameter(emu,
     assert f"GET {EM}/events/{{event_id}}" in calls
     assert f"GET {EM}/eventTypes/{{type_id}}" in calls
     assert f"DELETE {EM}/eventTypes/{{type_id}}" in calls, "the same spelling for every route of a resource"
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        {"typeId": {"in": {"value": ["demo.PumpAlarm", STANDARD]}}},
+        {"typeId": ["demo.PumpAlarm", STANDARD]},
+        {"typeId": {"startsWith": "demo.Pump"}},
+        {"typeId": {"endsWith": "Alarm"}},
+        {"or": [{"typeId": "demo.PumpAlarm"}, {"typeId": STANDARD}]},
+        {"or": {"typeId": "demo.PumpAlarm", "entityId": "x"}},
+        {"typeId": "demo.PumpAlarm", "and": {"typeId": "demo.PumpAlarm"}},
+        {"typeId": {"or": [{"eq": "demo.PumpAlarm"}, {"eq": STANDARD}]}},
+    ],
+)
+def test_a_search_names_one_type_id_by_equality_only(emu, api, flt):
+    # §6: "One typeId only (equality)" (DOC api-eventmanagement-references-filtering).
+    refused = api.get(f"{emu.url}{EM}/events", params={"filter": json.dumps(flt)}, timeout=10)
+    assert refused.status_code == 400, refused.text
+    assert "typeId" in refused.json()[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        {"typeId": "demo.PumpAlarm"},
+        {"typeId": {"eq": "demo.PumpAlarm"}},
+        {"and": {"typeId": "demo.PumpAlarm", "variable": "Temperature"}},
+    ],
+)
+def test_one_type_id_by_equality_is_searched(emu, api, flt):
+    found = _search(api, emu, filter=flt, size=100)["_embedded"]["events"]
+    assert found and {e["typeId"] for e in found} == {"demo.PumpAlarm"}

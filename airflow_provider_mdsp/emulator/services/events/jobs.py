@@ -21,6 +21,7 @@ from typing import Any
 
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError
 from ..jobsteps import JobBook, JobClock, job_step
+from .filter_rules import single_type_id
 from .models import EventBackend
 
 MAX_CREATE = 50
@@ -50,12 +51,11 @@ class EventJob:
 
 
 def _type_of(terms: dict[str, Any]) -> str:
+    """Return the event type a delete filter names: one ``typeId`` equality at its top (:func:`single_type_id`)."""
     if "or" in terms or "not" in terms:
         raise ApiError(400, "A delete filter may not use 'or' or 'not'", INVALID_BODY)
-    type_id = terms.get("typeId")
-    if isinstance(type_id, dict) and set(type_id) == {"eq"}:
-        type_id = type_id["eq"]
-    if not isinstance(type_id, str) or not type_id:
+    type_id = single_type_id(terms)
+    if type_id is None or "typeId" not in terms:
         raise ApiError(400, "The delete filter must contain one typeId equality", MISSING_BODY)
     return type_id
 

@@ -17,6 +17,7 @@ from typing import Any
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError, check_if_match, lookup
 from ...filters import compile_filter
 from ...timefmt import MS_PER_DAY, TimeFormatError, format_ms, now_ms, parse_iso
+from .filter_rules import single_type_id
 
 STANDARD_TYPE = "com.siemens.mindsphere.eventmgmt.event.type.MindSphereStandardEvent"
 BASE_TYPE = "core.basicevent"
@@ -116,14 +117,14 @@ class EventBackend:
     def search(self, filter_text: str | None, history: bool) -> list[dict[str, Any]]:
         """Return the events a filter matches (unsorted).
 
-        :param filter_text: JSON filter
+        :param filter_text: JSON filter; at most one ``typeId``, by equality (:func:`.filter_rules.single_type_id`)
         :param history: keep superseded events of a correlation
         """
         special = {
             "assetTypeId": lambda e, v: (self._asset_info(e["entityId"]) or {}).get("assetTypeId") == v,
             "parentAssetId": lambda e, v: (self._asset_info(e["entityId"]) or {}).get("parentAssetId") == v,
         }
-        predicate, names = compile_filter(filter_text, special)
+        predicate, names = compile_filter(filter_text, special, rules=single_type_id)
         since = None if "timestamp" in names else format_ms(self._clock() - DEFAULT_WINDOW_MS)
         found = [e for e in self.events.values() if (since is None or e["timestamp"] >= since) and predicate(e)]
         if history:
