@@ -189,4 +189,26 @@ def test_a_search_names_one_type_id_by_equality_only(emu, api, flt):
 )
 def test_one_type_id_by_equality_is_searched(emu, api, flt):
     found = _search(api, emu, filter=flt, size=100)["_embedded"]["events"]
-    assert found and {e["typeId"] for e in found} == {"demo.PumpAlarm"}
+    assert found
+    assert {e["typeId"] for e in found} == {"demo.PumpAlarm"}
+
+
+def test_only_core_standard_and_filterable_custom_fields_can_be_filtered_on(emu, api, ids):
+    # DOC api-eventmanagement-references-filtering: core fields, the standard ones and custom fields
+    # declared filterable (a field's filterable defaults to false, §6).
+    fields = [{"name": "secret", "type": "STRING"}, {"name": "open", "type": "STRING", "filterable": True}]
+    assert api.post(
+        f"{emu.url}{EM}/eventTypes", json={"id": "demo.Vault", "name": "Vault", "fields": fields}, timeout=10
+    ).ok
+    event = {"entityId": ids["Pump-B2-1"], "timestamp": iso(minute_now()), "typeId": "demo.Vault"}
+    assert api.post(f"{emu.url}{EM}/events", json={**event, "secret": "abc", "open": "abc"}, timeout=10).ok
+    assert _search(api, emu, filter={"typeId": "demo.Vault", "open": "abc"})["page"]["totalElements"] == 1
+    assert _search(api, emu, filter={"severity": 20, "source": "", "code": "", "acknowledged": False})
+    for flt in ({"secret": "abc"}, {"and": {"open": "abc", "secret": "abc"}}, {"description": "x"}, {"nothing": 1}):
+        refused = api.get(f"{emu.url}{EM}/events", params={"filter": json.dumps(flt)}, timeout=10)
+        assert refused.status_code == 400, flt
+        assert "cannot be filtered on" in refused.json()[0]["message"]
+    job = api.post(
+        f"{emu.url}{EM}/deleteEventsJobs", json={"filter": {"typeId": "demo.Vault", "secret": "abc"}}, timeout=10
+    )
+    assert job.status_code == 400

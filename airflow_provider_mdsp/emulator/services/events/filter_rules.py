@@ -2,16 +2,23 @@
 
 Shared by the event search (``GET /events``) and delete jobs (``POST /deleteEventsJobs``).
 
-Rule: a filter names at most one ``typeId``, by equality (``"typeId": "x"`` or
-``{"eq": "x"}``), not under ``or`` (§6 "One typeId only (equality)", from DOC
+Rule: a filter names only filterable fields (:func:`check_filterable`).
+
+Rule: a filter names at most one ``typeId``, by equality (``"typeId": "x"`` or ``{"eq": "x"}``),
+not under ``or`` (§6 "One typeId only (equality)", from DOC
 api-eventmanagement-references-filtering; the client's ``compose_event_filter`` documents the same).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ...errors import ApiError
+
+CORE_FIELDS = ("entityId", "typeId", "correlationId", "timestamp")
+STANDARD_FILTERABLE = ("acknowledged", "source", "severity", "code")  # the standard type's filterable fields
+ASSET_FIELDS = ("assetTypeId", "parentAssetId")  # QX: the event's asset, looked up
 
 
 def _type_terms(tree: dict[str, Any], under_or: bool, found: list[tuple[Any, bool]]) -> None:
@@ -46,3 +53,26 @@ def single_type_id(tree: dict[str, Any]) -> str | None:
     if not isinstance(value, str) or not value:
         raise ApiError(400, f"filter: 'typeId' takes one type id by equality, not {value!r} (no in/startsWith)")
     return value
+
+
+def check_filterable(names: set[str], event_types: Iterable[dict[str, Any]]) -> None:
+    """Refuse a filter on a field the service does not filter on.
+
+    Rule (§6, DOC api-eventmanagement-references-filtering): a filter may name the core fields
+    (:data:`CORE_FIELDS`), ``assetTypeId`` and ``parentAssetId`` (QX), and any field declared
+    ``filterable: true`` by an event type, the standard type's ``acknowledged``, ``source``,
+    ``severity`` and ``code`` among them (:data:`STANDARD_FILTERABLE`). A custom field's
+    ``filterable`` defaults to false (§6).
+
+    :param names: the top-level fields the filter names (from ``compile_filter``)
+    :param event_types: the tenant's event types
+    :raises ApiError: 400 naming the fields
+    """
+    filterable = {f["name"] for t in event_types for f in t["fields"] if f.get("filterable")}
+    refused = sorted(names - set(CORE_FIELDS) - set(ASSET_FIELDS) - filterable)
+    if refused:
+        raise ApiError(
+            400,
+            f"filter: field(s) {refused} cannot be filtered on; filterable are {sorted(CORE_FIELDS)}, "
+            "the standard fields and custom fields an event type declares with 'filterable': true",
+        )

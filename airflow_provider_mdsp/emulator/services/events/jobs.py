@@ -96,6 +96,7 @@ class EventJobs(JobBook[EventJob]):
             raise ApiError(400, "'filter' is required", MISSING_BODY)
         type_id = _type_of(terms)
         self.events.get_type(type_id, status=400)
+        self.events.compile_search(json.dumps(terms))  # a search's rules too: filterable fields only
         now = self._clock()
         running = [j for j in self.jobs.values() if j.kind == "delete" and j.type_id == type_id and not j.done]
         job = EventJob(str(uuid.uuid4()), "delete", now, filter=terms, type_id=type_id)

@@ -17,7 +17,7 @@ from typing import Any
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError, check_if_match, lookup
 from ...filters import compile_filter
 from ...timefmt import MS_PER_DAY, TimeFormatError, format_ms, now_ms, parse_iso
-from .filter_rules import single_type_id
+from .filter_rules import STANDARD_FILTERABLE, check_filterable, single_type_id
 
 STANDARD_TYPE = "com.siemens.mindsphere.eventmgmt.event.type.MindSphereStandardEvent"
 BASE_TYPE = "core.basicevent"
@@ -48,7 +48,7 @@ class EventBackend:
         self.types: dict[str, dict[str, Any]] = {}
         standard_fields: list[dict[str, Any]] = [
             {"name": k, "type": "BOOLEAN" if k == "acknowledged" else ("INTEGER" if k == "severity" else "STRING"),
-             "filterable": True, "required": False, "updatable": True, "values": []}
+             "filterable": k in STANDARD_FILTERABLE, "required": False, "updatable": True, "values": []}
             for k in STANDARD_FIELDS
         ]  # fmt: skip
         self.types[STANDARD_TYPE] = {
@@ -117,14 +117,10 @@ class EventBackend:
     def search(self, filter_text: str | None, history: bool) -> list[dict[str, Any]]:
         """Return the events a filter matches (unsorted).
 
-        :param filter_text: JSON filter; at most one ``typeId``, by equality (:func:`.filter_rules.single_type_id`)
+        :param filter_text: JSON filter (:meth:`compile_search`)
         :param history: keep superseded events of a correlation
         """
-        special = {
-            "assetTypeId": lambda e, v: (self._asset_info(e["entityId"]) or {}).get("assetTypeId") == v,
-            "parentAssetId": lambda e, v: (self._asset_info(e["entityId"]) or {}).get("parentAssetId") == v,
-        }
-        predicate, names = compile_filter(filter_text, special, rules=single_type_id)
+        predicate, names = self.compile_search(filter_text)
         since = None if "timestamp" in names else format_ms(self._clock() - DEFAULT_WINDOW_MS)
         found = [e for e in self.events.values() if (since is None or e["timestamp"] >= since) and predicate(e)]
         if history:
@@ -139,6 +135,21 @@ class EventBackend:
             if key not in newest or e["timestamp"] >= newest[key]["timestamp"]:
                 newest[key] = e
         return alone + list(newest.values())
+
+    def compile_search(self, filter_text: str | None) -> tuple[Callable[[dict[str, Any]], bool], set[str]]:
+        """Compile a search filter the service accepts; return its predicate and the fields it names.
+
+        :param filter_text: JSON filter of filterable fields (:func:`.filter_rules.check_filterable`), at most
+            one ``typeId``, by equality (:func:`.filter_rules.single_type_id`)
+        :raises ApiError: 400 for a filter the service refuses
+        """
+        special = {
+            "assetTypeId": lambda e, v: (self._asset_info(e["entityId"]) or {}).get("assetTypeId") == v,
+            "parentAssetId": lambda e, v: (self._asset_info(e["entityId"]) or {}).get("parentAssetId") == v,
+        }
+        predicate, names = compile_filter(filter_text, special, rules=single_type_id)
+        check_filterable(names, self.types.values())
+        return predicate, names
 
     def _fields(self, event_type: dict[str, Any], body: dict[str, Any], creating: bool) -> dict[str, Any]:
         known = {f["name"]: f for f in event_type["fields"]}
