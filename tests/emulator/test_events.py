@@ -212,3 +212,23 @@ def test_only_core_standard_and_filterable_custom_fields_can_be_filtered_on(emu,
         f"{emu.url}{EM}/deleteEventsJobs", json={"filter": {"typeId": "demo.Vault", "secret": "abc"}}, timeout=10
     )
     assert job.status_code == 400
+
+
+def test_a_field_declared_not_updatable_keeps_its_value(emu, api, ids):
+    # §6: event type fields carry "updatable" (default true); a PUT may not change one declared false.
+    fields = [{"name": "locked", "type": "INTEGER", "updatable": False}, {"name": "free", "type": "STRING"}]
+    assert api.post(
+        f"{emu.url}{EM}/eventTypes", json={"id": "demo.Sealed", "name": "Sealed", "fields": fields}, timeout=10
+    ).ok
+    body = {"entityId": ids["Pump-B2-2"], "timestamp": iso(minute_now()), "typeId": "demo.Sealed", "locked": 3}
+    event = api.post(f"{emu.url}{EM}/events", json=body, timeout=10).json()
+    url = event["_links"]["self"]["href"]
+    for change in ({"locked": 5}, {"locked": None}):
+        refused = api.put(url, json={**event, **change}, headers={"If-Match": "0"}, timeout=10)
+        assert refused.status_code == 400, change
+        assert "'locked'" in refused.json()[0]["message"]
+    dropped = {k: v for k, v in event.items() if k != "locked"}
+    assert api.put(url, json=dropped, headers={"If-Match": "0"}, timeout=10).status_code == 400
+    fixed = api.put(url, json={**event, "free": "fixed"}, headers={"If-Match": "0"}, timeout=10)
+    assert fixed.status_code == 200
+    assert (fixed.json()["locked"], fixed.json()["free"], fixed.json()["etag"]) == (3, "fixed", 1)

@@ -79,7 +79,7 @@ class EventBackend:
             "entityId": body["entityId"],
             "etag": 0,
         }
-        event.update(self._fields(event_type, body, creating=True))
+        event.update(self._fields(event_type, body, None))
         self.events[event["id"]] = event
         return event
 
@@ -109,7 +109,7 @@ class EventBackend:
             if value != event[key]:
                 raise ApiError(400, f"Event field '{key}' cannot be changed")
         updated = {k: event[k] for k in CORE_KEYS}
-        updated.update(self._fields(self.get_type(event["typeId"]), body, creating=False))
+        updated.update(self._fields(self.get_type(event["typeId"]), body, event))
         updated["etag"] = event["etag"] + 1
         self.events[event_id] = updated
         return updated
@@ -151,16 +151,29 @@ class EventBackend:
         check_filterable(names, self.types.values())
         return predicate, names
 
-    def _fields(self, event_type: dict[str, Any], body: dict[str, Any], creating: bool) -> dict[str, Any]:
+    def _fields(
+        self, event_type: dict[str, Any], body: dict[str, Any], current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """Return the type's fields of an event body, checked for a create (``current`` is ``None``) or a PUT.
+
+        Rule (§6): a field declared ``updatable: false`` keeps the value it was created with; a PUT
+        that changes or drops it is a 400.
+        """
         known = {f["name"]: f for f in event_type["fields"]}
         extra = {k: v for k, v in body.items() if k not in CORE_KEYS and k != "_links"}
         unknown = sorted(set(extra) - set(known))
         if unknown:
             raise ApiError(400, f"Field(s) {unknown} are not defined by event type {event_type['id']}")
-        if creating:
+        if current is None:
             missing = [n for n, f in known.items() if f.get("required") and n not in extra]
             if missing:
                 raise ApiError(400, f"Required field(s) {missing} are missing", MISSING_BODY)
+        else:
+            locked = [n for n, f in known.items() if not f.get("updatable", True) and extra.get(n) != current.get(n)]
+            if locked:
+                raise ApiError(
+                    400, f"Field(s) {locked} of event type {event_type['id']} are not updatable", INVALID_BODY
+                )
         if event_type["id"] == STANDARD_TYPE:
             return {**STANDARD_FIELDS, **extra}
         return extra
