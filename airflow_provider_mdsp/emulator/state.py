@@ -48,7 +48,7 @@ class TenantBackend:
         self.types = TypeRegistry(tenant, config.stale_etag_status)
         self.assets = AssetBackend(tenant, self.types, config.stale_etag_status)
         self.timeseries = TimeSeriesBackend(
-            self.assets.property_set, self._generator, clock.now_ms, page_cache=config.page_cache
+            self.assets.property_set, self._generator, clock.now_ms, config.page_cache, self._twin_type
         )
         self.aggregates = AggregateBackend(self.timeseries, clock.now_ms)
         self.events = EventBackend(tenant, config.stale_etag_status, self._asset_info, clock.now_ms)
@@ -70,6 +70,10 @@ class TenantBackend:
 
     def _generator(self, entity: str, ps: str) -> SeriesGenerator | None:
         return self.generators.get((entity, ps))
+
+    def _twin_type(self, entity: str) -> str | None:
+        asset = self.assets.assets.get(entity)
+        return None if asset is None else asset.get("twinType")
 
     def _asset_info(self, entity: str) -> dict[str, Any] | None:
         asset = self.assets.assets.get(entity)

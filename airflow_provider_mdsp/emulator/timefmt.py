@@ -68,29 +68,43 @@ def format_many_ms(times: Sequence[int]) -> list[str]:
 def parse_iso(text: str) -> int:
     """Parse an ISO 8601 timestamp into epoch milliseconds; naive values are taken as UTC.
 
+    Digits finer than 1 ms are dropped; :func:`parse_iso_sub_ms` tells whether there were any.
+
     :param text: for example ``2024-05-01T00:00:00.000Z`` or ``2024-05-01T02:00:00+02:00``
+    :raises TimeFormatError: when the text is not a timestamp
+    """
+    return parse_iso_sub_ms(text)[0]
+
+
+def parse_iso_sub_ms(text: str) -> tuple[int, bool]:
+    """Parse an ISO 8601 timestamp as :func:`parse_iso` does, and tell whether it is finer than 1 ms.
+
+    :param text: for example ``2024-05-01T00:00:00.000300Z``
+    :returns: ``(epoch ms, sub_ms)``; ``sub_ms`` is true when a fraction digit after the third is
+        not zero (``.000300`` is, ``.123000`` is not)
     :raises TimeFormatError: when the text is not a timestamp
     """
     raw = text.strip()
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
     # datetime.fromisoformat in 3.10 accepts only 3 or 6 fraction digits; normalise to 6.
-    raw = _normalise_fraction(raw)
+    raw, sub_ms = _normalise_fraction(raw)
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise TimeFormatError(f"not an ISO 8601 timestamp: {text!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return (parsed - _EPOCH) // _ONE_MS
+    return (parsed - _EPOCH) // _ONE_MS, sub_ms
 
 
-def _normalise_fraction(raw: str) -> str:
+def _normalise_fraction(raw: str) -> tuple[str, bool]:
     dot = raw.find(".", 10)
     if dot < 0:
-        return raw
+        return raw, False
     end = dot + 1
     while end < len(raw) and raw[end].isdigit():
         end += 1
-    digits = raw[dot + 1 : end][:6].ljust(6, "0")
-    return f"{raw[:dot]}.{digits}{raw[end:]}"
+    fraction = raw[dot + 1 : end]
+    digits = fraction[:6].ljust(6, "0")
+    return f"{raw[:dot]}.{digits}{raw[end:]}", fraction[3:].strip("0") != ""

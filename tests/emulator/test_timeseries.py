@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_mdsp.emulator.services.timeseries.generators import SeriesGenerator, Signal
 from airflow_provider_mdsp.emulator.services.timeseries.store import SeriesData, scan
-from airflow_provider_mdsp.emulator.timefmt import parse_iso
+from airflow_provider_mdsp.emulator.timefmt import parse_iso, parse_iso_sub_ms
 
 from .conftest import iso, minute_now
 
@@ -209,3 +209,38 @@ def test_descending_pages_move_to_backwards(emu, api, ids):
     assert pages == 4
     assert times == sorted(set(times), reverse=True)
     assert (times[0], times[-1], len(times)) == (end, end - 999 * 1000, 1000)
+
+
+@pytest.mark.integration
+def test_sub_millisecond_times_are_refused_unless_the_asset_is_a_simulation_twin(emu, api, ids):
+    t = minute_now() - 3 * HOUR  # a generated record is there
+    second = iso(t)[:-5]  # "YYYY-MM-DDTHH:MM:SS"
+    records = [{"_time": f"{second}.000300Z", "FlowRate": 1.0}, {"_time": f"{second}.000700Z", "FlowRate": 2.0}]
+    url = f"{emu.url}{TS}/{ids['Pump-A1-2']}/PumpData"  # a performance twin, the default
+    window = {"from": iso(t - 1), "to": iso(t + 999)}
+    before = api.get(url, params=window, timeout=10).json()
+    assert [r["_time"] for r in before] == [iso(t)]
+    refused = api.put(url, json=records, timeout=10)
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"id", "message"}
+    assert "1 ms" in refused.json()["message"]
+    assert api.patch(url, json=records[:1], timeout=10).status_code == 400
+    assert api.get(url, params=window, timeout=10).json() == before  # nothing merged into the record at t
+    assert api.put(url, json=[{"_time": f"{second}.123000Z", "FlowRate": 3.0}], timeout=10).status_code == 204
+    body = {"name": "Pump-sim", "typeId": "demo.Pump", "parentId": ids["Line-B2"], "twinType": "simulation"}
+    simulation = api.post(f"{emu.url}/api/assetmanagement/v3/assets", json=body, timeout=10).json()["assetId"]
+    assert api.put(f"{emu.url}{TS}/{simulation}/PumpData", json=records, timeout=10).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-01T00:00:00Z", (1_793_491_200_000, False)),
+        ("2026-11-01T00:00:00.123Z", (1_793_491_200_123, False)),
+        ("2026-11-01T00:00:00.123000Z", (1_793_491_200_123, False)),
+        ("2026-11-01T00:00:00.0003Z", (1_793_491_200_000, True)),
+        ("2026-11-01T00:00:00.1230001+00:00", (1_793_491_200_123, True)),
+    ],
+)
+def test_parse_iso_tells_digits_finer_than_a_millisecond(text, expected):
+    assert parse_iso_sub_ms(text) == expected

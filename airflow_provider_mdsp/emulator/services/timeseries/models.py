@@ -3,9 +3,15 @@
 A property set is an aspect of an asset; its variables come from the aspect type. Generated
 demo data is computed on read (:mod:`.generators`); written records overlay it (:mod:`.store`).
 
-Not emulated: asynchronous ingestion delays, the
-5 min–90 d age window of ``latestValue``, µs timestamps of simulation twins (per-tenant quotas are
-enforced for every service, :mod:`...quotas`).
+Timestamps have 1 ms precision (§4; DOC api-iottimeseries-overview: "The timestamp may be
+specified with millisecond precision"); only assets of ``twinType`` ``simulation`` take µs
+timestamps (§3). A ``_time`` finer than 1 ms written to any other asset is refused with 400
+in the Time Series error shape: what the real service answers is not documented (reference,
+Node SDK and developer docs are silent), so the 400 is our choice, the strict one.
+
+Not emulated: asynchronous ingestion delays, the 5 min–90 d age window of ``latestValue``; a
+simulation twin's µs timestamps are accepted but stored at 1 ms (per-tenant quotas are enforced
+for every service, :mod:`...quotas`).
 """
 
 from __future__ import annotations
@@ -14,13 +20,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ...errors import INVALID_BODY, ApiError
-from ...timefmt import TimeFormatError, now_ms, parse_iso
+from ...timefmt import TimeFormatError, now_ms, parse_iso, parse_iso_sub_ms
 from .generators import SeriesGenerator
 from .pagecache import PageCache
 from .store import MAX_TIME, MIN_TIME, Hit, Record, SeriesData, scan
 
 SchemaLookup = Callable[[str, str], "dict[str, dict[str, Any]] | None"]
 GeneratorLookup = Callable[[str, str], "SeriesGenerator | None"]
+TwinLookup = Callable[[str], "str | None"]
 
 MAX_MULTI_PAIRS = 5  # PUT /timeseries: <= 5 entity/property-set pairs (§4)
 MAX_MULTI_ITEMS = 100  # ... and <= 100 records in total
@@ -52,6 +59,7 @@ class TimeSeriesBackend:
     :param generator_of: ``(entity, property set) -> generator`` for generated demo data
     :param clock: epoch-milliseconds clock
     :param page_cache: rendered pages to keep for benchmarks (0: render every page)
+    :param twin_of: ``entity -> twinType`` (``performance`` when ``None`` or not given)
     """
 
     def __init__(
@@ -60,12 +68,14 @@ class TimeSeriesBackend:
         generator_of: GeneratorLookup,
         clock: Callable[[], int] = now_ms,
         page_cache: int = 0,
+        twin_of: TwinLookup | None = None,
     ) -> None:
         #: Rendered pages kept for benchmarks (:mod:`.pagecache`); empty unless ``page_cache`` is set.
         self.pages = PageCache(page_cache)
         self._schema_of = schema_of
         self._generator_of = generator_of
         self._clock = clock
+        self._twin_of = twin_of
         self._series: dict[tuple[str, str], SeriesData] = {}
 
     def schema(self, entity: str, ps: str) -> dict[str, dict[str, Any]]:
@@ -205,19 +215,28 @@ class TimeSeriesBackend:
         :param entity: asset id
         :param ps: property set name
         :param records: the records
-        :raises ApiError: 400 naming the problem
+        :raises ApiError: 400 naming the problem; a ``_time`` finer than 1 ms is one unless the
+            asset is a simulation twin (see the module docstring)
         """
         variables = self.schema(entity, ps)
         if not isinstance(records, list):
             raise ApiError(400, "Time series data must be a JSON array of records", INVALID_BODY)
+        takes_us = self._twin_of is not None and self._twin_of(entity) == "simulation"
         out: dict[int, Record] = {}
         for index, rec in enumerate(records):
             if not isinstance(rec, dict) or not isinstance(rec.get("_time"), str):
                 raise ApiError(400, f"Record {index} has no '_time'", INVALID_BODY)
             try:
-                t = parse_iso(rec["_time"])
+                t, sub_ms = parse_iso_sub_ms(rec["_time"])
             except TimeFormatError as exc:
                 raise ApiError(400, f"Record {index}: {exc}", INVALID_BODY) from exc
+            if sub_ms and not takes_us:
+                raise ApiError(
+                    400,
+                    f"Record {index}: _time {rec['_time']!r} is finer than 1 ms; only assets of twinType "
+                    "simulation take microseconds",
+                    INVALID_BODY,
+                )
             out[t] = self._record_values(rec, variables, ps, index)
         return out
 
