@@ -92,6 +92,11 @@ def test_minute_intervals(emu, api, ids):
         ({"intervalUnit": "fortnight"}, "intervalUnit"),
         ({"intervalUnit": "hour", "from": "2020-01-01T00:00:00Z", "to": "2020-01-09T00:00:00Z"}, "maximum"),
         ({"from": "2020-01-02T00:00:00Z", "to": "2020-01-01T00:00:00Z", "intervalUnit": "day"}, "after"),
+        ({"from": "2026-11-01T00:00:00Z", "intervalUnit": "hour", "intervalValue": 1}, "'to' not given"),
+        ({"to": "2026-11-01T00:00:00Z", "intervalUnit": "hour"}, "'from' not given"),
+        ({"intervalUnit": "minute", "intervalValue": 2}, "'from' and 'to' not given"),
+        ({"intervalUnit": "minute", "intervalValue": 2, "count": 721}, "maximum of 1 days"),
+        ({"from": "2026-01-01T00:00:00Z", "intervalUnit": "month", "count": 4}, "maximum"),
         ({"from": "9999-12-15T00:00:00Z", "to": "9999-12-20T00:00:00Z", "intervalUnit": "month"}, "9999"),
         ({"from": "9999-12-31T00:00:00Z", "to": "9999-12-31T23:30:00Z", "intervalUnit": "hour"}, "9999"),
         ({"from": "9999-12-20T00:00:00Z", "to": "9999-12-31T00:00:00Z", "intervalUnit": "week"}, "9999"),
@@ -131,6 +136,21 @@ def test_window_rules():
     assert (months.start, months.end) == (parse_iso("2024-01-01T00:00:00Z"), parse_iso("2024-03-01T00:00:00Z"))
     from_only = resolve(now, parse_iso("2024-03-01T00:00:00Z"), None, "day", 1, None)
     assert from_only.end == parse_iso("2024-03-11T00:00:00Z")  # 90 days capped at now
+    later = parse_iso("2024-12-01T00:00:00Z")
+    from_only = resolve(later, parse_iso("2024-03-01T10:30:00Z"), None, "day", 1, None)
+    assert from_only.end == parse_iso("2024-05-30T00:00:00Z")  # 90 days from the date of 'from'
+    months = resolve(now, None, None, "month", 1, 3)
+    assert (months.start, months.end) == (parse_iso("2024-01-01T00:00:00Z"), parse_iso("2024-04-01T00:00:00Z"))
+
+
+def test_one_bound_alone_is_completed_and_held_to_the_longest_range(emu, api, ids):
+    params = {"assetId": ids["Pump-A1-1"], "aspectName": "PumpData", "intervalUnit": "hour"}
+    recent = _get(api, emu, **params, **{"from": iso(minute_now() - 2 * DAY)})
+    assert recent.status_code == 200  # 90 days capped at now: 2 days, within the 7 of hours
+    assert 47 <= len(recent.json()["aggregates"]) <= 49
+    long_ago = _get(api, emu, **params, **{"from": iso(minute_now() - 30 * DAY)})
+    assert long_ago.status_code == 400  # 30 days to now: refused as an explicit range is, not cut to 7
+    assert "maximum of 7 days" in long_ago.json()["errors"][0]["message"]
 
 
 @pytest.mark.parametrize("bound", ["from", "to"])

@@ -3,12 +3,16 @@
 Rules (N:sdk/iotaggregate-v4): ``intervalValue`` per unit is minute 2–60 (even), hour 1–24,
 day 1–90, week 1–12, month 1–3; the range may be at most 24 h for minutes, 7 d for hours and
 90 d for days/weeks/months; no parameters mean DAY/1 over the last 7 days; ``from`` alone gives
-90 days capped at now, ``to`` alone starts 90 days earlier; unaligned bounds are widened to
-interval boundaries; ``count`` with ``from`` and ``to`` determines the interval.
+90 days from its date capped at now, ``to`` alone starts 90 days earlier, an interval and
+``count`` complete the missing bound; a range completed so is held to the same longest range as
+an explicit one (a ``from`` alone with hours, 30 days ago, is refused, not cut to 7 days);
+unaligned bounds are widened to interval boundaries; ``count`` with ``from`` and ``to``
+determines the interval.
 
 Gap choices: boundaries are aligned in UTC (the tenant time zone is taken as UTC); weeks start
-on Monday; months count from January of year 0 in steps of ``intervalValue``; a defaulted bound
-is clipped to the unit's maximum range instead of failing; with a range but no interval, ranges
+on Monday; months count from January of year 0 in steps of ``intervalValue``; an interval unit
+without ``from`` and ``to`` spans the last 7 days (as no parameters do); a ``from`` in the future
+alone gets one interval; with a range but no interval, ranges
 up to one day use HOUR/1 and longer ones DAY/1; the month range cap is 92 days (3 months); a
 range that, widened to interval boundaries, leaves the years 1 to 9999 is refused with 400
 ``invalidParameter`` (the reference names no bound; such a ``starttime`` or ``endtime`` has no
@@ -18,7 +22,7 @@ four-digit ISO 8601 year).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import MAXYEAR, datetime, timezone
+from datetime import MAXYEAR, MINYEAR, datetime, timezone
 
 from ...errors import INVALID_PARAMETER, MISSING_PARAMETER, ApiError
 from ...timefmt import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE
@@ -81,6 +85,7 @@ def resolve(
     """
     if value is not None and unit is None:
         raise ApiError(400, "intervalUnit is required with intervalValue", MISSING_PARAMETER)
+    _check_years(*(t for t in (lo, hi) if t is not None))
     if count is not None and count < 1:
         raise _bad("count must be >= 1")
     if unit is None and count is not None and lo is not None and hi is not None:
@@ -98,13 +103,23 @@ def resolve(
     if not low <= value <= high or (unit == "minute" and value % 2):
         even = " and even" if unit == "minute" else ""
         raise _bad(f"intervalValue for {unit} must be {low}..{high}{even}, got {value}")
+    given = lo is not None, hi is not None
     lo, hi = _default_bounds(now, lo, hi, unit, value, count)
     if hi <= lo:
         raise _bad("'to' must be after 'from'")
     if hi - lo > MAX_RANGE_MS[unit]:
-        days = MAX_RANGE_MS[unit] / MS_PER_DAY
-        raise _bad(f"The range from 'from' to 'to' exceeds the maximum of {days:g} days for unit {unit}")
+        raise _range_exceeded(unit, given)
     return _aligned(lo, hi, unit, value, count)
+
+
+def _range_exceeded(unit: str, given: tuple[bool, bool]) -> ApiError:
+    """The 400 of a range longer than the unit allows, explicit or completed from defaults."""
+    days = MAX_RANGE_MS[unit] / MS_PER_DAY
+    message = f"The range from 'from' to 'to' exceeds the maximum of {days:g} days for unit {unit}"
+    if not all(given):
+        missing = " and ".join(name for name, there in zip(("'from'", "'to'"), given, strict=True) if not there)
+        message += f" ({missing} not given, completed as the API documents)"
+    return _bad(message)
 
 
 def _interval_from_count(span: int, count: int) -> tuple[str, int]:
@@ -123,18 +138,38 @@ def _interval_from_count(span: int, count: int) -> tuple[str, int]:
 def _default_bounds(
     now: int, lo: int | None, hi: int | None, unit: str, value: int, count: int | None
 ) -> tuple[int, int]:
-    cap = MAX_RANGE_MS[unit]
-    # Months have no fixed length; 31 days per month only sizes a count-derived range.
-    step = UNIT_MS.get(unit, 31 * MS_PER_DAY) * value
+    # Completed as N:sdk/iotaggregate-v4 documents, never clipped to the unit's longest range:
+    # a completed range that is too long is refused like an explicit one (the caller checks).
     if lo is not None and hi is not None:
         return lo, hi
+    if count:
+        if lo is not None:
+            return lo, _count_bound(lo, unit, value * count, 1)
+        anchor = hi if hi is not None else now
+        return _count_bound(anchor, unit, value * count, -1), anchor
     if lo is not None:
-        if count:
-            return lo, lo + count * step
-        return lo, max(min(lo + min(DEFAULT_SPAN_MS, cap), now), lo + step)
+        # "If only from is provided, to is set such that a 90 day time range results or, in case a
+        # larger range would result, to the current time. from is truncated to date-only for this
+        # calculation." A from in the future still gets one interval (gap choice).
+        day = lo - lo % MS_PER_DAY
+        return lo, max(min(day + DEFAULT_SPAN_MS, now), lo + UNIT_MS.get(unit, MS_PER_DAY) * value)
     if hi is not None:
-        return hi - (count * step if count else min(DEFAULT_SPAN_MS, cap)), hi
-    return now - min(count * step if count else NO_PARAMS_SPAN_MS, cap), now
+        return hi - DEFAULT_SPAN_MS, hi  # "If only to is provided, from is set such that a 90 day time range results."
+    # Gap choice: an interval without from and to spans the last 7 days, as when no parameter is given.
+    return now - NO_PARAMS_SPAN_MS, now
+
+
+def _count_bound(anchor: int, unit: str, units: int, direction: int) -> int:
+    """Return the bound ``units`` interval units from ``anchor`` (``direction`` 1 later, -1 earlier).
+
+    Months are whole calendar months from the month boundary at or beyond ``anchor``.
+    """
+    if unit != "month":
+        return anchor + direction * UNIT_MS[unit] * units
+    if units * 28 * MS_PER_DAY > MAX_RANGE_MS[unit]:
+        return anchor + direction * units * 28 * MS_PER_DAY  # too long whatever the months
+    edge = floor_boundary(anchor, unit, 1) if direction > 0 else ceil_boundary(anchor, unit, 1)
+    return _month_start(_month_index(edge) + direction * units)
 
 
 def _aligned(lo: int, hi: int, unit: str, value: int, count: int | None) -> Window:
@@ -200,6 +235,6 @@ def _month_index(t: int) -> int:
 
 def _month_start(index: int) -> int:
     year, month = divmod(index, 12)
-    if year > MAXYEAR:  # 10000-01-01 cannot be an endtime either
+    if not MINYEAR <= year <= MAXYEAR:  # 10000-01-01 cannot be an endtime either
         raise _outside_years()
     return int(datetime(year, month + 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
