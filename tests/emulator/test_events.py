@@ -232,3 +232,37 @@ def test_a_field_declared_not_updatable_keeps_its_value(emu, api, ids):
     fixed = api.put(url, json={**event, "free": "fixed"}, headers={"If-Match": "0"}, timeout=10)
     assert fixed.status_code == 200
     assert (fixed.json()["locked"], fixed.json()["free"], fixed.json()["etag"]) == (3, "fixed", 1)
+
+
+def test_a_typed_field_takes_only_values_of_its_type(emu, api, ids):
+    # N:sdk/event/event-management.ts PostEvent: "the event DTO must match to the corresponding event type".
+    fields = [
+        {"name": n, "type": t} for n, t in (("n", "INTEGER"), ("d", "DOUBLE"), ("b", "BOOLEAN"), ("t", "TIMESTAMP"))
+    ]
+    body = {"id": "demo.Typed", "name": "Typed", "fields": fields}
+    assert api.post(f"{emu.url}{EM}/eventTypes", json=body, timeout=10).ok
+    base = {"entityId": ids["Motor-A2"], "timestamp": iso(minute_now()), "typeId": "demo.Typed"}
+    good = {"n": 5, "d": 5, "b": False, "t": iso(minute_now())}
+    created = api.post(f"{emu.url}{EM}/events", json={**base, **good}, timeout=10)
+    assert created.status_code == 201
+    assert api.post(f"{emu.url}{EM}/events", json={**base, "d": 2.5, "n": None}, timeout=10).status_code == 201
+    bad = [
+        ("n", "5"),
+        ("n", 1.5),
+        ("n", True),
+        ("d", "x"),
+        ("d", True),
+        ("b", "true"),
+        ("b", 1),
+        ("t", "noon"),
+        ("t", 5),
+    ]
+    for name, value in bad:
+        refused = api.post(f"{emu.url}{EM}/events", json={**base, name: value}, timeout=10)
+        assert refused.status_code == 400, (name, value)
+        assert f"'{name}'" in refused.json()[0]["message"]
+    event = created.json()
+    put = api.put(event["_links"]["self"]["href"], json={**event, "n": "6"}, headers={"If-Match": "0"}, timeout=10)
+    assert put.status_code == 400
+    standard = {"entityId": ids["Motor-A2"], "timestamp": iso(minute_now()), "severity": "high"}
+    assert api.post(f"{emu.url}{EM}/events", json=standard, timeout=10).status_code == 400

@@ -5,7 +5,7 @@ without a ``timestamp`` term only sees the last 7 days; ``history=false`` keeps 
 event per (correlationId, entityId, typeId) for events that have a correlation id.
 
 Not emulated: ``deleteEventsJobs``/``createEventsJobs``, ``includeShared``, event-type
-inheritance of fields, TTL expiry, field type checks beyond required/unknown fields, ENUM values.
+inheritance of fields, TTL expiry, the types of STRING, LINK, UUID and ENUM values (ENUM ``values``).
 """
 
 from __future__ import annotations
@@ -164,6 +164,8 @@ class EventBackend:
         unknown = sorted(set(extra) - set(known))
         if unknown:
             raise ApiError(400, f"Field(s) {unknown} are not defined by event type {event_type['id']}")
+        for name, value in extra.items():
+            _check_value(known[name], value, event_type["id"])
         if current is None:
             missing = [n for n, f in known.items() if f.get("required") and n not in extra]
             if missing:
@@ -247,6 +249,35 @@ class EventBackend:
             "scope": scope, "fields": [_field(f) for f in body.get("fields") or []], "owner": self.tenant,
             "etag": etag,
         }  # fmt: skip
+
+
+def _is_timestamp(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parse_iso(value)
+    except TimeFormatError:
+        return False
+    return True
+
+
+#: Rule: "the event DTO must match to the corresponding event type" (N:sdk/event/event-management.ts
+#: ``PostEvent``); a value of a typed field must have that type. Not checked: STRING, LINK, UUID, ENUM.
+VALUE_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "INTEGER": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "DOUBLE": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "BOOLEAN": lambda v: isinstance(v, bool),
+    "TIMESTAMP": _is_timestamp,
+}
+
+
+def _check_value(field: dict[str, Any], value: Any, type_id: str) -> None:
+    """Refuse a value that does not have its field's type (:data:`VALUE_CHECKS`); ``null`` passes."""
+    check = VALUE_CHECKS.get(field["type"])
+    if value is not None and check is not None and not check(value):
+        raise ApiError(
+            400, f"Field '{field['name']}' of event type {type_id} is {field['type']}, not {value!r}", INVALID_BODY
+        )
 
 
 def _field(f: Any) -> dict[str, Any]:
