@@ -38,12 +38,9 @@ def page_params(request: Request, default_size: int, max_size: int = MAX_PAGE_SI
     return page, size
 
 
-def sort_items(
-    items: list[dict[str, Any]], sort: str | None, default_field: str, default_desc: bool = False
-) -> list[dict[str, Any]]:
-    """Sort resources by ``sort`` (``field``, ``field,asc|desc``, or just ``asc``/``desc``).
+def parse_sort(sort: str | None, default_field: str, default_desc: bool = False) -> tuple[str, bool]:
+    """Return ``(field, descending)`` of a ``sort`` parameter (``field``, ``field,asc|desc``, or ``asc``/``desc``).
 
-    :param items: resources
     :param sort: the ``sort`` query parameter
     :param default_field: field used when ``sort`` names none
     :param default_desc: direction used when ``sort`` names none
@@ -60,6 +57,21 @@ def sort_items(
             if direction not in ("asc", "desc"):
                 raise ApiError(400, f"sort direction must be asc or desc, got {tail!r}")
             desc = direction == "desc"
+    return field, desc
+
+
+def sort_items(
+    items: list[dict[str, Any]], sort: str | None, default_field: str, default_desc: bool = False
+) -> list[dict[str, Any]]:
+    """Sort resources by ``sort`` (:func:`parse_sort`).
+
+    :param items: resources
+    :param sort: the ``sort`` query parameter
+    :param default_field: field used when ``sort`` names none
+    :param default_desc: direction used when ``sort`` names none
+    :raises ApiError: 400 for an unknown direction
+    """
+    field, desc = parse_sort(sort, default_field, default_desc)
 
     def key(item: dict[str, Any]) -> tuple[int, Any]:
         value = item.get(field)

@@ -170,10 +170,13 @@ def test_the_call_counters_name_event_and_type_routes_by_their_id_parameter(emu,
         {"or": {"typeId": "demo.PumpAlarm", "entityId": "x"}},
         {"typeId": "demo.PumpAlarm", "and": {"typeId": "demo.PumpAlarm"}},
         {"typeId": {"or": [{"eq": "demo.PumpAlarm"}, {"eq": STANDARD}]}},
+        {"typeId": "core.basicevent"},
+        {"typeId": "BaseEvent"},
     ],
 )
 def test_a_search_names_one_type_id_by_equality_only(emu, api, flt):
-    # §6: "One typeId only (equality)" (DOC api-eventmanagement-references-filtering).
+    # §6: "One typeId only (equality)" (DOC api-eventmanagement-references-filtering); N:sdk/event
+    # GetEvents: no typeId under and/or, equality only, not BaseEvent.
     refused = api.get(f"{emu.url}{EM}/events", params={"filter": json.dumps(flt)}, timeout=10)
     assert refused.status_code == 400, refused.text
     assert "typeId" in refused.json()[0]["message"]
@@ -208,6 +211,12 @@ def test_only_core_standard_and_filterable_custom_fields_can_be_filtered_on(emu,
         refused = api.get(f"{emu.url}{EM}/events", params={"filter": json.dumps(flt)}, timeout=10)
         assert refused.status_code == 400, flt
         assert "cannot be filtered on" in refused.json()[0]["message"]
+    # N:sdk/event GetEvents: sort is "supported only on filterable fields".
+    assert _search(api, emu, filter={"typeId": "demo.Vault"}, sort="open,desc")["page"]["totalElements"] == 1
+    for sort in ("secret", "secret,asc", "description,desc"):
+        refused = api.get(f"{emu.url}{EM}/events", params={"sort": sort}, timeout=10)
+        assert refused.status_code == 400, sort
+        assert "sort" in refused.json()[0]["message"]
     job = api.post(
         f"{emu.url}{EM}/deleteEventsJobs", json={"filter": {"typeId": "demo.Vault", "secret": "abc"}}, timeout=10
     )

@@ -5,8 +5,11 @@ Shared by the event search (``GET /events``) and delete jobs (``POST /deleteEven
 Rule: a filter names only filterable fields (:func:`check_filterable`).
 
 Rule: a filter names at most one ``typeId``, by equality (``"typeId": "x"`` or ``{"eq": "x"}``),
-not under ``or`` (§6 "One typeId only (equality)", from DOC
-api-eventmanagement-references-filtering; the client's ``compose_event_filter`` documents the same).
+not under ``or``, and not the base type (§6 "One typeId only (equality)", from DOC
+api-eventmanagement-references-filtering; N:sdk/event/event-management.ts ``GetEvents``: "Multiple
+typeId expressions (by using and, or logical operators) in filter parameter is not allowed. Only
+equality function is supported on it. Filtering with typeId having BaseEvent is not supported.";
+the client's ``compose_event_filter`` documents the same).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from ...errors import ApiError
 CORE_FIELDS = ("entityId", "typeId", "correlationId", "timestamp")
 STANDARD_FILTERABLE = ("acknowledged", "source", "severity", "code")  # the standard type's filterable fields
 ASSET_FIELDS = ("assetTypeId", "parentAssetId")  # QX: the event's asset, looked up
+BASE_TYPE = "core.basicevent"  # the root of every event type, the default parentId
+BASE_TYPES = (BASE_TYPE, "BaseEvent")  # by its id and by its name
 
 
 def _type_terms(tree: dict[str, Any], under_or: bool, found: list[tuple[Any, bool]]) -> None:
@@ -52,11 +57,13 @@ def single_type_id(tree: dict[str, Any]) -> str | None:
         value = value["eq"]
     if not isinstance(value, str) or not value:
         raise ApiError(400, f"filter: 'typeId' takes one type id by equality, not {value!r} (no in/startsWith)")
+    if value in BASE_TYPES:
+        raise ApiError(400, f"filter: 'typeId' may not be the base event type {value!r}")
     return value
 
 
-def check_filterable(names: set[str], event_types: Iterable[dict[str, Any]]) -> None:
-    """Refuse a filter on a field the service does not filter on.
+def check_filterable(names: set[str], event_types: Iterable[dict[str, Any]], what: str = "filter") -> None:
+    """Refuse a filter (or sort) on a field the service does not filter on.
 
     Rule (§6, DOC api-eventmanagement-references-filtering): a filter may name the core fields
     (:data:`CORE_FIELDS`), ``assetTypeId`` and ``parentAssetId`` (QX), and any field declared
@@ -66,6 +73,7 @@ def check_filterable(names: set[str], event_types: Iterable[dict[str, Any]]) -> 
 
     :param names: the top-level fields the filter names (from ``compile_filter``)
     :param event_types: the tenant's event types
+    :param what: ``filter`` or ``sort``, for the message
     :raises ApiError: 400 naming the fields
     """
     filterable = {f["name"] for t in event_types for f in t["fields"] if f.get("filterable")}
@@ -73,6 +81,6 @@ def check_filterable(names: set[str], event_types: Iterable[dict[str, Any]]) -> 
     if refused:
         raise ApiError(
             400,
-            f"filter: field(s) {refused} cannot be filtered on; filterable are {sorted(CORE_FIELDS)}, "
+            f"{what}: field(s) {refused} cannot be filtered on; filterable are {sorted(CORE_FIELDS)}, "
             "the standard fields and custom fields an event type declares with 'filterable': true",
         )

@@ -17,10 +17,9 @@ from typing import Any
 from ...errors import INVALID_BODY, MISSING_BODY, ApiError, check_if_match, lookup
 from ...filters import compile_filter
 from ...timefmt import MS_PER_DAY, TimeFormatError, format_ms, now_ms, parse_iso
-from .filter_rules import STANDARD_FILTERABLE, check_filterable, single_type_id
+from .filter_rules import BASE_TYPE, STANDARD_FILTERABLE, check_filterable, single_type_id
 
 STANDARD_TYPE = "com.siemens.mindsphere.eventmgmt.event.type.MindSphereStandardEvent"
-BASE_TYPE = "core.basicevent"
 STANDARD_FIELDS = {"severity": 20, "description": "", "code": "", "source": "", "acknowledged": False}
 DEFAULT_WINDOW_MS = 7 * MS_PER_DAY  # searched when the filter names no timestamp (§6)
 FIELD_TYPES = {"STRING", "INTEGER", "DOUBLE", "BOOLEAN", "LINK", "TIMESTAMP", "UUID", "ENUM"}

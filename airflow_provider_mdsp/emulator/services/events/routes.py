@@ -23,9 +23,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...auth import authorized_backend
-from ...paging import filtered_page, page_params, sort_items, spring_page
+from ...paging import filtered_page, page_params, parse_sort, sort_items, spring_page
 from ...responses import json_response
 from ...wire import base_url, etag_write, if_match, query_bool, read_json, single
+from .filter_rules import check_filterable
 from .models import EventBackend
 
 PREFIX = "/api/eventmanagement/v3"
@@ -101,8 +102,11 @@ async def list_events(request: Request) -> Response:
     """Search events (filter, paging, sort, history)."""
     events = authorized_backend(request, "em.r").events
     page, size = page_params(request, DEFAULT_SIZE, MAX_SIZE)
+    sort = request.query_params.get("sort")
+    # N:sdk/event/event-management.ts GetEvents: sort is "supported only on filterable fields".
+    check_filterable({parse_sort(sort, "timestamp")[0]}, events.types.values(), "sort")
     found = events.search(request.query_params.get("filter"), query_bool(request, "history"))
-    items = sort_items(found, request.query_params.get("sort"), "timestamp", default_desc=True)
+    items = sort_items(found, sort, "timestamp", default_desc=True)
     return json_response(spring_page(request, items, page, size, "events", _event))
 
 
