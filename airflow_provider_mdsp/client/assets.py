@@ -11,7 +11,13 @@ from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.converge import is_ambiguous
 from airflow_provider_mdsp.client.pagination import Page, iter_items, iter_spring_pages
 from airflow_provider_mdsp.client.paths import JsonFilter, filter_dict, flag, json_filter, segment
-from airflow_provider_mdsp.exceptions import MdspApiError, MdspConfigError, MdspConflictError, MdspConnectionError
+from airflow_provider_mdsp.exceptions import (
+    MdspApiError,
+    MdspConfigError,
+    MdspConflictError,
+    MdspConnectionError,
+    MdspNotFoundError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,16 +165,28 @@ class AssetsClient(ApiClient):
 
         return self._with_etag(asset_id, etag, send)
 
-    def delete_asset(self, asset_id: str, *, etag: str | int | None = None) -> None:
+    def delete_asset(self, asset_id: str, *, etag: str | int | None = None, missing_ok: bool = True) -> bool:
         """Delete an asset (and, by the service's rules, only if it has no children).
 
-        ETag handling is that of :meth:`update_asset`.
+        ETag handling is that of :meth:`update_asset`. A delete converges when repeated: an asset
+        that is not there (a re-run, or a retry whose first answer was lost after the service
+        deleted it) counts as deleted.
 
         :param asset_id: the asset id.
         :param etag: the version you read; ``None`` to use the current one.
+        :param missing_ok: ``False`` raises :class:`~airflow_provider_mdsp.exceptions.MdspNotFoundError`
+            for an asset that is not there.
+        :return: ``True`` when this call deleted it, ``False`` when it was already gone.
         """
         path = self._asset_path(asset_id)
-        self._with_etag(asset_id, etag, lambda tag: self.transport.request("DELETE", path, headers=tag))
+        try:
+            return bool(
+                self._with_etag(asset_id, etag, lambda tag: self._delete(path, missing_ok=missing_ok, headers=tag))
+            )
+        except MdspNotFoundError:  # reading the current ETag found no asset
+            if not missing_ok:
+                raise
+            return False
 
     def iter_asset_aspects(self, asset_id: str, *, size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         """Yield the aspects of an asset, with their variables.

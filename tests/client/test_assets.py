@@ -138,8 +138,29 @@ def test_patch_sends_a_merge_patch(client, requests_mock):
 def test_delete_sends_if_match(client, requests_mock):
     requests_mock.get(f"{AM}/assets/{ASSET_ID}", json={"etag": "9"})
     delete = requests_mock.delete(f"{AM}/assets/{ASSET_ID}", status_code=204)
-    assert client.assets.delete_asset(ASSET_ID) is None
+    assert client.assets.delete_asset(ASSET_ID) is True
     assert delete.last_request.headers["If-Match"] == "9"
+
+
+def test_a_delete_whose_first_answer_was_lost_converges_when_retried(client, requests_mock):
+    requests_mock.get(f"{AM}/assets/{ASSET_ID}", json={"etag": "9"})
+    gone = {"status_code": 404, "json": {"errors": [{"message": "no asset"}]}}
+    delete = requests_mock.delete(f"{AM}/assets/{ASSET_ID}", [{"status_code": 503}, gone])
+    assert client.assets.delete_asset(ASSET_ID) is False  # the retry found it gone: deleted all the same
+    assert delete.call_count == 2
+
+
+def test_deleting_an_asset_that_is_not_there_is_done_unless_asked_to_raise(client, requests_mock):
+    gone = {"status_code": 404, "json": {"errors": [{"message": "no asset"}]}}
+    requests_mock.get(f"{AM}/assets/{ASSET_ID}", **gone)
+    delete = requests_mock.delete(f"{AM}/assets/{ASSET_ID}", **gone)
+    assert client.assets.delete_asset(ASSET_ID) is False
+    assert client.assets.delete_asset(ASSET_ID, etag=3) is False
+    assert delete.call_count == 1  # the ETag read already found it gone
+    with pytest.raises(MdspNotFoundError):
+        client.assets.delete_asset(ASSET_ID, missing_ok=False)
+    with pytest.raises(MdspNotFoundError):
+        client.assets.delete_asset(ASSET_ID, etag=3, missing_ok=False)
 
 
 def test_update_of_a_missing_asset_is_not_found(client, requests_mock):
