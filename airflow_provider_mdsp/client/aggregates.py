@@ -9,7 +9,7 @@ from typing import Any
 from airflow_provider_mdsp.client.base import ApiClient
 from airflow_provider_mdsp.client.paths import csv
 from airflow_provider_mdsp.exceptions import MdspConfigError
-from airflow_provider_mdsp.timeutil import TimeValue, format_time, to_datetime
+from airflow_provider_mdsp.timeutil import TimeValue, format_time, to_datetime, utcnow
 
 PATH = "/api/iottsaggregates/v4/aggregates"
 
@@ -49,6 +49,8 @@ def validate_aggregate_request(
     picks day/1 over the last 7 days), but value and unit go together. With an interval and
     ``count`` one bound is enough: the service spans ``count`` intervals from it
     (Node SDK ``sdk/iotaggregate-v4`` docstrings); that span must fit the unit's longest range.
+    Without ``count``, ``from_`` alone spans up to now (90 days at most), so it serves every unit
+    whose longest range still holds it, e.g. hours since yesterday; ``to`` alone spans 90 days back.
 
     :param from_: start of the range, or ``None``.
     :param to: end of the range, or ``None``.
@@ -78,11 +80,13 @@ def validate_aggregate_request(
         if count is not None and value is not None:
             _check_count_span(unit, value, int(count))
             return
+        if end is None and start is not None and utcnow() - start <= MAX_RANGE[unit]:
+            return  # the service's range runs from from_ to now
         if MAX_RANGE[unit] < timedelta(days=90):
             # One bound alone makes the service use a 90-day range, too long for this unit.
             raise MdspConfigError(
                 f"With interval_unit={unit!r} give both from_ and to (at most {_span(MAX_RANGE[unit])} apart), "
-                "or one of them and count",
+                f"one of them and count, or a from_ within {_span(MAX_RANGE[unit])} of now",
                 field="to" if end is None else "from_",
             )
         return

@@ -8,6 +8,7 @@ import pytest
 
 from airflow_provider_mdsp.client.aggregates import validate_aggregate_request
 from airflow_provider_mdsp.exceptions import MdspConfigError
+from airflow_provider_mdsp.timeutil import utcnow
 
 from .conftest import GATEWAY, query
 
@@ -62,6 +63,26 @@ INVALID = [
 @pytest.mark.parametrize("request_", VALID)
 def test_valid_requests_pass(request_):
     validate_aggregate_request(**request_)
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "since", "valid"),
+    [
+        ("hour", 1, timedelta(hours=20), True),  # hourly since yesterday: the service's range ends now
+        ("hour", 1, timedelta(days=6, hours=23), True),
+        ("hour", 1, timedelta(days=7, hours=1), False),
+        ("minute", 2, timedelta(hours=23), True),
+        ("minute", 2, timedelta(hours=25), False),
+    ],
+)
+def test_from_alone_is_enough_when_now_is_within_the_units_longest_range(manual_clock, unit, value, since, valid):
+    request_ = {"from_": utcnow() - since, "to": None, "interval_value": value, "interval_unit": unit}
+    if valid:
+        validate_aggregate_request(**request_)
+    else:
+        with pytest.raises(MdspConfigError, match=r"or a from_ within (7 days|24 hours) of now") as err:
+            validate_aggregate_request(**request_)
+        assert err.value.field == "to"
 
 
 @pytest.mark.parametrize(("request_", "field", "words"), INVALID)

@@ -188,6 +188,15 @@ def test_hourly_aggregates_of_a_day(client, ids):
         )
 
 
+def test_hourly_aggregates_since_yesterday_need_no_end(client, ids):
+    start = minute_now().replace(minute=0) - 20 * HOUR  # the service's range runs from 'from' to now
+    rows = client.aggregates.get_aggregates(
+        ids["Pump-A2-1"], "PumpData", from_=start, interval_value=1, interval_unit="hour"
+    )
+    assert 20 <= len(rows) <= 21  # the 20 whole hours since 'from', and the one now open
+    assert rows[0]["starttime"] == start.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 # --- Event Management ---------------------------------------------------------------------------
 
 
