@@ -34,6 +34,9 @@ class ParquetWriter(RecordWriter):
       the schema (so an integer column may receive integers written as floats); a record with a
       key the schema lacks, or a value that cannot be cast, raises a clear error instead of being
       dropped.
+    - A column typed as integers that later receives fractions becomes a double column, as long
+      as no row group has been written: the APIs send a DOUBLE variable's whole values without a
+      fraction (``"temperature": 10``), so the first page alone cannot tell.
     - NaN and ±Infinity are written as null, as in the other formats.
 
     Pages are turned into Arrow columns as they arrive (a fraction of the memory of the records)
@@ -60,12 +63,16 @@ class ParquetWriter(RecordWriter):
 
         if not page:
             return
-        if self.writer is None:
+        if self.schema is None:
             self.schema = self._infer_schema(page)
-            self.writer = pq.ParquetWriter(self.handle, self.schema, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
-        self.pending.append(self._table(page))
+        table = self._table(page)  # may widen the schema, and with it the pages gathered so far
+        self.pending.append(table)
         self.pending_rows += len(page)
         if self.pending_rows >= self.row_group_rows:
+            if self.writer is None:  # the schema is final from here on
+                self.writer = pq.ParquetWriter(
+                    self.handle, self.schema, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES
+                )
             self._flush()
 
     def _flush(self, *, last: bool = False) -> None:
@@ -107,6 +114,8 @@ class ParquetWriter(RecordWriter):
             )
         try:
             table = pa.Table.from_pylist(page)
+            if self.writer is None:
+                self._widen(table)
             columns = [
                 _cast(table.column(f.name), f.type) if f.name in table.column_names else pa.nulls(len(page), f.type)
                 for f in self.schema
@@ -119,13 +128,30 @@ class ParquetWriter(RecordWriter):
                 field="output_format",
             ) from None
 
+    def _widen(self, table: Any) -> None:
+        """Make integer columns that this page holds fractions for doubles, the pages gathered so far too."""
+        import pyarrow as pa
+
+        wider = [
+            pa.field(f.name, pa.float64())
+            if pa.types.is_integer(f.type)
+            and f.name in table.column_names
+            and pa.types.is_floating(table.column(f.name).type)
+            else f
+            for f in self.schema
+        ]
+        if wider != list(self.schema):
+            self.schema = pa.schema(wider)
+            self.pending = [gathered.cast(self.schema) for gathered in self.pending]
+
     def close(self) -> None:
         """Write the last row group and the footer (an empty file with no schema when there were no records)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.handle, pa.schema([]))
+            schema = self.schema if self.schema is not None else pa.schema([])
+            self.writer = pq.ParquetWriter(self.handle, schema, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
         self._flush(last=True)
         self.writer.close()
 

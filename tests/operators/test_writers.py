@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from airflow_provider_mdsp.exceptions import MdspConfigError
 from airflow_provider_mdsp.operators.formats import CsvWriter, JsonLinesWriter
 from airflow_provider_mdsp.operators.output import deliver_records
 
@@ -191,3 +192,39 @@ def test_parquet_keeps_dictionaries_for_few_values_and_plain_distinct_values_unc
     rows = file.read().to_pylist()
     assert [r["v"] for r in rows] == [r["v"] for r in records]
     assert [r["state"] for r in rows] == [r["state"] for r in records]
+
+
+def test_parquet_makes_an_integer_column_double_when_fractions_follow(tmp_path):
+    """A DOUBLE variable arrives as 10 on the first page and 10.5 later: the column is a double."""
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    target = tmp_path / "v.parquet"
+    pages = [
+        [
+            {"_time": "2026-05-01T00:00:00.000Z", "t": 10, "n": 1},
+            {"_time": "2026-05-01T00:00:01.000Z", "t": 10, "n": 2},
+        ],
+        [{"_time": "2026-05-01T00:00:02.000Z", "t": 10.5, "n": 3}],
+    ]
+    summary = deliver_records(iter(pages), output_path=str(target), max_xcom_records=0, output_format="parquet")
+    assert summary["records"] == 3
+    table = pq.read_table(target)
+    assert table.schema.field("t").type == pa.float64()
+    assert table.schema.field("n").type == pa.int64(), "a column of whole numbers only stays integer"
+    assert table.column("t").to_pylist() == [10.0, 10.0, 10.5]
+
+
+def test_parquet_refuses_fractions_for_an_integer_column_once_a_row_group_is_written(tmp_path):
+    pytest.importorskip("pyarrow")
+    from airflow_provider_mdsp.operators.parquet import ParquetWriter
+
+    with (tmp_path / "v.parquet").open("wb") as handle:
+        writer = ParquetWriter(handle, row_group_rows=2)
+        writer.write_page(
+            [{"_time": "2026-05-01T00:00:00.000Z", "t": 10}, {"_time": "2026-05-01T00:00:01.000Z", "t": 11}]
+        )
+        with pytest.raises(MdspConfigError, match="does not fit the Parquet schema") as err:
+            writer.write_page([{"_time": "2026-05-01T00:00:02.000Z", "t": 10.5}])
+        writer.abort()
+    assert err.value.field == "output_format"
