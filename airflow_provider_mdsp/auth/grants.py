@@ -109,7 +109,11 @@ def fetch_tenant_token(session: requests.Session, creds: TenantCredentials, *, t
     """Get a token with tenant service credentials (``client_credentials`` at PIAM, Node SDK ``credential-auth.ts``).
 
     With ``creds.sub_tenant`` the request adds ``iam-action`` (:data:`SUBTENANT_IAM_ACTION` unless
-    ``creds.iam_action`` overrides it) and ``subtenant`` to impersonate it.
+    ``creds.iam_action`` overrides it) and ``subtenant`` to impersonate it, and the token must name
+    that subtenant (its ``subtenant`` field or claim, Siemens docs, subtenant how-to): a token of the tenant
+    itself would read and write the tenant's data instead of the subtenant's.
+
+    :raises MdspAuthError: the token does not name the subtenant asked for.
 
     :param session: the session to send through (TLS, CA bundle and proxies already set).
     :param creds: the tenant credentials.
@@ -120,7 +124,16 @@ def fetch_tenant_token(session: requests.Session, creds: TenantCredentials, *, t
         form.update({"iam-action": creds.iam_action or SUBTENANT_IAM_ACTION, "subtenant": creds.sub_tenant})
     headers = {"Authorization": "Basic " + basic_auth_value(creds.client_id, creds.client_secret)}
     headers.update({"Content-Type": _FORM, "Accept": _JSON})
-    return _request_token(session, creds, creds.token_url, headers, timeout, data=form)
+    token = _request_token(session, creds, creds.token_url, headers, timeout, data=form)
+    if creds.sub_tenant and token.subtenant != creds.sub_tenant:
+        named = f"names subtenant '{token.subtenant}'" if token.subtenant else "names no subtenant"
+        raise MdspAuthError(
+            f"Asked to impersonate subtenant '{creds.sub_tenant}', but the token from {redact_url(creds.token_url)} "
+            f"{named}, so it would reach other data. Check connection field 'sub_tenant', and 'iam_action' "
+            f"(sent: '{form['iam-action']}')",
+            code="subtenant_not_impersonated",
+        )
+    return token
 
 
 def fetch_app_token(session: requests.Session, creds: AppCredentials, *, timeout: Any) -> Token:

@@ -91,6 +91,23 @@ def test_subtenant_flow_adds_impersonation_fields(requests_mock, session, clock)
     assert token.subtenant == "sub-4711"
 
 
+@pytest.mark.parametrize(
+    ("answered", "says"), [(None, "names no subtenant"), ("sub-0815", "names subtenant 'sub-0815'")]
+)
+def test_a_token_that_does_not_impersonate_the_subtenant_is_refused(requests_mock, session, clock, answered, says):
+    # An iam-action PIAM does not know may give a token of the tenant itself: its data, not the subtenant's.
+    requests_mock.post(PIAM, json=token_body(subtenant=answered))
+    with pytest.raises(MdspAuthError) as err:
+        fetch_tenant_token(session, SUBTENANT, timeout=5)
+    message = str(err.value)
+    assert f"subtenant 'sub-4711', but the token from {PIAM} {says}" in message
+    assert "'sub_tenant'" in message
+    assert "'iam_action' (sent: 'client_credentials.tenant-impersonation')" in message
+    assert err.value.code == "subtenant_not_impersonated"
+    assert CLIENT_SECRET not in message
+    assert ACCESS_TOKEN not in message
+
+
 def test_the_unconfirmed_iam_action_value_can_be_overridden(requests_mock, session, clock):
     requests_mock.post(PIAM, json=token_body(subtenant="sub-4711"))
     override = dataclasses.replace(SUBTENANT, iam_action="tenant-impersonation")
@@ -168,7 +185,10 @@ def test_a_bearer_auth_on_the_shared_session_does_not_replace_the_basic_header(r
 
 
 def test_obtain_token_dispatches_by_credential_type(requests_mock, session, clock):
-    requests_mock.post(PIAM, json=token_body())
+    def piam(request, context):
+        return token_body(subtenant=parse_qs(request.text).get("subtenant", [None])[0])
+
+    requests_mock.post(PIAM, json=piam)
     requests_mock.post(TMS, json=token_body())
     jwt = make_jwt({"exp": T0 + 60})
 

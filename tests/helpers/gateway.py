@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 
@@ -42,12 +42,26 @@ START = datetime(2024, 5, 1, tzinfo=timezone.utc)
 END = datetime(2024, 5, 2, tzinfo=timezone.utc)
 
 
+def piam_answer(access_token: str) -> Callable[[Any, Any], dict[str, Any]]:
+    """Return a requests-mock answer of PIAM's token endpoint: an impersonation token names its subtenant.
+
+    :param access_token: the token to hand out.
+    """
+
+    def answer(request: Any, context: Any) -> dict[str, Any]:
+        body = {"access_token": access_token, "token_type": "Bearer", "expires_in": 1800, "scope": "iot.tim.r"}
+        subtenant = parse_qs(request.text or "").get(
+            "subtenant"
+        )  # Siemens docs, subtenant how-to: echoed in the answer
+        return {**body, "subtenant": subtenant[0]} if subtenant else body
+
+    return answer
+
+
 def connect(mdsp_connection: Callable[..., str], requests_mock: Any) -> Any:
     """Create the ``mdsp_default`` connection and mock its token endpoint; return the token mock."""
     mdsp_connection(host=GATEWAY, login="acme-tech", password=SECRET, extra={"tenant": "acme"})
-    return requests_mock.post(
-        TOKEN_URL, json={"access_token": ACCESS, "token_type": "Bearer", "expires_in": 1800, "scope": "iot.tim.r"}
-    )
+    return requests_mock.post(TOKEN_URL, json=piam_answer(ACCESS))
 
 
 def query(request: Any) -> dict[str, str]:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
+from tests.helpers.gateway import piam_answer
 from tests.helpers.gateway import query as query  # one helper for both gateways
 
 GATEWAY = "https://gateway.eu1.mindsphere.io"
@@ -24,9 +25,7 @@ END = datetime(2026, 5, 2, tzinfo=timezone.utc)
 def connect(mdsp_connection: Callable[..., str], requests_mock: Any) -> Any:
     """Create the ``mdsp_default`` connection and mock its token endpoint; return the token mock."""
     mdsp_connection(host=GATEWAY, login="acme-tech", password="s3cret", extra={"tenant": "acme"})
-    return requests_mock.post(
-        TOKEN_URL, json={"access_token": "tok", "token_type": "Bearer", "expires_in": 1800, "scope": "iot.tim.r"}
-    )
+    return requests_mock.post(TOKEN_URL, json=piam_answer("tok"))
 
 
 def api_calls(requests_mock: Any) -> list[Any]:

@@ -152,7 +152,7 @@ def test_iter_pages_spring_style(conn, requests_mock):
 def test_connection_test_names_the_auth_type_in_the_guides_words_and_the_subtenant(mdsp_connection, requests_mock):
     extra = {"tenant": "acme", "sub_tenant": "plant7"}
     conn_id = mdsp_connection("plant_a", host=GATEWAY, login="acme-tech", password=SECRET, extra=extra)
-    requests_mock.post(TOKEN_URL, json=token_response())
+    requests_mock.post(TOKEN_URL, json={**token_response(), "subtenant": "plant7"})
     requests_mock.get(ROOT, json={"name": "plant7"})
     ok, message = MdspHook(conn_id).test_connection()
     assert ok

@@ -14,13 +14,17 @@ TOKEN_URL = "https://acme.piam.eu1.mindsphere.io/oauth/token"
 ROOT = f"{GATEWAY}/api/assetmanagement/v3/assets/root"
 
 
+SUBS = ("sub-a", "sub-b", None)
+
+
 def test_each_subtenant_gets_its_own_impersonation_token(mdsp_connection, requests_mock):
     conn = mdsp_connection(host=GATEWAY, login="acme-tech", password="s", extra={"tenant": "acme"})
     token = requests_mock.post(
-        TOKEN_URL, [{"json": {"access_token": f"tok-{i}", "expires_in": 1800}} for i in range(3)]
+        TOKEN_URL,
+        [{"json": {"access_token": f"tok-{i}", "expires_in": 1800, "subtenant": sub}} for i, sub in enumerate(SUBS)],
     )
     api = requests_mock.get(ROOT, json={})
-    for sub in ("sub-a", "sub-b", None):
+    for sub in SUBS:
         MdspHook(conn, sub_tenant=sub).request("GET", "/api/assetmanagement/v3/assets/root")
     forms = [parse_qs(r.text) for r in token.request_history]
     assert [f.get("subtenant") for f in forms] == [["sub-a"], ["sub-b"], None]
