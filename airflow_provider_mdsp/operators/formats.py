@@ -149,6 +149,10 @@ class CsvWriter(RecordWriter):
                     if key not in self.columns:
                         self.columns[key] = None
             self.narrow_rows = self.written
+        if not self.columns:  # records without any key yet: one empty row each, padded in close()
+            self.rows.writerows([[]] * len(page))
+            self.written += len(page)
+            return
         fast = csv_lines_of_full_records(page, list(self.columns))
         if fast is not None:
             self.text.flush()

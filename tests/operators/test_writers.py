@@ -228,3 +228,13 @@ def test_parquet_refuses_fractions_for_an_integer_column_once_a_row_group_is_wri
             writer.write_page([{"_time": "2026-05-01T00:00:02.000Z", "t": 10.5}])
         writer.abort()
     assert err.value.field == "output_format"
+
+
+def test_csv_keeps_a_row_for_records_that_arrive_before_any_column(tmp_path):
+    target = tmp_path / "o.csv"
+    pages = [[{}, {}], [{"id": "a"}, {}]]
+    summary = deliver_records(iter(pages), output_path=str(target), max_xcom_records=0, output_format="csv",
+                              time_field=None)  # fmt: skip
+    assert summary["records"] == 4
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"), newline="")))
+    assert rows == [["id"], [""], [""], ["a"], [""]], "one row per record, as JSON Lines has one line per record"
