@@ -44,8 +44,7 @@ def poll_until(check: Callable[[], T | None], *, poll_interval: float, timeout: 
         try:
             result = check()
         except MdspRateLimitedError as exc:
-            pause = max(pause, exc.retry_after or 0.0)
-            log.warning("Rate limited; checking again in %.0f s (as the gateway asked): %s", pause, exc)
+            pause = rate_limited_pause(exc, poll_interval)
             result = None
         if result is not None:
             return result
@@ -53,6 +52,17 @@ def poll_until(check: Callable[[], T | None], *, poll_interval: float, timeout: 
         if wait is None:
             return None
         sleep(wait)
+
+
+def rate_limited_pause(error: MdspRateLimitedError, poll_interval: float) -> float:
+    """Return how long to wait before checking again after a rate-limited check, and log it.
+
+    A check the gateway refused for longer than one call may wait is "not yet": the next check
+    comes when the gateway asked (``Retry-After``), and no sooner than ``poll_interval``.
+    """
+    pause = max(poll_interval, error.retry_after or 0.0)
+    log.warning("Rate limited; checking again in %.0f s (as the gateway asked): %s", pause, error)
+    return pause
 
 
 def result_from_event(event: Mapping[str, Any] | None, *, on_timeout: Callable[[str], BaseException]) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_mdsp.exceptions import MdspError, MdspRateLimitedError, error_record
-from airflow_provider_mdsp.operators.waiting import ERROR, SUCCESS, TIMEOUT, result_from_event
+from airflow_provider_mdsp.operators.waiting import ERROR, SUCCESS, TIMEOUT, rate_limited_pause, result_from_event
 from airflow_provider_mdsp.timeutil import async_sleep, next_wait, seconds_until, to_datetime
 
 if TYPE_CHECKING:
@@ -94,8 +94,7 @@ class MdspPollingTrigger(BaseTrigger):
                     result = await asyncio.to_thread(self.check_once, hook)
                 except MdspRateLimitedError as exc:
                     # Not yet: come back when the gateway asked (never past the deadline), not fail.
-                    pause = max(pause, exc.retry_after or 0.0)
-                    self.log.warning("Rate limited; checking again in %.0f s (as the gateway asked): %s", pause, exc)
+                    pause = rate_limited_pause(exc, self.poll_interval)
                     result = None
                 except MdspError as exc:
                     self.log.error("Check failed: %s", exc)
