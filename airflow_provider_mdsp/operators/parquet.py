@@ -59,8 +59,6 @@ class ParquetWriter(RecordWriter):
 
     def write_page(self, page: list[dict]) -> None:
         """Add one page; a row group is written once enough rows have gathered."""
-        import pyarrow.parquet as pq
-
         if not page:
             return
         if self.schema is None:
@@ -69,18 +67,17 @@ class ParquetWriter(RecordWriter):
         self.pending.append(table)
         self.pending_rows += len(page)
         if self.pending_rows >= self.row_group_rows:
-            if self.writer is None:  # the schema is final from here on
-                self.writer = pq.ParquetWriter(
-                    self.handle, self.schema, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES
-                )
             self._flush()
 
     def _flush(self, *, last: bool = False) -> None:
         """Write whole row groups of what has gathered (and the remainder when ``last``)."""
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
         if not self.pending:
             return
+        if self.writer is None:  # the schema is final from the first row group on
+            self.writer = pq.ParquetWriter(self.handle, self.schema, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
         table = pa.concat_tables(self.pending)
         while table.num_rows >= self.row_group_rows or (last and table.num_rows):
             self.writer.write_table(table.slice(0, self.row_group_rows), row_group_size=self.row_group_rows)
@@ -149,9 +146,8 @@ class ParquetWriter(RecordWriter):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if self.writer is None:
-            schema = self.schema if self.schema is not None else pa.schema([])
-            self.writer = pq.ParquetWriter(self.handle, schema, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
+        if self.schema is None:  # no records: a file with an empty schema
+            self.writer = pq.ParquetWriter(self.handle, pa.schema([]))
         self._flush(last=True)
         self.writer.close()
 
