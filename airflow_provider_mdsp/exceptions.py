@@ -344,6 +344,8 @@ def error_from_record(record: Any) -> MdspError | None:
     state = (
         {k: v for k, v in attributes.items() if k in _RECORDED_ATTRIBUTES} if isinstance(attributes, Mapping) else {}
     )
+    if issubclass(kind, MdspApiError | MdspResponseError):
+        state.setdefault("body_excerpt", "")  # never carried: the attribute exists, empty
     return _rebuild(kind, (str(record.get("message") or ""),), state)
 
 
